@@ -1,0 +1,121 @@
+/* Shared declarations of the SmartVM guest agent. */
+#ifndef SMARTVM_AGENT_H
+#define SMARTVM_AGENT_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol.h"
+
+/* ---- wire.c: growable byte buffers and the payload codec ---- */
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+void buf_reserve(struct buf *b, size_t extra);
+void buf_put(struct buf *b, const void *data, size_t n);
+void buf_u8(struct buf *b, uint8_t v);
+void buf_u32(struct buf *b, uint32_t v);
+void buf_u64(struct buf *b, uint64_t v);
+void buf_str(struct buf *b, const char *s);
+void buf_consume(struct buf *b, size_t n);
+void buf_free(struct buf *b);
+
+struct reader {
+    const uint8_t *p;
+    size_t len, off;
+    int bad;
+};
+uint8_t rd_u8(struct reader *r);
+uint32_t rd_u32(struct reader *r);
+uint64_t rd_u64(struct reader *r);
+char *rd_str(struct reader *r); /* malloc'd, NUL-terminated; NULL when bad or holds NUL */
+
+/* The outgoing queue towards the host. */
+extern struct buf outq;
+#define OUTQ_HIGH (512u * 1024u)
+void send_frame(uint32_t id, uint8_t type, const void *payload, size_t len);
+void send_error(uint32_t id, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void send_window(uint32_t id, uint32_t n);
+int outq_has_room(void);
+
+/* ---- boot.c ---- */
+struct boot_config {
+    char root_dev[128];
+    char root_fstype[32];
+    int root_readonly;
+    char hostname[64];
+};
+void boot_mount_early(void);
+void boot_read_cmdline(struct boot_config *cfg);
+void boot_load_modules(void);
+int boot_open_port(void);
+void boot_switch_root(const struct boot_config *cfg);
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void power_off(void) __attribute__((noreturn));
+int64_t now_ms(void);
+
+/* ---- sessions (main.c, exec.c, files.c) ---- */
+enum session_kind { S_FREE = 0, S_EXEC, S_PUT, S_GET };
+
+struct get_entry {
+    char *rel;   /* relative to the requested path, "" for the path itself */
+    uint8_t kind;
+    uint32_t mode;
+    uint64_t size;
+    char *link;
+};
+
+struct session {
+    enum session_kind kind;
+    uint32_t id;
+    uint32_t send_window; /* bytes we may still send for this stream */
+    uint32_t unacked;     /* bytes received and consumed, not yet acknowledged */
+    /* exec */
+    pid_t pid;
+    int in_fd, out_fd, err_fd;
+    struct buf stdin_pending;
+    int stdin_eof;
+    int reaped, status, timed_out;
+    int64_t deadline_ms, reaped_ms;
+    /* put */
+    char *dest;
+    char *base;
+    int fd;
+    uint64_t remaining;
+    int failed;
+    int have_root;
+    /* get */
+    struct get_entry *entries;
+    size_t n_entries, next_entry;
+    int get_fd;
+    uint64_t get_left;
+};
+
+extern struct session sessions[MAX_SESSIONS];
+struct session *session_find(uint32_t id);
+struct session *session_new(uint32_t id, enum session_kind kind);
+void session_free(struct session *s);
+void session_ack(struct session *s, uint32_t n);
+
+void exec_start(uint32_t id, struct reader *r);
+void exec_stdin(struct session *s, const uint8_t *data, size_t n);
+void exec_signal(struct session *s, int sig);
+void exec_pump(struct session *s, int64_t now);
+void exec_on_child(pid_t pid, int status);
+void exec_kill(struct session *s);
+int exec_poll_fds(struct session *s, struct pollfd *fds, int max);
+int64_t exec_next_deadline(struct session *s);
+
+void put_start(uint32_t id, struct reader *r);
+void put_entry(struct session *s, struct reader *r);
+void put_data(struct session *s, const uint8_t *data, size_t n);
+void put_end(struct session *s);
+void get_start(uint32_t id, struct reader *r);
+void get_pump(struct session *s);
+void files_release(struct session *s);
+int relpath_ok(const char *rel);
+
+#endif

@@ -1,0 +1,188 @@
+/* PID 1 duties: early mounts, kernel modules, the agent port, the optional root disk. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define PORT_NAME "smartvm.agent"
+#define MODULE_ORDER "/lib/modules/smartvm.order"
+#define NEWROOT "/newroot"
+
+void agent_log(const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    dprintf(2, "smartvm-agent: %s\n", msg);
+}
+
+int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void power_off(void) {
+    sync();
+    reboot(RB_POWER_OFF);
+    for (;;) pause();
+}
+
+static void mount_one(const char *src, const char *target, const char *type, unsigned long flags,
+                      const char *data) {
+    mkdir(target, 0755);
+    if (mount(src, target, type, flags, data) != 0 && errno != EBUSY)
+        agent_log("mount %s on %s failed: %s", type, target, strerror(errno));
+}
+
+static void mount_api_filesystems(const char *prefix) {
+    char path[256];
+    const char *dirs[] = {"proc", "sys", "dev", "dev/pts", "tmp", "run"};
+    const char *types[] = {"proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "tmpfs"};
+    const char *data[] = {NULL, NULL, "mode=0755", "mode=0620,ptmxmode=0666", "mode=1777", "mode=0755"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", prefix, dirs[i]);
+        mount_one(types[i], path, types[i], MS_NOSUID | (i == 2 ? 0 : MS_NODEV), data[i]);
+    }
+}
+
+void boot_mount_early(void) {
+    mount_api_filesystems("");
+    umask(022);
+    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+}
+
+static void copy_value(char *dst, size_t cap, const char *v, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, v, n);
+    dst[n] = 0;
+}
+
+void boot_read_cmdline(struct boot_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->root_fstype, "ext4");
+    strcpy(cfg->hostname, "smartvm");
+    char line[4096];
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0) return;
+    line[n] = 0;
+    for (char *tok = strtok(line, " \n"); tok; tok = strtok(NULL, " \n")) {
+        char *eq = strchr(tok, '=');
+        if (!eq) continue;
+        size_t klen = (size_t)(eq - tok);
+        const char *v = eq + 1;
+        if (klen == 12 && !strncmp(tok, "smartvm.root", klen))
+            copy_value(cfg->root_dev, sizeof cfg->root_dev, v, strlen(v));
+        else if (klen == 18 && !strncmp(tok, "smartvm.rootfstype", klen))
+            copy_value(cfg->root_fstype, sizeof cfg->root_fstype, v, strlen(v));
+        else if (klen == 14 && !strncmp(tok, "smartvm.rootro", klen))
+            cfg->root_readonly = !strcmp(v, "1");
+        else if (klen == 16 && !strncmp(tok, "smartvm.hostname", klen))
+            copy_value(cfg->hostname, sizeof cfg->hostname, v, strlen(v));
+    }
+}
+
+void boot_load_modules(void) {
+    FILE *f = fopen(MODULE_ORDER, "re");
+    if (!f) return;
+    char name[256], path[512];
+    while (fgets(name, sizeof name, f)) {
+        name[strcspn(name, "\r\n")] = 0;
+        if (!name[0]) continue;
+        snprintf(path, sizeof path, "/lib/modules/%s", name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            agent_log("module %s: %s", name, strerror(errno));
+            continue;
+        }
+        if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)
+            agent_log("module %s: %s", name, strerror(errno));
+        close(fd);
+    }
+    fclose(f);
+}
+
+/* Finds /dev/vportNpM whose sysfs name is PORT_NAME; module probing is asynchronous, so wait. */
+int boot_open_port(void) {
+    int64_t deadline = now_ms() + 15000;
+    while (now_ms() < deadline) {
+        DIR *d = opendir("/sys/class/virtio-ports");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            char path[512], name[128] = {0};
+            snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", e->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, name, sizeof name - 1);
+            close(fd);
+            if (n > 0 && !strncmp(name, PORT_NAME, strlen(PORT_NAME)) &&
+                (name[strlen(PORT_NAME)] == '\n' || name[strlen(PORT_NAME)] == 0)) {
+                snprintf(path, sizeof path, "/dev/%s", e->d_name);
+                int port = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+                if (port >= 0) {
+                    closedir(d);
+                    return port;
+                }
+            }
+        }
+        if (d) closedir(d);
+        usleep(5000);
+    }
+    return -1;
+}
+
+static int wait_for_device(const char *dev, int ms) {
+    int64_t deadline = now_ms() + ms;
+    struct stat st;
+    while (stat(dev, &st) != 0) {
+        if (now_ms() >= deadline) return -1;
+        usleep(5000);
+    }
+    return 0;
+}
+
+/* Mounts the root disk, gives it the API filesystems and makes it the agent's root. */
+void boot_switch_root(const struct boot_config *cfg) {
+    if (!cfg->root_dev[0]) return;
+    if (wait_for_device(cfg->root_dev, 15000) != 0) {
+        agent_log("root disk %s did not appear", cfg->root_dev);
+        power_off();
+    }
+    mkdir(NEWROOT, 0755);
+    unsigned long flags = cfg->root_readonly ? MS_RDONLY : 0;
+    if (mount(cfg->root_dev, NEWROOT, cfg->root_fstype, flags, NULL) != 0) {
+        agent_log("mount %s (%s) on %s failed: %s", cfg->root_dev, cfg->root_fstype, NEWROOT,
+                  strerror(errno));
+        power_off();
+    }
+    const char *moved[] = {"/proc", "/sys", "/dev", "/tmp", "/run"};
+    char target[256];
+    for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++) {
+        snprintf(target, sizeof target, NEWROOT "%s", moved[i]);
+        mkdir(target, 0755);
+        if (mount(moved[i], target, NULL, MS_MOVE, NULL) != 0)
+            agent_log("moving %s into the root disk failed: %s", moved[i], strerror(errno));
+    }
+    if (chdir(NEWROOT) != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 || chroot(".") != 0 ||
+        chdir("/") != 0) {
+        agent_log("switching to the root disk failed: %s", strerror(errno));
+        power_off();
+    }
+}

@@ -1,0 +1,301 @@
+/* Exec sessions: fork/exec with argv, env, cwd, uid/gid, piped stdio, timeout and signals. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define EXIT_TIMEOUT 124
+#define EXIT_CANNOT_EXECUTE 126
+#define EXIT_NOT_FOUND 127
+#define DRAIN_AFTER_EXIT_MS 200
+
+static const char *env_lookup(char **env, const char *key) {
+    size_t n = strlen(key);
+    for (char **e = env; *e; e++)
+        if (!strncmp(*e, key, n) && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
+/* execvpe() searches the agent's PATH; a sandbox user expects the command's own PATH. */
+static void exec_search(char **argv, char **env) {
+    if (strchr(argv[0], '/')) {
+        execve(argv[0], argv, env);
+        return;
+    }
+    const char *path = env_lookup(env, "PATH");
+    if (!path) path = DEFAULT_PATH;
+    int saw_eacces = 0;
+    char full[4096];
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dlen = (size_t)(end - p);
+        if (dlen == 0) dlen = 1, p = ".";
+        if (dlen + strlen(argv[0]) + 2 <= sizeof full) {
+            memcpy(full, p, dlen);
+            full[dlen] = '/';
+            strcpy(full + dlen + 1, argv[0]);
+            execve(full, argv, env);
+            if (errno == EACCES) saw_eacces = 1;
+        }
+        if (*end == 0) break;
+        p = end;
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+}
+
+static void child(char **argv, char **env, const char *cwd, int uid, int gid, int in, int out,
+                  int err, int errpipe) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    setsid();
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    int stage = 0, e = 0;
+    if (cwd[0] && chdir(cwd) != 0) {
+        stage = 1;
+        e = errno;
+    } else if (gid >= 0 && setgid((gid_t)gid) != 0) {
+        stage = 2;
+        e = errno;
+    } else if (uid >= 0 && setuid((uid_t)uid) != 0) {
+        stage = 2;
+        e = errno;
+    } else {
+        exec_search(argv, env);
+        stage = 3;
+        e = errno;
+    }
+    int report[2] = {stage, e};
+    if (write(errpipe, report, sizeof report) < 0) _exit(EXIT_CANNOT_EXECUTE);
+    _exit(stage == 3 && (e == ENOENT || e == ENOTDIR) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+}
+
+static void free_strv(char **v, uint32_t n) {
+    if (!v) return;
+    for (uint32_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+static char **read_strv(struct reader *r, uint32_t *count, uint32_t limit) {
+    uint32_t n = rd_u32(r);
+    if (r->bad || n > limit) {
+        r->bad = 1;
+        *count = 0;
+        return NULL;
+    }
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    if (!v) power_off();
+    for (uint32_t i = 0; i < n; i++) v[i] = rd_str(r);
+    *count = n;
+    return v;
+}
+
+static int set_nonblock(int fd) { return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+void exec_start(uint32_t id, struct reader *r) {
+    uint32_t flags = rd_u32(r);
+    int uid = (int)rd_u32(r), gid = (int)rd_u32(r);
+    uint32_t timeout = rd_u32(r);
+    char *cwd = rd_str(r);
+    uint32_t argc = 0, envc = 0;
+    char **argv = read_strv(r, &argc, 4096);
+    char **env = read_strv(r, &envc, 4096);
+    int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, ep[2] = {-1, -1};
+    if (r->bad || argc == 0) {
+        send_error(id, EINVAL, "malformed exec request");
+        goto done;
+    }
+    struct session *s = session_new(id, S_EXEC);
+    if (!s) goto done;
+    if (flags & EXEC_FLAG_STDIN) {
+        if (pipe2(inp, O_CLOEXEC) != 0) goto fail;
+    } else if ((inp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+        goto fail;
+    }
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0)
+        goto fail;
+    pid_t pid = fork();
+    if (pid < 0) goto fail;
+    if (pid == 0) child(argv, env, cwd, uid, gid, inp[0], outp[1], errp[1], ep[1]);
+    close(inp[0]);
+    close(outp[1]);
+    close(errp[1]);
+    close(ep[1]);
+    int report[2];
+    ssize_t n;
+    do n = read(ep[0], report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    s->pid = pid;
+    s->in_fd = inp[1];
+    s->out_fd = outp[0];
+    s->err_fd = errp[0];
+    if (s->in_fd >= 0) set_nonblock(s->in_fd);
+    set_nonblock(s->out_fd);
+    set_nonblock(s->err_fd);
+    if (n == (ssize_t)sizeof report) {
+        const char *what = report[0] == 1 ? "cannot change directory to" : NULL;
+        char msg[512];
+        if (what)
+            snprintf(msg, sizeof msg, "smartvm-agent: %s %s: %s\n", what, cwd, strerror(report[1]));
+        else if (report[0] == 2)
+            snprintf(msg, sizeof msg, "smartvm-agent: cannot switch to uid %d gid %d: %s\n", uid, gid,
+                     strerror(report[1]));
+        else
+            snprintf(msg, sizeof msg, "smartvm-agent: %s: %s\n", argv[0], strerror(report[1]));
+        /* The child already exits with 126/127: the message is its stderr. */
+        send_frame(id, T_STDERR, msg, strlen(msg));
+        s->send_window = s->send_window > strlen(msg) ? s->send_window - (uint32_t)strlen(msg) : 0;
+    } else {
+        uint8_t p[4] = {(uint8_t)(pid >> 24), (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid};
+        send_frame(id, T_STARTED, p, 4);
+    }
+    s->deadline_ms = timeout ? now_ms() + timeout : 0;
+    goto done;
+fail:
+    send_error(id, errno, "cannot start %s: %s", argv[0], strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        if (inp[i] >= 0) close(inp[i]);
+        if (outp[i] >= 0) close(outp[i]);
+        if (errp[i] >= 0) close(errp[i]);
+        if (ep[i] >= 0) close(ep[i]);
+    }
+    session_free(s);
+done:
+    free(cwd);
+    free_strv(argv, argc);
+    free_strv(env, envc);
+}
+
+static void flush_stdin(struct session *s) {
+    while (s->in_fd >= 0 && s->stdin_pending.len > 0) {
+        ssize_t n = write(s->in_fd, s->stdin_pending.p, s->stdin_pending.len);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            /* EPIPE: the command stopped reading; drop what it will never read. */
+            session_ack(s, (uint32_t)s->stdin_pending.len);
+            s->stdin_pending.len = 0;
+            close(s->in_fd);
+            s->in_fd = -1;
+            return;
+        }
+        buf_consume(&s->stdin_pending, (size_t)n);
+        session_ack(s, (uint32_t)n);
+    }
+    if (s->in_fd >= 0 && s->stdin_eof && s->stdin_pending.len == 0) {
+        close(s->in_fd);
+        s->in_fd = -1;
+    }
+}
+
+void exec_stdin(struct session *s, const uint8_t *data, size_t n) {
+    if (n == 0) {
+        s->stdin_eof = 1;
+    } else if (s->in_fd < 0) {
+        session_ack(s, (uint32_t)n);
+    } else {
+        buf_put(&s->stdin_pending, data, n);
+    }
+    flush_stdin(s);
+}
+
+void exec_signal(struct session *s, int sig) {
+    if (!s->reaped && s->pid > 0) kill(-s->pid, sig);
+}
+
+void exec_kill(struct session *s) {
+    if (s->pid > 0 && !s->reaped) {
+        kill(-s->pid, SIGKILL);
+        kill(s->pid, SIGKILL);
+    }
+}
+
+void exec_on_child(pid_t pid, int status) {
+    for (int i = 0; i < MAX_SESSIONS; i++) {
+        struct session *s = &sessions[i];
+        if (s->kind == S_EXEC && s->pid == pid && !s->reaped) {
+            s->reaped = 1;
+            s->status = status;
+            s->reaped_ms = now_ms();
+            return;
+        }
+    }
+}
+
+int exec_poll_fds(struct session *s, struct pollfd *fds, int max) {
+    int n = 0;
+    int can_send = s->send_window > 0 && outq_has_room();
+    if (s->out_fd >= 0 && can_send && n < max) fds[n++] = (struct pollfd){s->out_fd, POLLIN, 0};
+    if (s->err_fd >= 0 && can_send && n < max) fds[n++] = (struct pollfd){s->err_fd, POLLIN, 0};
+    if (s->in_fd >= 0 && s->stdin_pending.len > 0 && n < max)
+        fds[n++] = (struct pollfd){s->in_fd, POLLOUT, 0};
+    return n;
+}
+
+int64_t exec_next_deadline(struct session *s) {
+    int64_t d = 0;
+    if (s->deadline_ms && !s->reaped) d = s->deadline_ms;
+    if (s->reaped && (s->out_fd >= 0 || s->err_fd >= 0)) {
+        int64_t drain = s->reaped_ms + DRAIN_AFTER_EXIT_MS;
+        if (!d || drain < d) d = drain;
+    }
+    return d;
+}
+
+/* Reads what a pipe has, as far as the window and the queue allow; closes it at EOF. */
+static void pump_pipe(struct session *s, int *fd, uint8_t type) {
+    static uint8_t chunk[CHUNK];
+    while (*fd >= 0 && s->send_window > 0 && outq_has_room()) {
+        size_t want = s->send_window < CHUNK ? s->send_window : CHUNK;
+        ssize_t n = read(*fd, chunk, want);
+        if (n > 0) {
+            send_frame(s->id, type, chunk, (size_t)n);
+            s->send_window -= (uint32_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+void exec_pump(struct session *s, int64_t now) {
+    flush_stdin(s);
+    pump_pipe(s, &s->out_fd, T_STDOUT);
+    pump_pipe(s, &s->err_fd, T_STDERR);
+    if (!s->reaped && s->deadline_ms && now >= s->deadline_ms) {
+        s->timed_out = 1;
+        exec_kill(s);
+    }
+    if (!s->reaped) return;
+    /* A background grandchild may hold the pipes open: stop waiting for it after a grace period. */
+    if ((s->out_fd >= 0 || s->err_fd >= 0) && now < s->reaped_ms + DRAIN_AFTER_EXIT_MS) return;
+    if ((s->out_fd >= 0 || s->err_fd >= 0) && (s->send_window == 0 || !outq_has_room())) return;
+    struct buf b = {0};
+    int code, sig = 0;
+    if (WIFEXITED(s->status)) {
+        code = WEXITSTATUS(s->status);
+    } else {
+        sig = WTERMSIG(s->status);
+        code = 128 + sig;
+    }
+    if (s->timed_out) code = EXIT_TIMEOUT;
+    buf_u32(&b, (uint32_t)code);
+    buf_u32(&b, (uint32_t)sig);
+    buf_u8(&b, (uint8_t)s->timed_out);
+    send_frame(s->id, T_EXIT, b.p, b.len);
+    buf_free(&b);
+    session_free(s);
+}

@@ -1,0 +1,45 @@
+/* SmartVM guest agent protocol: the constants of docs/agent-protocol.md. */
+#ifndef SMARTVM_PROTOCOL_H
+#define SMARTVM_PROTOCOL_H
+
+#define PROTO_VERSION 1u
+#define PROTO_MAGIC "SMVMHELO"
+#define PROTO_MAGIC_LEN 8
+#define PROTO_NONCE_LEN 16
+
+#define FRAME_HEADER_LEN 9          /* u32 length, u32 id, u8 type */
+#define MAX_PAYLOAD (256u * 1024u)  /* larger frames are a protocol error */
+#define CHUNK (64u * 1024u)         /* data frames are at most this big */
+#define INITIAL_WINDOW (1024u * 1024u)
+#define MAX_SESSIONS 128
+
+/* host -> guest */
+#define T_EXEC 0x01
+#define T_STDIN 0x02
+#define T_SIGNAL 0x03
+#define T_WINDOW 0x04 /* both directions */
+#define T_PUT 0x05
+#define T_GET 0x06
+#define T_ENTRY 0x07 /* both directions */
+#define T_DATA 0x08  /* both directions */
+#define T_END 0x09   /* both directions */
+#define T_SHUTDOWN 0x0A
+#define T_PING 0x0B
+
+/* guest -> host */
+#define T_HELLO 0x81
+#define T_STARTED 0x82
+#define T_STDOUT 0x83
+#define T_STDERR 0x84
+#define T_EXIT 0x85
+#define T_OK 0x86
+#define T_ERROR 0x87
+#define T_PONG 0x8B
+
+#define ENTRY_FILE 1
+#define ENTRY_DIR 2
+#define ENTRY_SYMLINK 3
+
+#define EXEC_FLAG_STDIN 1u
+
+#endif

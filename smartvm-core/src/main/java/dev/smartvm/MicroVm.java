@@ -1,0 +1,380 @@
+package dev.smartvm;
+
+import dev.smartvm.agent.AgentClient;
+import dev.smartvm.agent.AgentConnection;
+import dev.smartvm.agent.OutputSink;
+import dev.smartvm.backend.AttachSpec;
+import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.image.ImageBundle;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One microVM: its lifecycle (a state machine, see {@link VmState}), commands, files. Locks
+ * guard state only; no lock is held while talking to the VMM or the guest.
+ */
+public final class MicroVm implements AutoCloseable {
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
+    private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(20);
+
+    private final VmContext context;
+    private final boolean owned;
+    private VmRecord record;
+    private VmmProcess vmm;
+    private AgentClient agent;
+    private boolean released;
+
+    MicroVm(VmContext context, VmRecord record, boolean owned) {
+        this.context = context;
+        this.record = record;
+        this.owned = owned;
+        if (record.state().isActive() && record.pid() > 0) {
+            this.vmm = context.backend().attach(new AttachSpec(dir(), record.pid(), record.vmmStartedAt()));
+        }
+    }
+
+    public String id() {
+        return record.id();
+    }
+
+    public synchronized String name() {
+        return record.name();
+    }
+
+    public synchronized VmState state() {
+        refresh();
+        return record.state();
+    }
+
+    public synchronized VmInfo info() {
+        refresh();
+        return new VmInfo(record.id(), record.name(), record.state(), record.spec().backend(), record.acceleration(),
+                record.pid(), record.spec(), record.createdAt(), dir(), record.stopReason());
+    }
+
+    /** The guest's serial console output of the current or last boot. */
+    public Path consoleLog() {
+        return dir().resolve("console.log");
+    }
+
+    private Path dir() {
+        return context.store().dir(record.id());
+    }
+
+    /** Notices a VMM that died behind our back. Caller holds the lock. */
+    private void refresh() {
+        if (record.state().isActive() && record.state() != VmState.STARTING && vmm != null && !vmm.isAlive()) {
+            String reason = vmm.exitReason().orElse("the VMM exited");
+            moveTo(VmState.STOPPED, reason);
+            closeAgent();
+        }
+    }
+
+    private void moveTo(VmState next, String stopReason) {
+        record = next == VmState.STOPPED ? record.stopped(stopReason) : record.withState(next);
+        context.store().save(record);
+    }
+
+    private void requireTransition(VmState next, String action) {
+        refresh();
+        if (!record.state().canMoveTo(next)) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot " + action + " VM '" + record.name()
+                    + "': it is " + record.state().name().toLowerCase()
+                    + (record.stopReason() != null && record.state() == VmState.STOPPED ? " (" + record.stopReason() + ")" : ""));
+        }
+    }
+
+    /** Boots the VM and waits for its guest agent. */
+    public MicroVm start() {
+        VmState before;
+        synchronized (this) {
+            requireTransition(VmState.STARTING, "start");
+            before = record.state();
+            moveTo(VmState.STARTING, null);
+        }
+        VmmProcess started = null;
+        try {
+            ImageBundle image = context.images().resolve(record.spec().image());
+            Acceleration accel = context.accelerations().apply(record.spec().acceleration());
+            deleteIfExists(consoleLog());
+            started = context.backend().launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
+                    record.spec().memoryMib(), accel));
+            VmmProcess launched = started;
+            synchronized (this) {
+                vmm = launched;
+                record = record.withVmm(accel, launched.pid(), HostProcess.startTime(launched.pid()).orElse(null));
+                context.store().save(record);
+            }
+            AgentClient client = connectAgent(launched, record.spec().bootTimeout());
+            synchronized (this) {
+                agent = client;
+                moveTo(VmState.RUNNING, null);
+            }
+            watch(launched);
+            return this;
+        } catch (SmartVmException e) {
+            String console = consoleTail(15);
+            if (started != null) {
+                started.terminate(Duration.ofSeconds(2));
+            }
+            synchronized (this) {
+                vmm = null;
+                if (before == VmState.CREATED && started == null) {
+                    moveTo(VmState.CREATED, null);
+                } else {
+                    moveTo(VmState.STOPPED, "boot failed: " + e.getMessage());
+                }
+            }
+            if (started == null) {
+                throw e;
+            }
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "VM '" + record.name() + "' did not boot: " + e.getMessage()
+                    + (console.isEmpty() ? "" : "\n--- last console lines ---\n" + console), e);
+        }
+    }
+
+    private AgentClient connectAgent(VmmProcess process, Duration timeout) {
+        AgentConnection c = AgentConnection.open(process.agentSocket(), timeout, "smartvm-agent-" + record.name(),
+                reason -> {
+                    process.awaitExit(Duration.ofMillis(500));
+                    return process.exitReason()
+                            .map(r -> new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + record.name() + "' stopped: " + r))
+                            .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
+                                    "lost the guest agent of VM '" + record.name() + "': " + reason));
+                });
+        return new AgentClient(c);
+    }
+
+    /** Marks the VM stopped as soon as its VMM exits, whoever caused it. */
+    private void watch(VmmProcess process) {
+        Thread.ofVirtual().name("smartvm-watch-" + record.id()).start(() -> {
+            while (!process.awaitExit(Duration.ofHours(1))) {
+                // keep waiting
+            }
+            synchronized (this) {
+                if (vmm == process) {
+                    refresh();
+                }
+            }
+        });
+    }
+
+    private String consoleTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(consoleLog(), StandardCharsets.ISO_8859_1);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The agent of a running VM, connecting to it if another process started the VM. */
+    private AgentClient requireAgent(String action) {
+        VmmProcess process;
+        synchronized (this) {
+            refresh();
+            if (record.state() != VmState.RUNNING) {
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot " + action + " in VM '" + record.name()
+                        + "': it is " + record.state().name().toLowerCase()
+                        + (record.state() == VmState.PAUSED ? "; resume it first" : "")
+                        + (record.stopReason() != null && record.state() == VmState.STOPPED ? " (" + record.stopReason() + ")" : ""));
+            }
+            if (agent != null && agent.connection().isOpen()) {
+                return agent;
+            }
+            process = vmm;
+        }
+        AgentClient client = connectAgent(process, ATTACH_TIMEOUT);
+        synchronized (this) {
+            if (agent != null && agent.connection().isOpen()) {
+                client.close();
+                return agent;
+            }
+            agent = client;
+            return client;
+        }
+    }
+
+    /** Runs a command and collects its output. */
+    public ExecResult exec(String... command) {
+        return exec(ExecRequest.of(command));
+    }
+
+    public ExecResult exec(ExecRequest request) {
+        return requireAgent("exec").run(withDefaults(request));
+    }
+
+    /** Runs a command, forwarding its output to the given streams as it arrives. */
+    public ExitStatus exec(ExecRequest request, OutputStream stdout, OutputStream stderr) {
+        ExecProcess p = requireAgent("exec").start(withDefaults(request), false,
+                OutputSink.forwardingTo(stdout), OutputSink.forwardingTo(stderr));
+        try (p) {
+            return p.waitFor(Duration.ofDays(3650));
+        }
+    }
+
+    /** Starts a command with open stdin and its output as streams; close it when done. */
+    public ExecProcess spawn(ExecRequest request) {
+        return requireAgent("exec").start(withDefaults(request), true, null, null);
+    }
+
+    private ExecRequest withDefaults(ExecRequest r) {
+        VmSpec spec = record.spec();
+        Map<String, String> env = new LinkedHashMap<>(spec.env());
+        env.putAll(r.env());
+        return new ExecRequest(r.command(), env, r.workdir() != null ? r.workdir() : spec.workdir(),
+                r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(), r.uid());
+    }
+
+    /** Copies a host file or directory into the guest ({@code cp -r} semantics); returns bytes copied. */
+    public long copyTo(Path hostPath, String guestPath) {
+        return requireAgent("copy").upload(hostPath, guestPath, COPY_TIMEOUT);
+    }
+
+    /** Copies a guest file or directory to the host ({@code cp -r} semantics); returns bytes copied. */
+    public long copyFrom(String guestPath, Path hostPath) {
+        return requireAgent("copy").download(guestPath, hostPath, COPY_TIMEOUT);
+    }
+
+    public void pause() {
+        VmmProcess process;
+        synchronized (this) {
+            requireTransition(VmState.PAUSED, "pause");
+            process = vmm;
+        }
+        process.pause();
+        synchronized (this) {
+            moveTo(VmState.PAUSED, null);
+        }
+    }
+
+    public void resume() {
+        VmmProcess process;
+        synchronized (this) {
+            if (record.state() != VmState.PAUSED) {
+                requireTransition(VmState.PAUSED, "resume");
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot resume VM '" + record.name() + "': it is not paused");
+            }
+            process = vmm;
+        }
+        process.resume();
+        synchronized (this) {
+            moveTo(VmState.RUNNING, null);
+        }
+    }
+
+    /** Powers the guest off (the agent syncs and halts it), forcing the VMM down after a grace period. */
+    public void stop() {
+        VmmProcess process;
+        AgentClient client;
+        boolean wasRunning;
+        synchronized (this) {
+            requireTransition(VmState.STOPPING, "stop");
+            wasRunning = record.state() == VmState.RUNNING;
+            process = vmm;
+            client = agent;
+            moveTo(VmState.STOPPING, null);
+        }
+        if (wasRunning) {
+            try {
+                (client != null && client.connection().isOpen() ? client : connectAgent(process, Duration.ofSeconds(5))).shutdown();
+            } catch (SmartVmException e) {
+                // no agent to ask: the VMM is stopped the hard way below
+            }
+        }
+        if (!wasRunning || !process.awaitExit(SHUTDOWN_GRACE)) {
+            process.terminate(Duration.ofSeconds(2));
+        }
+        synchronized (this) {
+            closeAgent();
+            process.close();
+            vmm = null;
+            moveTo(VmState.STOPPED, "stopped by request");
+            deleteIfExists(dir().resolve("agent.sock"));
+            deleteIfExists(dir().resolve("qmp.sock"));
+        }
+    }
+
+    /**
+     * Lets the VM outlive this process: closing the SmartVm or this handle no longer stops it.
+     * Use {@code smartvm stop/rm} or {@link SmartVm#get} later.
+     */
+    public synchronized void detach() {
+        record = record.detached();
+        context.store().save(record);
+        closeAgent();
+        release();
+    }
+
+    /** Stops the VM if it runs and deletes everything it left on disk. */
+    public void remove() {
+        if (state().isActive()) {
+            stop();
+        }
+        synchronized (this) {
+            if (record.state() == VmState.REMOVED) {
+                return;
+            }
+            context.store().delete(record.id());
+            record = record.withState(VmState.REMOVED);
+            release();
+        }
+    }
+
+    /**
+     * A VM this process made and did not detach is stopped and removed. A VM found with
+     * {@link SmartVm#get} only loses its connections. Idempotent.
+     */
+    @Override
+    public void close() {
+        boolean ownedNow;
+        synchronized (this) {
+            ownedNow = owned && record.ownerPid() != 0 && record.state() != VmState.REMOVED;
+        }
+        if (ownedNow) {
+            remove();
+        } else {
+            synchronized (this) {
+                closeAgent();
+                release();
+            }
+        }
+    }
+
+    private void closeAgent() {
+        if (agent != null) {
+            agent.close();
+            agent = null;
+        }
+    }
+
+    private void release() {
+        if (!released) {
+            released = true;
+            context.released().accept(this);
+        }
+    }
+
+    private static void deleteIfExists(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a stale socket or log is recreated by the next boot
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MicroVm[" + record.id() + " " + record.name() + " " + record.state() + "]";
+    }
+}

@@ -1,0 +1,225 @@
+package dev.smartvm;
+
+import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.qemu.AccelerationProbe;
+import dev.smartvm.backend.qemu.QemuBackend;
+import dev.smartvm.image.ImageStore;
+import dev.smartvm.internal.CommandRunner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The entry point: creates, finds and cleans up microVMs. State lives under
+ * {@code $SMARTVM_HOME} (default {@code ~/.local/share/smartvm}). Closing it stops and removes
+ * every VM it made that was not detached; a JVM shutdown hook does the same on Ctrl-C, and VMs
+ * left by a process that died are reaped when the next SmartVm opens the same home.
+ */
+public final class SmartVm implements AutoCloseable {
+    private final Path home;
+    private final VmStore store;
+    private final VmContext context;
+    private final Consumer<String> notices;
+    private final Set<MicroVm> owned = ConcurrentHashMap.newKeySet();
+    private final Map<String, MicroVm> handles = new ConcurrentHashMap<>();
+    private final Thread shutdownHook;
+    private final long selfPid = ProcessHandle.current().pid();
+    private final Instant selfStart = ProcessHandle.current().info().startInstant().orElse(null);
+    private volatile boolean closed;
+
+    private SmartVm(Builder b) {
+        this.home = b.home;
+        this.notices = b.notices;
+        this.store = new VmStore(home.resolve("vms"));
+        ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices);
+        AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
+        Backend backend = b.backend != null ? b.backend : QemuBackend.fromEnvironment();
+        this.context = new VmContext(store, backend, images, requested -> {
+            AccelerationProbe.Verdict v = probe.decide(requested, this::kvmBootProbe);
+            if (v.fresh() && v.acceleration() == Acceleration.TCG) {
+                notices.accept("notice: using TCG, not KVM: " + v.reason());
+            }
+            return v.acceleration();
+        }, this::released);
+        reapOrphans();
+        this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    public static SmartVm create() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public ImageStore images() {
+        return context.images();
+    }
+
+    /** Makes a VM (state CREATED): nothing runs until {@link MicroVm#start()}. */
+    public MicroVm create(VmSpec spec) {
+        ensureOpen();
+        VmRecord r = store.create(spec, selfPid, selfStart);
+        MicroVm vm = new MicroVm(context, r, true);
+        owned.add(vm);
+        handles.put(r.id(), vm);
+        return vm;
+    }
+
+    /** Creates and starts a VM; if the start fails, nothing is left behind. */
+    public MicroVm start(VmSpec spec) {
+        MicroVm vm = create(spec);
+        try {
+            return vm.start();
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    /** A VM by id or name, whoever made it. */
+    public Optional<MicroVm> get(String idOrName) {
+        ensureOpen();
+        for (MicroVm vm : handles.values()) {
+            if (vm.id().equals(idOrName) || vm.name().equals(idOrName)) {
+                return Optional.of(vm);
+            }
+        }
+        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(context, r, false)));
+    }
+
+    public List<VmInfo> list() {
+        ensureOpen();
+        List<VmInfo> out = new ArrayList<>();
+        for (VmRecord r : store.all()) {
+            MicroVm vm = handles.get(r.id());
+            out.add(vm != null ? vm.info() : new MicroVm(context, r, false).info());
+        }
+        return out;
+    }
+
+    public int count() {
+        return store.all().size();
+    }
+
+    private void released(MicroVm vm) {
+        owned.remove(vm);
+        handles.remove(vm.id());
+    }
+
+    /** Kills and removes VMs whose owning process died without closing them. */
+    private void reapOrphans() {
+        for (VmRecord r : store.all()) {
+            boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
+            if (ownerGone) {
+                if (r.pid() > 0) {
+                    HostProcess.kill(r.pid(), r.vmmStartedAt());
+                }
+                store.delete(r.id());
+            } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
+                new MicroVm(context, r, false).info(); // records why it stopped
+            }
+        }
+    }
+
+    /** A short boot under KVM that must reach the guest agent. */
+    private boolean kvmBootProbe() {
+        notices.accept("probing whether KVM works here (once per host kernel)...");
+        VmSpec probe = VmSpec.builder().acceleration(Acceleration.KVM).bootTimeout(Duration.ofSeconds(20)).build();
+        try (MicroVm vm = create(probe)) {
+            vm.start();
+            return vm.exec("true").exitCode() == 0;
+        } catch (SmartVmException e) {
+            return false;
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this SmartVm is closed");
+        }
+    }
+
+    /** Stops and removes every VM this instance made (unless detached). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (MicroVm vm : List.copyOf(owned)) {
+            try {
+                vm.close();
+            } catch (RuntimeException e) {
+                notices.accept("warning: cleaning up " + vm + " failed: " + e.getMessage());
+            }
+        }
+        for (MicroVm vm : List.copyOf(handles.values())) {
+            vm.close();
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+        }
+    }
+
+    /** Configures a {@link SmartVm}. */
+    public static final class Builder {
+        private Path home = defaultHome();
+        private Path imagesDir;
+        private CommandRunner runner = CommandRunner.system();
+        private Consumer<String> notices = s -> { };
+        private Backend backend;
+
+        public static Path defaultHome() {
+            String env = System.getenv("SMARTVM_HOME");
+            if (env != null && !env.isBlank()) {
+                return Path.of(env);
+            }
+            return Path.of(System.getProperty("user.home"), ".local", "share", "smartvm");
+        }
+
+        public Builder home(Path dir) {
+            this.home = dir;
+            return this;
+        }
+
+        /** Where images are cached (default {@code home/images}); can be shared between homes. */
+        public Builder imagesDir(Path dir) {
+            this.imagesDir = dir;
+            return this;
+        }
+
+        /** Receives one-line notices (image builds, acceleration fallback) for a human. */
+        public Builder notices(Consumer<String> listener) {
+            this.notices = listener;
+            return this;
+        }
+
+        public Builder commandRunner(CommandRunner commandRunner) {
+            this.runner = commandRunner;
+            return this;
+        }
+
+        public SmartVm build() {
+            return new SmartVm(this);
+        }
+    }
+}

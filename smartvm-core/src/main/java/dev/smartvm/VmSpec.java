@@ -1,0 +1,173 @@
+package dev.smartvm;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * What to boot: the engine, the image, the machine's size, and the defaults every exec inherits.
+ *
+ * @param name a unique name, or null for one made from the VM id
+ * @param backend the engine: {@code qemu} (more to come)
+ * @param image an image reference; {@code default} is the locally built Debian image
+ * @param cpus virtual CPUs, 1 to 32
+ * @param memoryMib guest memory in MiB, 64 to 65536
+ * @param env environment given to every exec (an exec's own entries win)
+ * @param workdir working directory of every exec unless the exec names one; null for {@code /}
+ * @param defaultTimeout the timeout of an exec that names none; null for none
+ * @param acceleration KVM, TCG or AUTO (KVM only where a probe proved it works)
+ * @param bootTimeout how long to wait for the guest agent after the VMM started
+ */
+public record VmSpec(
+        String name,
+        String backend,
+        String image,
+        int cpus,
+        int memoryMib,
+        Map<String, String> env,
+        String workdir,
+        Duration defaultTimeout,
+        Acceleration acceleration,
+        Duration bootTimeout) {
+
+    public static final int MAX_CPUS = 32;
+    public static final int MIN_MEMORY_MIB = 64;
+    public static final int MAX_MEMORY_MIB = 65536;
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    public VmSpec {
+        if (name != null && !NAME.matcher(name).matches()) {
+            throw invalid("a VM name is 1 to 63 letters, digits, '_', '.' or '-', starting with a letter"
+                    + " or digit; found '" + name + "'");
+        }
+        backend = Objects.requireNonNullElse(backend, "qemu");
+        if (!backend.equals("qemu")) {
+            throw invalid("backend must be 'qemu' (firecracker and smolvm are not built yet); found '"
+                    + backend + "'");
+        }
+        image = Objects.requireNonNullElse(image, "default");
+        if (image.isBlank()) {
+            throw invalid("image reference must not be blank");
+        }
+        if (cpus < 1 || cpus > MAX_CPUS) {
+            throw invalid("cpus must be between 1 and " + MAX_CPUS + "; found " + cpus);
+        }
+        if (memoryMib < MIN_MEMORY_MIB || memoryMib > MAX_MEMORY_MIB) {
+            throw invalid("memory must be between " + MIN_MEMORY_MIB + " and " + MAX_MEMORY_MIB
+                    + " MiB; found " + memoryMib);
+        }
+        env = Map.copyOf(env == null ? Map.of() : env);
+        env.forEach(VmSpec::checkEnv);
+        if (workdir != null && !workdir.startsWith("/")) {
+            throw invalid("workdir must be an absolute guest path; found '" + workdir + "'");
+        }
+        if (defaultTimeout != null && (defaultTimeout.isNegative() || defaultTimeout.isZero())) {
+            throw invalid("default timeout must be positive; found " + defaultTimeout);
+        }
+        acceleration = Objects.requireNonNullElse(acceleration, Acceleration.AUTO);
+        bootTimeout = Objects.requireNonNullElse(bootTimeout, Duration.ofSeconds(60));
+        if (bootTimeout.isNegative() || bootTimeout.isZero()) {
+            throw invalid("boot timeout must be positive; found " + bootTimeout);
+        }
+    }
+
+    /** Checks one environment entry the way the guest will see it. */
+    public static void checkEnv(String key, String value) {
+        if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
+            throw invalid("an environment name must be non-empty without '=' or NUL; found '" + key + "'");
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw invalid("the value of environment variable " + key + " contains NUL");
+        }
+    }
+
+    private static SmartVmException invalid(String message) {
+        return new SmartVmException(ErrorCode.INVALID_ARGUMENT, message);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().name(name).backend(backend).image(image).cpus(cpus).memoryMib(memoryMib)
+                .env(env).workdir(workdir).defaultTimeout(defaultTimeout).acceleration(acceleration)
+                .bootTimeout(bootTimeout);
+    }
+
+    /** Builds a {@link VmSpec}; everything has a default. */
+    public static final class Builder {
+        private String name;
+        private String backend = "qemu";
+        private String image = "default";
+        private int cpus = 1;
+        private int memoryMib = 256;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private String workdir;
+        private Duration defaultTimeout;
+        private Acceleration acceleration = Acceleration.AUTO;
+        private Duration bootTimeout = Duration.ofSeconds(60);
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder backend(String backend) {
+            this.backend = backend;
+            return this;
+        }
+
+        public Builder image(String image) {
+            this.image = image;
+            return this;
+        }
+
+        public Builder cpus(int cpus) {
+            this.cpus = cpus;
+            return this;
+        }
+
+        public Builder memoryMib(int memoryMib) {
+            this.memoryMib = memoryMib;
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder env(Map<String, String> entries) {
+            env.putAll(entries);
+            return this;
+        }
+
+        public Builder workdir(String workdir) {
+            this.workdir = workdir;
+            return this;
+        }
+
+        public Builder defaultTimeout(Duration timeout) {
+            this.defaultTimeout = timeout;
+            return this;
+        }
+
+        public Builder acceleration(Acceleration acceleration) {
+            this.acceleration = acceleration;
+            return this;
+        }
+
+        public Builder bootTimeout(Duration timeout) {
+            this.bootTimeout = timeout;
+            return this;
+        }
+
+        public VmSpec build() {
+            return new VmSpec(name, backend, image, cpus, memoryMib, env, workdir, defaultTimeout,
+                    acceleration, bootTimeout);
+        }
+    }
+}

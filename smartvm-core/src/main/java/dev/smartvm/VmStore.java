@@ -1,0 +1,106 @@
+package dev.smartvm;
+
+import dev.smartvm.internal.Json;
+import dev.smartvm.internal.LockFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** The VM directories under {@code $SMARTVM_HOME/vms}: one per VM, named by its id. */
+final class VmStore {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final Path vmsDir;
+
+    VmStore(Path vmsDir) {
+        this.vmsDir = vmsDir;
+    }
+
+    Path dir(String id) {
+        return vmsDir.resolve(id);
+    }
+
+    /** Makes the directory and first record of a new VM; names are unique across processes. */
+    VmRecord create(VmSpec spec, long ownerPid, java.time.Instant ownerStartedAt) {
+        try (LockFile lock = LockFile.acquire(vmsDir.resolve(".names.lock"))) {
+            String id = newId();
+            String name = spec.name() == null ? "vm-" + id.substring(0, 8) : spec.name();
+            if (find(name).isPresent()) {
+                throw new SmartVmException(ErrorCode.NAME_IN_USE, "a VM named '" + name
+                        + "' already exists; remove it with 'smartvm rm " + name + "' or choose another name");
+            }
+            Files.createDirectories(dir(id));
+            VmRecord r = new VmRecord(id, name, spec, VmState.CREATED, spec.acceleration(), -1, null,
+                    java.time.Instant.now(), ownerPid, ownerStartedAt, null);
+            save(r);
+            return r;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create a VM directory in " + vmsDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private String newId() {
+        byte[] b = new byte[6];
+        String id;
+        do {
+            RANDOM.nextBytes(b);
+            id = HexFormat.of().formatHex(b);
+        } while (Files.exists(dir(id)));
+        return id;
+    }
+
+    void save(VmRecord r) {
+        Json.write(dir(r.id()).resolve("vm.json"), r);
+    }
+
+    Optional<VmRecord> load(String id) {
+        Path file = dir(id).resolve("vm.json");
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Json.read(file, VmRecord.class));
+        } catch (SmartVmException e) {
+            return Optional.empty();
+        }
+    }
+
+    List<VmRecord> all() {
+        List<VmRecord> out = new ArrayList<>();
+        if (!Files.isDirectory(vmsDir)) {
+            return out;
+        }
+        try (Stream<Path> dirs = Files.list(vmsDir)) {
+            dirs.filter(Files::isDirectory).forEach(d -> load(d.getFileName().toString()).ifPresent(out::add));
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot list " + vmsDir + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparing(VmRecord::createdAt));
+        return out;
+    }
+
+    /** By id or by name. */
+    Optional<VmRecord> find(String idOrName) {
+        return all().stream().filter(r -> r.id().equals(idOrName) || r.name().equals(idOrName)).findFirst();
+    }
+
+    void delete(String id) {
+        Path dir = dir(id);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

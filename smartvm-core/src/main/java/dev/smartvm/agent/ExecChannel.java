@@ -1,0 +1,213 @@
+package dev.smartvm.agent;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.ExecProcess;
+import dev.smartvm.ExitStatus;
+import dev.smartvm.SmartVmException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** One exec request: routes its frames to the output sinks and carries stdin and signals. */
+final class ExecChannel implements StreamHandler, ExecProcess {
+    private static final int SIGKILL = 9;
+
+    private final AgentConnection connection;
+    private final OutputSink stdout;
+    private final OutputSink stderr;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CompletableFuture<Integer> pid = new CompletableFuture<>();
+    private final SendWindow stdinWindow;
+    private final StdinStream stdin;
+    private volatile boolean discarding;
+    private int id;
+    private ReceiveWindow receive;
+
+    ExecChannel(AgentConnection connection, OutputSink stdout, OutputSink stderr, boolean withStdin) {
+        this.connection = connection;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.stdinWindow = new SendWindow(connection.window());
+        this.stdin = withStdin ? new StdinStream() : null;
+    }
+
+    void start(byte[] request) {
+        id = connection.register(this);
+        receive = new ReceiveWindow(connection, id);
+        connection.send(id, FrameType.EXEC, request);
+    }
+
+    @Override
+    public void onFrame(int type, byte[] payload) {
+        switch (type) {
+            case FrameType.STARTED -> pid.complete(new PayloadReader(payload).u32());
+            case FrameType.STDOUT -> deliver(stdout, payload);
+            case FrameType.STDERR -> deliver(stderr, payload);
+            case FrameType.WINDOW -> stdinWindow.grant(Integer.toUnsignedLong(new PayloadReader(payload).u32()));
+            case FrameType.EXIT -> {
+                PayloadReader r = new PayloadReader(payload);
+                ExitStatus status = new ExitStatus(r.u32(), r.u32(), r.u8() != 0);
+                connection.unregister(id);
+                stdout.end();
+                stderr.end();
+                stdinWindow.fail(new SmartVmException(ErrorCode.INVALID_STATE, "the command has ended"));
+                pid.complete(-1);
+                exit.complete(status);
+            }
+            case FrameType.ERROR -> {
+                PayloadReader r = new PayloadReader(payload);
+                r.u32();
+                connection.unregister(id);
+                onClosed(new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str()));
+            }
+            default -> throw new SmartVmException(ErrorCode.AGENT_PROTOCOL,
+                    "unexpected frame type 0x" + Integer.toHexString(type) + " for an exec");
+        }
+    }
+
+    private void deliver(OutputSink sink, byte[] payload) {
+        receive.received(payload.length);
+        Runnable consumed = () -> receive.consumed(payload.length);
+        if (discarding) {
+            consumed.run();
+        } else {
+            sink.accept(payload, consumed);
+        }
+    }
+
+    @Override
+    public void onClosed(SmartVmException cause) {
+        stdout.fail(cause);
+        stderr.fail(cause);
+        stdinWindow.fail(cause);
+        pid.completeExceptionally(cause);
+        exit.completeExceptionally(cause);
+    }
+
+    /** The guest pid of the command once it started, -1 if it never did. */
+    int awaitPid(Duration timeout) {
+        return await(pid, timeout, "the command to start");
+    }
+
+    @Override
+    public OutputStream stdin() {
+        if (stdin == null) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec was started without stdin");
+        }
+        return stdin;
+    }
+
+    @Override
+    public InputStream stdout() {
+        if (stdout instanceof InputStream s) {
+            return s;
+        }
+        throw new SmartVmException(ErrorCode.INVALID_STATE, "stdout of this exec goes elsewhere");
+    }
+
+    @Override
+    public InputStream stderr() {
+        if (stderr instanceof InputStream s) {
+            return s;
+        }
+        throw new SmartVmException(ErrorCode.INVALID_STATE, "stderr of this exec goes elsewhere");
+    }
+
+    @Override
+    public ExitStatus waitFor(Duration timeout) {
+        return await(exit, timeout, "the command to end");
+    }
+
+    boolean hasEnded() {
+        return exit.isDone();
+    }
+
+    private static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
+        try {
+            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for " + what, e);
+        } catch (TimeoutException e) {
+            throw new SmartVmException(ErrorCode.TIMEOUT, "timed out after " + timeout.toMillis()
+                    + " ms waiting for " + what);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SmartVmException s) {
+                throw new SmartVmException(s.code(), s.getMessage(), s);
+            }
+            throw new SmartVmException(ErrorCode.AGENT_ERROR, String.valueOf(e.getCause()), e.getCause());
+        }
+    }
+
+    @Override
+    public void signal(int signal) {
+        if (!exit.isDone()) {
+            connection.sendQuietly(id, FrameType.SIGNAL, new PayloadWriter().u32(signal).toByteArray());
+        }
+    }
+
+    /** Kills the command if it runs; its remaining output is drained and dropped. */
+    @Override
+    public void close() {
+        if (!exit.isDone()) {
+            discarding = true;
+            signal(SIGKILL);
+        }
+        if (stdout instanceof InputStream s) {
+            closeQuietly(s);
+        }
+        if (stderr instanceof InputStream s) {
+            closeQuietly(s);
+        }
+    }
+
+    private static void closeQuietly(InputStream s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // a pipe sink's close does not fail
+        }
+    }
+
+    /** Stdin as an OutputStream: writes wait for window credit; close sends EOF. */
+    private final class StdinStream extends OutputStream {
+        private boolean closed;
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            if (closed) {
+                throw new IOException("stdin is closed");
+            }
+            try {
+                while (len > 0) {
+                    int n = stdinWindow.take(Math.min(len, FrameType.CHUNK));
+                    connection.send(id, FrameType.STDIN, b, off, n);
+                    off += n;
+                    len -= n;
+                }
+            } catch (SmartVmException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                if (!exit.isDone()) {
+                    connection.sendQuietly(id, FrameType.STDIN, new byte[0]);
+                }
+            }
+        }
+    }
+}

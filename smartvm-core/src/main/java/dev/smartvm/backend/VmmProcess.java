@@ -1,0 +1,32 @@
+package dev.smartvm.backend;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** One running VMM: its control channel, its agent socket, and its life. */
+public interface VmmProcess extends AutoCloseable {
+    long pid();
+
+    /** The Unix socket on which the guest agent's byte stream is served. */
+    Path agentSocket();
+
+    void pause();
+
+    void resume();
+
+    boolean isAlive();
+
+    /** Waits up to {@code timeout} for the VMM to exit; true when it did. */
+    boolean awaitExit(Duration timeout);
+
+    /** Asks the VMM to quit now (guest state is lost), then kills it if it lingers. */
+    void terminate(Duration grace);
+
+    /** Why the VMM exited, once it did (guest panic, shutdown, crash...). */
+    Optional<String> exitReason();
+
+    /** Releases the control connection; the VMM keeps running. Idempotent. */
+    @Override
+    void close();
+}

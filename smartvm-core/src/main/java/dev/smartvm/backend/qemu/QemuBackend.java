@@ -1,0 +1,106 @@
+package dev.smartvm.backend.qemu;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AttachSpec;
+import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmProcess;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Runs VMs with QEMU's microvm machine. */
+public final class QemuBackend implements Backend {
+    /** Unix socket paths longer than this do not fit in sockaddr_un. */
+    public static final int MAX_SOCKET_PATH = 107;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String qemuBinary;
+
+    public QemuBackend(String qemuBinary) {
+        this.qemuBinary = qemuBinary;
+    }
+
+    /** QEMU from $SMARTVM_QEMU or the PATH. */
+    public static QemuBackend fromEnvironment() {
+        return new QemuBackend(findQemu().orElseThrow(() -> new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING,
+                "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86")));
+    }
+
+    public static Optional<String> findQemu() {
+        String configured = System.getenv("SMARTVM_QEMU");
+        if (configured != null && !configured.isBlank()) {
+            return Optional.of(configured);
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, "qemu-system-x86_64");
+            if (Files.isExecutable(p)) {
+                return Optional.of(p.toString());
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String name() {
+        return "qemu";
+    }
+
+    @Override
+    public VmmProcess launch(LaunchSpec spec) {
+        Path dir = spec.vmDir();
+        for (Path socket : List.of(QemuCommandLine.qmpSocket(dir), QemuCommandLine.agentSocket(dir))) {
+            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
+                        + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME to a shorter directory");
+            }
+        }
+        List<String> argv = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
+        }
+        argv.addAll(QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz(Path.of("/proc/cpuinfo"))));
+        Path log = dir.resolve("qemu.log");
+        Process p;
+        try {
+            Files.writeString(dir.resolve("qemu.argv"), String.join("\n", argv) + "\n");
+            p = new ProcessBuilder(argv)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot start " + qemuBinary + ": " + e.getMessage(), e);
+        }
+        Instant started = p.info().startInstant().orElse(Instant.now());
+        QemuProcess vmm = new QemuProcess(p.pid(), started, dir, p);
+        try {
+            QmpClient.connect(QemuCommandLine.qmpSocket(dir), START_TIMEOUT, p::isAlive).close();
+        } catch (SmartVmException e) {
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            String output = String.join("\n", QemuProcess.tail(log, 20)).strip();
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "QEMU did not start"
+                    + (p.isAlive() ? "" : " (exit code " + p.exitValue() + ")")
+                    + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
+        }
+        return vmm;
+    }
+
+    @Override
+    public VmmProcess attach(AttachSpec spec) {
+        return new QemuProcess(spec.pid(), spec.startedAt(), spec.vmDir(), null);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.smartvm.backend.qemu;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.backend.LaunchSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/** The argv of one QEMU microvm: virtio-mmio devices only, no firmware, no display, no defaults. */
+final class QemuCommandLine {
+    static final String AGENT_PORT = "smartvm.agent";
+
+    private QemuCommandLine() {
+    }
+
+    static Path qmpSocket(Path vmDir) {
+        return vmDir.resolve("qmp.sock");
+    }
+
+    static Path agentSocket(Path vmDir) {
+        return vmDir.resolve("agent.sock");
+    }
+
+    static Path consoleLog(Path vmDir) {
+        return vmDir.resolve("console.log");
+    }
+
+    static String kernelArgs(LaunchSpec spec, OptionalLong tscKhz) {
+        StringBuilder args = new StringBuilder("console=ttyS0 quiet panic=-1 rdinit=/init smartvm.vmid=")
+                .append(spec.vmId());
+        if (spec.acceleration() == Acceleration.TCG && tscKhz.isPresent()) {
+            args.append(" tsc_early_khz=").append(tscKhz.getAsLong());
+        }
+        if (spec.image().rootDisk() != null) {
+            args.append(" smartvm.root=/dev/vda smartvm.rootfstype=ext4");
+        }
+        return args.toString();
+    }
+
+    static List<String> build(String qemuBinary, LaunchSpec spec, OptionalLong tscKhz) {
+        Path dir = spec.vmDir();
+        List<String> a = new ArrayList<>(List.of(qemuBinary,
+                "-name", "smartvm-" + spec.vmId(),
+                "-machine", "microvm,accel=" + (spec.acceleration() == Acceleration.KVM ? "kvm" : "tcg")));
+        if (spec.acceleration() == Acceleration.KVM) {
+            a.addAll(List.of("-cpu", "host"));
+        }
+        a.addAll(List.of(
+                "-smp", Integer.toString(spec.cpus()),
+                "-m", spec.memoryMib() + "M",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-kernel", spec.image().kernel().toString(),
+                "-initrd", spec.image().initrd().toString(),
+                "-append", kernelArgs(spec, tscKhz),
+                "-chardev", "file,id=console,path=" + consoleLog(dir),
+                "-serial", "chardev:console",
+                "-chardev", "socket,id=qmp,path=" + qmpSocket(dir) + ",server=on,wait=off",
+                "-mon", "chardev=qmp,mode=control",
+                "-device", "virtio-serial-device,max_ports=2",
+                "-chardev", "socket,id=agent,path=" + agentSocket(dir) + ",server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT,
+                "-object", "rng-random,id=rng,filename=/dev/urandom",
+                "-device", "virtio-rng-device,rng=rng"));
+        if (spec.image().rootDisk() != null) {
+            a.addAll(List.of(
+                    "-drive", "id=root,file=" + spec.image().rootDisk() + ",format=raw,if=none,snapshot=on",
+                    "-device", "virtio-blk-device,drive=root"));
+        }
+        return a;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.smartvm.image;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.Hashing;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** The static guest agent built by the smartvm-agent module, carried on the classpath. */
+public final class AgentBinary {
+    static final String RESOURCE = "/dev/smartvm/agent/smartvm-agent";
+    private static volatile byte[] cached;
+
+    private AgentBinary() {
+    }
+
+    public static byte[] bytes() {
+        byte[] b = cached;
+        if (b == null) {
+            try (InputStream in = AgentBinary.class.getResourceAsStream(RESOURCE)) {
+                if (in == null) {
+                    throw new SmartVmException(ErrorCode.IMAGE_BUILD_FAILED, "the guest agent binary " + RESOURCE
+                            + " is not on the classpath; build the smartvm-agent module (gcc and make are needed)");
+                }
+                b = in.readAllBytes();
+            } catch (IOException e) {
+                throw new SmartVmException(ErrorCode.IMAGE_BUILD_FAILED, "cannot read the guest agent: " + e.getMessage(), e);
+            }
+            cached = b;
+        }
+        return b;
+    }
+
+    public static String sha256() {
+        return Hashing.sha256(bytes());
+    }
+}

@@ -1,0 +1,71 @@
+package dev.smartvm.internal;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An exclusive lock shared by threads of this JVM (a ReentrantLock per path) and by other
+ * processes (an OS file lock), held until {@link #close()}.
+ */
+public final class LockFile implements AutoCloseable {
+    private static final Map<Path, ReentrantLock> LOCAL = new ConcurrentHashMap<>();
+
+    private final ReentrantLock local;
+    private final FileChannel channel;
+    private final FileLock lock;
+    private boolean closed;
+
+    private LockFile(ReentrantLock local, FileChannel channel, FileLock lock) {
+        this.local = local;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Blocks until this thread holds the lock. */
+    public static LockFile acquire(Path path) {
+        Path key = path.toAbsolutePath().normalize();
+        ReentrantLock local = LOCAL.computeIfAbsent(key, k -> new ReentrantLock());
+        local.lock();
+        FileChannel ch = null;
+        try {
+            Files.createDirectories(key.getParent());
+            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            return new LockFile(local, ch, ch.lock());
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
+            local.unlock();
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            lock.release();
+            channel.close();
+        } catch (IOException ignored) {
+            // the OS drops the lock with the descriptor
+        } finally {
+            local.unlock();
+        }
+    }
+}
