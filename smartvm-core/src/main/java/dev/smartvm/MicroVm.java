@@ -236,6 +236,11 @@ public final class MicroVm implements AutoCloseable {
                 r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(), r.uid());
     }
 
+    /** A protocol round trip to the guest agent (no process is started). */
+    public Duration ping() {
+        return requireAgent("ping").ping(Duration.ofSeconds(30));
+    }
+
     /** Copies a host file or directory into the guest ({@code cp -r} semantics); returns bytes copied. */
     public long copyTo(Path hostPath, String guestPath) {
         return requireAgent("copy").upload(hostPath, guestPath, COPY_TIMEOUT);

@@ -38,11 +38,17 @@ public final class DefaultImage {
     private final Path imagesDir;
     private final CommandRunner runner;
     private final Consumer<String> progress;
+    private final Path aptLists;
 
     public DefaultImage(Path imagesDir, CommandRunner runner, Consumer<String> progress) {
+        this(imagesDir, runner, progress, Path.of("/var/lib/apt/lists"));
+    }
+
+    DefaultImage(Path imagesDir, CommandRunner runner, Consumer<String> progress, Path aptLists) {
         this.imagesDir = imagesDir;
         this.runner = runner;
         this.progress = progress;
+        this.aptLists = aptLists;
     }
 
     /** Metadata of a built default image, kept as image.json beside it. */
@@ -50,8 +56,47 @@ public final class DefaultImage {
             String agentSha256, List<String> modules, Instant createdAt) {
     }
 
-    /** Returns the cached bundle for the current inputs, building it first if needed. */
+    /** The last resolution of the inputs, valid while the apt lists and the agent are unchanged. */
+    record Resolution(String aptLists, String agentSha256, String bundle) {
+    }
+
+    /**
+     * Returns the cached bundle for the current inputs, building it first if needed. Asking apt
+     * for the package versions costs about a second per package, so the answer is remembered
+     * until the apt lists change (apt-get update) or the agent does.
+     */
     public ImageBundle ensure() {
+        Path resolutionFile = imagesDir.resolve("default.resolved.json");
+        String lists = aptListsStamp(aptLists);
+        String agentSha = AgentBinary.sha256();
+        if (Files.isRegularFile(resolutionFile)) {
+            Resolution r = Json.read(resolutionFile, Resolution.class);
+            Path dir = imagesDir.resolve(r.bundle());
+            if (r.aptLists().equals(lists) && r.agentSha256().equals(agentSha)
+                    && Files.isRegularFile(dir.resolve("image.json"))) {
+                return load(dir);
+            }
+        }
+        ImageBundle bundle = resolveAndBuild();
+        Json.write(resolutionFile, new Resolution(lists, agentSha, bundle.id()));
+        return bundle;
+    }
+
+    /** Names, sizes and times of the apt list files: it changes exactly when apt-get update changed something. */
+    static String aptListsStamp(Path listsDir) {
+        StringBuilder sb = new StringBuilder();
+        try (Stream<Path> files = Files.list(listsDir)) {
+            for (Path f : files.sorted().toList()) {
+                sb.append(f.getFileName()).append(' ').append(Files.size(f)).append(' ')
+                        .append(Files.getLastModifiedTime(f).toMillis()).append('\n');
+            }
+        } catch (IOException e) {
+            return "unreadable";
+        }
+        return Hashing.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private ImageBundle resolveAndBuild() {
         DebianPackages apt = new DebianPackages(runner);
         Optional<PackageInfo> busybox = apt.info(BUSYBOX_PACKAGE);
         if (busybox.isEmpty()) {

@@ -1,0 +1,84 @@
+# Shared by bin/smartvm and bin/test: find a JDK >= 21, install missing host packages,
+# build the CLI when its sources changed. Sourced, not run.
+
+SMARTVM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CLI_JAR="$SMARTVM_ROOT/smartvm-cli/target/smartvm-cli.jar"
+
+say() { printf 'smartvm: %s\n' "$*" >&2; }
+die() { printf 'error[HOST_DEPENDENCY_MISSING]: %s\n' "$*" >&2; exit 125; }
+
+java_feature() { # prints the feature version of $1/bin/java, or nothing
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+}
+
+# Prints a JAVA_HOME with Java >= 21: $JAVA_HOME first, then /usr/lib/jvm/*, newest first.
+find_jdk() {
+  local candidates=() c v
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  while IFS= read -r c; do candidates+=("$c"); done < <(ls -d /usr/lib/jvm/*/ 2>/dev/null | sed 's:/$::' | sort -rV)
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    v=$(java_feature "$c")
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ] 2>/dev/null; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+
+apt_install() {
+  say "installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed"
+}
+
+# Installs what is missing (as root), or prints the exact command to run (otherwise).
+ensure_host_packages() {
+  local need=()
+  command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+  command -v gcc >/dev/null || need+=(gcc)
+  command -v make >/dev/null || need+=(make)
+  [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+  command -v mvn >/dev/null || need+=(maven)
+  command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
+  local lists_ok=0 # the default image is built from Debian packages: apt needs its lists
+  compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null && lists_ok=1
+  if [ ${#need[@]} -eq 0 ] && [ $lists_ok -eq 1 ]; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    local cmd="sudo apt-get update && sudo apt-get install -y ${need[*]}"
+    [ ${#need[@]} -eq 0 ] && cmd="sudo apt-get update"
+    die "missing host packages${need:+: ${need[*]}}; run: $cmd"
+  fi
+  say "updating apt package lists"
+  apt-get update -qq >&2 || die "apt-get update failed"
+  [ ${#need[@]} -gt 0 ] && apt_install "${need[@]}"
+  return 0
+}
+
+# Sets JAVA_HOME to a JDK >= 21, installing one through apt where the distribution has it.
+ensure_jdk() {
+  local jdk
+  if ! jdk=$(find_jdk); then
+    if [ "$(id -u)" -eq 0 ] && apt-cache show --no-all-versions openjdk-21-jdk-headless >/dev/null 2>&1; then
+      apt_install openjdk-21-jdk-headless
+      jdk=$(find_jdk) || die "openjdk-21-jdk-headless installed but no JDK >= 21 found under /usr/lib/jvm"
+    else
+      die "no JDK 21 or newer found (JAVA_HOME, /usr/lib/jvm/*). Install one: 'apt-get install openjdk-21-jdk-headless' (Debian 13, Ubuntu 24.04) or Temurin 21 from adoptium.net, then set JAVA_HOME"
+    fi
+  fi
+  export JAVA_HOME="$jdk"
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+maven() {
+  MAVEN_OPTS="${MAVEN_OPTS:-} -XX:+IgnoreUnrecognizedVMOptions --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED" \
+    mvn -B -q -f "$SMARTVM_ROOT/pom.xml" "$@"
+}
+
+# Builds the CLI jar when it is missing or older than any source.
+ensure_built() {
+  if [ -f "$CLI_JAR" ] && [ -z "$(find "$SMARTVM_ROOT" -path "$SMARTVM_ROOT/.git" -prune -o \
+      \( -name pom.xml -o -path '*/src/*' -o -name Makefile \) -newer "$CLI_JAR" -print -quit)" ]; then
+    return 0
+  fi
+  say "building SmartVM (mvn package)"
+  maven -DskipTests install >&2 || die "the build failed; rerun 'mvn -f $SMARTVM_ROOT/pom.xml install' to see why"
+}

@@ -1,0 +1,66 @@
+package dev.smartvm.cli;
+
+import dev.smartvm.ExecResult;
+import dev.smartvm.MicroVm;
+import dev.smartvm.SmartVm;
+import dev.smartvm.VmSpec;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Not a test: measures this machine and prints one table. */
+@Command(name = "bench", description = "Measures boot, exec and copy on this machine and prints a table.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--boots", description = "Cold boots to take the median of (default ${DEFAULT-VALUE}).")
+    int boots = 5;
+
+    @Option(names = "--execs", description = "Exec round trips to measure (default ${DEFAULT-VALUE}).")
+    int execs = 200;
+
+    @Option(names = "--copy-mib", description = "Size of the copy test file (default ${DEFAULT-VALUE}).")
+    int copyMib = 64;
+
+    @Override
+    public Integer call() throws Exception {
+        try (SmartVm svm = Session.open()) {
+            Benchmarks b = new Benchmarks(svm);
+            b.warmUp();
+            Benchmarks.Stats library = b.coldRuns(boots);
+            Benchmarks.Stats floor = b.plainQemuRuns(boots);
+            VmSpec spec = VmSpec.builder().name("bench-" + ProcessHandle.current().pid()).build();
+            try (MicroVm vm = svm.start(spec)) {
+                ExecResult warm = vm.exec("true");
+                if (warm.exitCode() != 0) {
+                    throw new IllegalStateException("true failed in the guest: " + warm.stderr());
+                }
+                Benchmarks.Stats exec = b.execRoundTrips(vm, execs);
+                Benchmarks.Stats ping = b.pingRoundTrips(vm, execs);
+                double[] copy = b.copyThroughput(vm, copyMib);
+                Thread.sleep(2000);
+                long rssKib = Benchmarks.rssKib(vm.info().pid());
+                System.out.println();
+                System.out.printf("%-46s %12s%n", "measure (" + Benchmarks.machine() + ")", "value");
+                row("cold run -- true, library (median of " + boots + ")", library.median(), "ms");
+                row("same boot, plain qemu command line (median)", floor.median(), "ms");
+                System.out.printf("%-46s %11.1f%%%n", "library overhead over the floor", 100.0 * (library.median() / floor.median() - 1));
+                row("exec 'true' round trip p50 (" + execs + " runs)", exec.median(), "ms");
+                row("exec 'true' round trip p99", exec.p99(), "ms");
+                row("agent ping round trip p50", ping.median(), "ms");
+                row("copy into the guest (" + copyMib + " MiB)", copy[0], "MB/s");
+                row("copy from the guest (" + copyMib + " MiB)", copy[1], "MB/s");
+                row("idle VM: QEMU RSS", rssKib / 1024.0, "MiB");
+                row("idle VM: QEMU RSS beyond guest RAM (" + spec.memoryMib() + " MiB)", rssKib / 1024.0 - spec.memoryMib(), "MiB");
+            }
+        }
+        return 0;
+    }
+
+    private static void row(String what, double value, String unit) {
+        System.out.printf("%-46s %9.2f %s%n", what, value, unit);
+    }
+
+    static Duration ms(double v) {
+        return Duration.ofNanos((long) (v * 1e6));
+    }
+}

@@ -1,0 +1,24 @@
+package dev.smartvm.cli;
+
+import dev.smartvm.MicroVm;
+import dev.smartvm.SmartVm;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "create", description = "Boots a VM and leaves it running; prints its name.")
+final class CreateCommand implements Callable<Integer> {
+    @Mixin
+    VmOptions vm;
+
+    @Override
+    public Integer call() {
+        try (SmartVm svm = Session.open()) {
+            MicroVm machine = svm.create(vm.toSpec());
+            machine.start();
+            machine.detach();
+            System.out.println(machine.name());
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.smartvm.cli;
+
+import dev.smartvm.SmartVm;
+import dev.smartvm.backend.qemu.AccelerationProbe;
+import dev.smartvm.backend.qemu.QemuBackend;
+import dev.smartvm.internal.CommandResult;
+import dev.smartvm.internal.CommandRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "doctor", description = "Says what this host has and lacks for SmartVM, and how to fix each.")
+final class DoctorCommand implements Callable<Integer> {
+    private int problems;
+
+    @Override
+    public Integer call() {
+        Path home = SmartVm.Builder.defaultHome();
+        Optional<String> qemu = QemuBackend.findQemu();
+        check("qemu", qemu.isPresent(), qemu.map(q -> q + " (" + firstLine(List.of(q, "--version")) + ")").orElse("not found"),
+                "apt-get install qemu-system-x86", true);
+        String kvm = AccelerationProbe.forHost(home.resolve("accel.json")).kvmUnusableReason();
+        report(kvm == null ? "ok" : "info", "kvm", kvm == null ? "/dev/kvm looks usable; the first VM confirms it with a probe boot"
+                : "not used: " + kvm + "; VMs run under TCG (slower, fully working)", null);
+        check("jdk", Runtime.version().feature() >= 21, "Java " + Runtime.version(), "install a JDK 21 or newer", true);
+        check("apt", Files.isExecutable(Path.of("/usr/bin/apt-get")) && Files.isExecutable(Path.of("/usr/bin/dpkg-deb")),
+                "apt-get and dpkg-deb build the default image from Debian packages", "a Debian or Ubuntu host", true);
+        boolean lists = CommandRunner.system().run(List.of("apt-cache", "show", "--no-all-versions", "busybox-static"),
+                null, Duration.ofSeconds(30)).exitCode() == 0;
+        check("apt lists", lists, lists ? "package lists present" : "apt knows no busybox-static", "apt-get update", true);
+        check("tun", Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun (for --net, coming)", "modprobe tun", false);
+        check("nft", Files.isExecutable(Path.of("/usr/sbin/nft")), "nftables (for egress rules, coming)", "apt-get install nftables", false);
+        check("mkfs.ext4", Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
+                "e2fsprogs (for root-disk images)", "apt-get install e2fsprogs", false);
+        check("home", Files.isWritable(home) || !Files.exists(home) && Files.isWritable(home.getParent() == null ? home : existingParent(home)),
+                home.toString(), "set SMARTVM_HOME to a writable directory", true);
+        System.out.println(problems == 0 ? "ready: 'smartvm run -- uname -a' should work" : problems + " problem(s) to fix first");
+        return problems == 0 ? 0 : 1;
+    }
+
+    private static Path existingParent(Path p) {
+        Path q = p.toAbsolutePath();
+        while (q != null && !Files.exists(q)) {
+            q = q.getParent();
+        }
+        return q == null ? Path.of("/") : q;
+    }
+
+    private void check(String what, boolean ok, String detail, String fix, boolean required) {
+        if (!ok && required) {
+            problems++;
+        }
+        report(ok ? "ok" : required ? "missing" : "warn", what, detail, ok ? null : fix);
+    }
+
+    private static void report(String status, String what, String detail, String fix) {
+        System.out.printf("%-8s %-10s %s%s%n", status, what, detail, fix == null ? "" : "  (fix: " + fix + ")");
+    }
+
+    private static String firstLine(List<String> argv) {
+        CommandResult r = CommandRunner.system().run(argv, null, Duration.ofSeconds(10));
+        return r.stdout().lines().findFirst().orElse("?");
+    }
+}

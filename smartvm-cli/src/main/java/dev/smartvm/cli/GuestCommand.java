@@ -1,0 +1,71 @@
+package dev.smartvm.cli;
+
+import dev.smartvm.ExecProcess;
+import dev.smartvm.ExecRequest;
+import dev.smartvm.ExitStatus;
+import dev.smartvm.MicroVm;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** Runs one guest command with its streams joined to this process's stdin, stdout and stderr. */
+final class GuestCommand {
+    private GuestCommand() {
+    }
+
+    static ExecRequest request(List<String> command, Map<String, String> env, String workdir, Duration timeout) {
+        return new ExecRequest(command, env, workdir, timeout, null, -1);
+    }
+
+    static int run(MicroVm vm, ExecRequest request, boolean interactive) {
+        OutputStream out = new FileOutputStream(FileDescriptor.out);
+        OutputStream err = new FileOutputStream(FileDescriptor.err);
+        if (!interactive) {
+            return vm.exec(request, out, err).code();
+        }
+        try (ExecProcess p = vm.spawn(request)) {
+            Thread pumpIn = Thread.ofPlatform().daemon().start(() -> copy(System.in, p.stdin(), true));
+            Thread pumpOut = Thread.ofPlatform().start(() -> copy(p.stdout(), out, false));
+            Thread pumpErr = Thread.ofPlatform().start(() -> copy(p.stderr(), err, false));
+            ExitStatus status = p.waitFor(Duration.ofDays(3650));
+            join(pumpOut);
+            join(pumpErr);
+            pumpIn.interrupt();
+            return status.code();
+        }
+    }
+
+    private static void copy(InputStream in, OutputStream out, boolean closeOut) {
+        byte[] buf = new byte[64 * 1024];
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the other side ended
+        } finally {
+            if (closeOut) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // already closed
+                }
+            }
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

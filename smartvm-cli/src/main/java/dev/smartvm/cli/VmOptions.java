@@ -1,0 +1,61 @@
+package dev.smartvm.cli;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.VmSpec;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The options that describe a VM, shared by {@code run} and {@code create}. */
+final class VmOptions {
+    @Option(names = "--cpus", paramLabel = "N", description = "Virtual CPUs (default ${DEFAULT-VALUE}).")
+    int cpus = 1;
+
+    @Option(names = "--memory", paramLabel = "MiB", description = "Guest memory in MiB (default ${DEFAULT-VALUE}).")
+    int memoryMib = 256;
+
+    @Option(names = "--image", paramLabel = "REF", description = "Image to boot (default ${DEFAULT-VALUE}).")
+    String image = "default";
+
+    @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the VM.")
+    String name;
+
+    @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "Acceleration (default ${DEFAULT-VALUE}).")
+    String accel = "auto";
+
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Environment for every command (repeatable).")
+    List<String> env = List.of();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory of commands.")
+    String workdir;
+
+    @Option(names = "--timeout", paramLabel = "DUR", converter = Durations.class,
+            description = "Kill a command after this long (exit 124), e.g. 30s.")
+    Duration timeout;
+
+    VmSpec toSpec() {
+        return VmSpec.builder().name(name).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
+                .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel)).build();
+    }
+
+    static final class EnvOptions {
+        private EnvOptions() {
+        }
+
+        static Map<String, String> parse(List<String> entries) {
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String e : entries) {
+                int eq = e.indexOf('=');
+                if (eq <= 0) {
+                    throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT,
+                            "an environment entry is KEY=VALUE; found '" + e + "'");
+                }
+                VmSpec.checkEnv(e.substring(0, eq), e.substring(eq + 1));
+                env.put(e.substring(0, eq), e.substring(eq + 1));
+            }
+            return env;
+        }
+    }
+}
