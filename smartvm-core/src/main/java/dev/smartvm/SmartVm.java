@@ -183,17 +183,30 @@ public final class SmartVm implements AutoCloseable {
     /** Configures a {@link SmartVm}. */
     public static final class Builder {
         private Path home = defaultHome();
-        private Path imagesDir;
+        private Path imagesDir = defaultImagesDir();
         private CommandRunner runner = CommandRunner.system();
         private Consumer<String> notices = s -> { };
         private Backend backend;
 
+        /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
-            String env = System.getenv("SMARTVM_HOME");
-            if (env != null && !env.isBlank()) {
-                return Path.of(env);
+            String configured = setting("smartvm.home", "SMARTVM_HOME");
+            return configured != null ? Path.of(configured)
+                    : Path.of(System.getProperty("user.home"), ".local", "share", "smartvm");
+        }
+
+        /** {@code smartvm.images} (system property), else $SMARTVM_IMAGES, else null for {@code home/images}. */
+        public static Path defaultImagesDir() {
+            String configured = setting("smartvm.images", "SMARTVM_IMAGES");
+            return configured == null ? null : Path.of(configured);
+        }
+
+        private static String setting(String property, String env) {
+            String v = System.getProperty(property);
+            if (v == null || v.isBlank()) {
+                v = System.getenv(env);
             }
-            return Path.of(System.getProperty("user.home"), ".local", "share", "smartvm");
+            return v == null || v.isBlank() ? null : v;
         }
 
         public Builder home(Path dir) {

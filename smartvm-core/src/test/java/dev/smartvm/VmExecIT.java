@@ -1,0 +1,113 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Commands in a real QEMU microVM through the guest agent. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class VmExecIT extends RealVmTest {
+    private MicroVm vm;
+
+    @BeforeAll
+    void boot() {
+        vm = svm.start(VmSpec.builder().name("exec-it").env(Map.of("FROM_SPEC", "spec")).workdir("/tmp").build());
+    }
+
+    @AfterAll
+    void shutdown() {
+        vm.close();
+    }
+
+    @Test
+    void runsInALinuxGuest() {
+        ExecResult r = vm.exec("uname", "-a");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).contains("Linux smartvm").contains("x86_64");
+        assertThat(vm.state()).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
+    void reportsExitCodesAndBothStreams() {
+        ExecResult r = vm.exec("sh", "-c", "echo to-out; echo to-err >&2; exit 42");
+        assertThat(r.exitCode()).isEqualTo(42);
+        assertThat(r.stdout()).isEqualTo("to-out\n");
+        assertThat(r.stderr()).isEqualTo("to-err\n");
+    }
+
+    @Test
+    void unknownCommandIs127() {
+        ExecResult r = vm.exec("definitely-not-installed");
+        assertThat(r.exitCode()).isEqualTo(127);
+        assertThat(r.stderr()).contains("definitely-not-installed");
+    }
+
+    @Test
+    void feedsStdin() {
+        ExecResult r = vm.exec(ExecRequest.of("wc", "-c").withStdin("twelve bytes".getBytes(StandardCharsets.UTF_8)));
+        assertThat(r.stdout().strip()).isEqualTo("12");
+    }
+
+    @Test
+    void appliesEnvAndWorkdirWithSpecDefaults() {
+        ExecResult defaults = vm.exec("sh", "-c", "echo $FROM_SPEC; pwd");
+        assertThat(defaults.stdout()).isEqualTo("spec\n/tmp\n");
+        ExecResult own = vm.exec(ExecRequest.of("sh", "-c", "echo $FROM_SPEC $OWN; pwd").withEnv("OWN", "mine")
+                .withEnv("FROM_SPEC", "overridden").withWorkdir("/proc"));
+        assertThat(own.stdout()).isEqualTo("overridden mine\n/proc\n");
+    }
+
+    @Test
+    void timeoutKillsWith124() {
+        ExecResult r = vm.exec(ExecRequest.of("sh", "-c", "sleep 1000 & sleep 1000").withTimeout(Duration.ofMillis(500)));
+        assertThat(r.exitCode()).isEqualTo(124);
+        assertThat(r.status().timedOut()).isTrue();
+        assertThat(vm.exec("true").exitCode()).isZero();
+    }
+
+    @Test
+    void runsEightExecsAtOnce() throws Exception {
+        vm.exec("sh", "-c", "rm -rf /tmp/barrier; mkdir /tmp/barrier");
+        List<CompletableFuture<ExecResult>> all = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String script = "touch /tmp/barrier/" + i + "; while [ $(ls /tmp/barrier | wc -l) -lt 8 ]; do sleep 0.05; done; "
+                    + "echo " + i + "; exit " + i;
+            all.add(CompletableFuture.supplyAsync(() -> vm.exec("sh", "-c", script)));
+        }
+        for (int i = 0; i < 8; i++) {
+            ExecResult r = all.get(i).get(60, TimeUnit.SECONDS);
+            assertThat(r.exitCode()).isEqualTo(i);
+            assertThat(r.stdout()).isEqualTo(i + "\n");
+        }
+    }
+
+    @Test
+    void streamsOutputAsItArrives() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ExitStatus s = vm.exec(ExecRequest.of("sh", "-c", "for i in 1 2 3; do echo line$i; done"), out, OutputStream.nullOutputStream());
+        assertThat(s.code()).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("line1\nline2\nline3\n");
+    }
+
+    @Test
+    void spawnsWithInteractiveStdin() throws Exception {
+        try (ExecProcess p = vm.spawn(ExecRequest.of("tr", "a-z", "A-Z"))) {
+            p.stdin().write("hello\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().close();
+            assertThat(new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("HELLO\n");
+            assertThat(p.waitFor(Duration.ofSeconds(30)).code()).isZero();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.smartvm.internal.Hashing;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Copies between the host and a real microVM. */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class VmFilesIT extends RealVmTest {
+    private MicroVm vm;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    void boot() {
+        vm = svm.start(VmSpec.builder().name("files-it").memoryMib(512).build());
+    }
+
+    @AfterAll
+    void shutdown() {
+        vm.close();
+    }
+
+    @Test
+    void copiesAFileBothWays() throws Exception {
+        Path f = Files.writeString(dir.resolve("hello.txt"), "hello guest\n");
+        vm.copyTo(f, "/tmp/hello.txt");
+        assertThat(vm.exec("cat", "/tmp/hello.txt").stdout()).isEqualTo("hello guest\n");
+        vm.exec("sh", "-c", "echo from guest > /tmp/reply.txt; chmod 640 /tmp/reply.txt");
+        Path back = dir.resolve("reply.txt");
+        vm.copyFrom("/tmp/reply.txt", back);
+        assertThat(back).hasContent("from guest");
+        assertThat(Files.getPosixFilePermissions(back)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+    }
+
+    @Test
+    void copiesDirectoryTreesWithModes() throws Exception {
+        Path tree = Files.createDirectories(dir.resolve("tree/bin"));
+        Path tool = Files.writeString(tree.resolve("tool.sh"), "#!/bin/sh\necho tool ran\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(dir.resolve("tree/readme"), "read me");
+        vm.copyTo(dir.resolve("tree"), "/tmp");
+        assertThat(vm.exec("/tmp/tree/bin/tool.sh").stdout()).isEqualTo("tool ran\n");
+        assertThat(vm.exec("stat", "-c", "%a", "/tmp/tree/bin/tool.sh").stdout().strip()).isEqualTo("755");
+
+        vm.exec("sh", "-c", "mkdir -p /tmp/made/a/b && echo deep > /tmp/made/a/b/f && chmod 700 /tmp/made/a");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        vm.copyFrom("/tmp/made", out);
+        assertThat(out.resolve("made/a/b/f")).hasContent("deep");
+        assertThat(Files.getPosixFilePermissions(out.resolve("made/a"))).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    }
+
+    @Test
+    void copies64MibBothWaysIntact() throws Exception {
+        Path big = dir.resolve("big.bin");
+        byte[] block = new byte[1 << 20];
+        Random random = new Random(42);
+        try (OutputStream os = Files.newOutputStream(big)) {
+            for (int i = 0; i < 64; i++) {
+                random.nextBytes(block);
+                os.write(block);
+            }
+        }
+        String sha = Hashing.sha256(big);
+        assertThat(vm.copyTo(big, "/tmp/big.bin")).isEqualTo(64L << 20);
+        assertThat(vm.exec("sha256sum", "/tmp/big.bin").stdout()).startsWith(sha);
+        Path back = dir.resolve("back.bin");
+        assertThat(vm.copyFrom("/tmp/big.bin", back)).isEqualTo(64L << 20);
+        assertThat(Hashing.sha256(back)).isEqualTo(sha);
+        vm.exec("rm", "/tmp/big.bin");
+    }
+
+    @Test
+    void missingPathsFailClearly() {
+        assertThatThrownBy(() -> vm.copyFrom("/no/such/thing", dir.resolve("x")))
+                .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PATH_NOT_FOUND));
+        assertThat(dir.resolve("x")).doesNotExist();
+        assertThatThrownBy(() -> vm.copyTo(dir.resolve("absent"), "/tmp/x"))
+                .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PATH_NOT_FOUND));
+        assertThatThrownBy(() -> vm.copyTo(dir, "relative/path"))
+                .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+    }
+}

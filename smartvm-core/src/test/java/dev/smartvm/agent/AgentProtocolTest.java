@@ -1,0 +1,260 @@
+package dev.smartvm.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.ExecProcess;
+import dev.smartvm.ExecRequest;
+import dev.smartvm.ExecResult;
+import dev.smartvm.SmartVmException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent protocol end to end against the real agent binary, served on a host Unix socket. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AgentProtocolTest {
+    private static final Duration T = Duration.ofSeconds(30);
+    private static final Map<String, String> PATH = Map.of("PATH", "/usr/bin:/bin");
+
+    @TempDir
+    Path dir;
+
+    private ListeningAgent agent;
+    private AgentClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        agent = new ListeningAgent(dir);
+        client = agent.connect();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        agent.close();
+    }
+
+    private ExecResult run(String... argv) {
+        return client.run(new ExecRequest(List.of(argv), PATH, null, null, null, -1));
+    }
+
+    @Test
+    void reportsExitCodesAndKeepsStreamsApart() {
+        ExecResult r = run("sh", "-c", "echo out; echo err >&2; exit 7");
+        assertThat(r.exitCode()).isEqualTo(7);
+        assertThat(r.stdout()).isEqualTo("out\n");
+        assertThat(r.stderr()).isEqualTo("err\n");
+        assertThat(run("true").exitCode()).isZero();
+    }
+
+    @Test
+    void unknownCommandIs127AndUnexecutableIs126() throws Exception {
+        ExecResult missing = run("no-such-command-anywhere");
+        assertThat(missing.exitCode()).isEqualTo(127);
+        assertThat(missing.stderr()).contains("no-such-command-anywhere").contains("No such file");
+        Path notExec = Files.writeString(dir.resolve("plain.txt"), "x");
+        assertThat(run(notExec.toString()).exitCode()).isEqualTo(126);
+        assertThat(run("true").exitCode()).as("the agent still serves").isZero();
+    }
+
+    @Test
+    void passesEnvCwdAndArgvWithoutAShell() {
+        ExecResult r = client.run(new ExecRequest(List.of("sh", "-c", "echo \"$GREETING\"; pwd; printf '%s|' \"$@\"", "sh",
+                "a b", "$HOME", "*"), Map.of("PATH", "/usr/bin:/bin", "GREETING", "hi there"), dir.toString(), null, null, -1));
+        assertThat(r.stdout()).isEqualTo("hi there\n" + dir + "\na b|$HOME|*|");
+    }
+
+    @Test
+    void missingWorkdirFailsClearly() {
+        ExecResult r = client.run(new ExecRequest(List.of("true"), PATH, "/no/such/dir", null, null, -1));
+        assertThat(r.exitCode()).isEqualTo(126);
+        assertThat(r.stderr()).contains("/no/such/dir");
+    }
+
+    @Test
+    void feedsStdinAndSendsEof() {
+        byte[] input = new byte[3 * 1024 * 1024 + 17];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (byte) (i * 31);
+        }
+        ExecResult r = client.run(new ExecRequest(List.of("sha256sum"), PATH, null, null, input, -1));
+        assertThat(r.stdout()).startsWith(dev.smartvm.internal.Hashing.sha256(input));
+    }
+
+    @Test
+    void timeoutKillsTheProcessGroupWith124() {
+        // Only a kill of the whole group ends this inside the class timeout (a background child holds stdout).
+        ExecResult r = client.run(new ExecRequest(List.of("sh", "-c", "sleep 1000 & sleep 1000; echo never"), PATH, null,
+                Duration.ofMillis(300), null, -1));
+        assertThat(r.exitCode()).isEqualTo(124);
+        assertThat(r.status().timedOut()).isTrue();
+        assertThat(r.stdout()).isEmpty();
+    }
+
+    @Test
+    void signalsReachTheCommand() throws Exception {
+        try (ExecProcess p = client.start(new ExecRequest(List.of("sleep", "30"), PATH, null, null, null, -1), false, null, null)) {
+            ((ExecChannel) p).awaitPid(T);
+            p.signal(15);
+            var status = p.waitFor(T);
+            assertThat(status.signal()).isEqualTo(15);
+            assertThat(status.code()).isEqualTo(143);
+        }
+    }
+
+    @Test
+    void streamsLargeOutputWithFlowControl() throws Exception {
+        // 16 MiB is many windows: the guest must wait for credit and nothing may be lost.
+        try (ExecProcess p = client.start(new ExecRequest(List.of("head", "-c", "16777216", "/dev/zero"), PATH, null, null,
+                null, -1), false, null, null)) {
+            long total = 0;
+            byte[] buf = new byte[8192];
+            try (InputStream out = p.stdout()) {
+                int n;
+                while ((n = out.read(buf)) > 0) {
+                    total += n;
+                }
+            }
+            assertThat(p.waitFor(T).code()).isZero();
+            assertThat(total).isEqualTo(16L * 1024 * 1024);
+        }
+    }
+
+    @Test
+    void interactiveStdinRoundTrips() throws Exception {
+        try (ExecProcess p = client.start(new ExecRequest(List.of("cat"), PATH, null, null, null, -1), true, null, null)) {
+            OutputStream in = p.stdin();
+            in.write("ping\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            byte[] echo = new byte[5];
+            assertThat(p.stdout().readNBytes(echo, 0, 5)).isEqualTo(5);
+            assertThat(new String(echo, StandardCharsets.UTF_8)).isEqualTo("ping\n");
+            in.close();
+            assertThat(p.waitFor(T).code()).isZero();
+        }
+    }
+
+    @Test
+    void runsEightExecsAtOnceOverOneConnection() throws Exception {
+        // A barrier only eight commands running at the same time can pass.
+        Path barrier = Files.createDirectories(dir.resolve("barrier"));
+        List<CompletableFuture<ExecResult>> all = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String n = Integer.toString(i);
+            String script = "touch " + barrier + "/" + n + "; while [ $(ls " + barrier + " | wc -l) -lt 8 ]; do sleep 0.02; done;"
+                    + " echo " + n + "; exit " + n;
+            all.add(CompletableFuture.supplyAsync(() -> run("sh", "-c", script)));
+        }
+        for (int i = 0; i < 8; i++) {
+            ExecResult r = all.get(i).get(30, TimeUnit.SECONDS);
+            assertThat(r.exitCode()).isEqualTo(i);
+            assertThat(r.stdout()).isEqualTo(i + "\n");
+        }
+    }
+
+    @Test
+    void copiesFilesAndTreesBothWaysWithModesAndSymlinks() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src/sub/deeper"));
+        Files.writeString(dir.resolve("src/a.txt"), "alpha");
+        Path script = Files.writeString(dir.resolve("src/sub/run.sh"), "#!/bin/sh\necho hi\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-x---"));
+        Files.write(dir.resolve("src/sub/deeper/empty"), new byte[0]);
+        Files.createSymbolicLink(dir.resolve("src/link"), Path.of("a.txt"));
+        Files.setPosixFilePermissions(dir.resolve("src/sub/deeper"), PosixFilePermissions.fromString("rwx------"));
+
+        Path guestSide = Files.createDirectories(dir.resolve("guest"));
+        client.upload(dir.resolve("src"), guestSide.toString(), T);
+        Path landed = guestSide.resolve("src");
+        assertThat(landed.resolve("a.txt")).hasContent("alpha");
+        assertThat(Files.getPosixFilePermissions(landed.resolve("sub/run.sh"))).isEqualTo(PosixFilePermissions.fromString("rwxr-x---"));
+        assertThat(Files.getPosixFilePermissions(landed.resolve("sub/deeper"))).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.readSymbolicLink(landed.resolve("link"))).isEqualTo(Path.of("a.txt"));
+        assertThat(landed.resolve("sub/deeper/empty")).isEmptyFile();
+
+        Path back = dir.resolve("back");
+        client.download(landed.toString(), back, T);
+        assertThat(back.resolve("a.txt")).hasContent("alpha");
+        assertThat(Files.getPosixFilePermissions(back.resolve("sub/run.sh"))).isEqualTo(PosixFilePermissions.fromString("rwxr-x---"));
+        assertThat(Files.isSymbolicLink(back.resolve("link"))).isTrue();
+
+        Path single = dir.resolve("single.bin");
+        client.download(landed.resolve("a.txt").toString(), single, T);
+        assertThat(single).hasContent("alpha");
+        client.upload(single, guestSide.resolve("renamed.txt").toString(), T);
+        assertThat(guestSide.resolve("renamed.txt")).hasContent("alpha");
+    }
+
+    @Test
+    void copiesLargeFilesIntact() throws Exception {
+        byte[] block = new byte[1 << 20];
+        new java.util.Random(7).nextBytes(block);
+        Path big = dir.resolve("big.bin");
+        try (OutputStream out = Files.newOutputStream(big)) {
+            for (int i = 0; i < 20; i++) {
+                out.write(block);
+            }
+        }
+        Path guestCopy = dir.resolve("guest-big.bin");
+        assertThat(client.upload(big, guestCopy.toString(), T)).isEqualTo(20L << 20);
+        Path back = dir.resolve("back-big.bin");
+        assertThat(client.download(guestCopy.toString(), back, T)).isEqualTo(20L << 20);
+        assertThat(dev.smartvm.internal.Hashing.sha256(back)).isEqualTo(dev.smartvm.internal.Hashing.sha256(big));
+    }
+
+    @Test
+    void missingPathsAreClearErrors() throws Exception {
+        assertThatThrownBy(() -> client.download("/no/such/file", dir.resolve("x"), T))
+                .isInstanceOf(SmartVmException.class)
+                .satisfies(e -> assertThat(((SmartVmException) e).code()).isEqualTo(ErrorCode.PATH_NOT_FOUND));
+        assertThat(dir.resolve("x")).doesNotExist();
+        Path f = Files.writeString(dir.resolve("f"), "x");
+        assertThatThrownBy(() -> client.upload(f, "/no/such/dir/f", T))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("/no/such/dir/f");
+        assertThatThrownBy(() -> client.upload(dir.resolve("absent"), "/tmp/x", T))
+                .satisfies(e -> assertThat(((SmartVmException) e).code()).isEqualTo(ErrorCode.PATH_NOT_FOUND));
+        assertThat(run("true").exitCode()).as("the connection survives failed copies").isZero();
+    }
+
+    @Test
+    void aNewConnectionAfterADisconnectStartsClean() throws Exception {
+        try (ExecProcess p = client.start(new ExecRequest(List.of("sleep", "30"), PATH, null, null, null, -1), false, null, null)) {
+            ((ExecChannel) p).awaitPid(T);
+            client.close();
+            client = agent.connect();
+            assertThat(run("echo", "again").stdout()).isEqualTo("again\n");
+        }
+    }
+
+    @Test
+    void pingAnswers() {
+        assertThat(client.ping(T)).isPositive();
+    }
+
+    @Test
+    void keepsModesOfSingleFiles() throws Exception {
+        Path f = Files.writeString(dir.resolve("ro.txt"), "r");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r-----"));
+        Path target = dir.resolve("copied.txt");
+        client.upload(f, target.toString(), T);
+        assertThat(Files.getPosixFilePermissions(target, LinkOption.NOFOLLOW_LINKS))
+                .isEqualTo(PosixFilePermissions.fromString("r--r-----"));
+    }
+}
