@@ -18,8 +18,13 @@ final class GuestCommand {
     private GuestCommand() {
     }
 
+    /** The guest command; a {@code --} that separates it from NAME is not part of it. */
     static ExecRequest request(List<String> command, Map<String, String> env, String workdir, Duration timeout) {
-        return new ExecRequest(command, env, workdir, timeout, null, -1);
+        List<String> argv = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1, command.size()) : command;
+        if (argv.isEmpty()) {
+            throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT, "no command given after --");
+        }
+        return new ExecRequest(argv, env, workdir, timeout, null, -1);
     }
 
     static int run(MicroVm vm, ExecRequest request, boolean interactive) {

@@ -1,0 +1,188 @@
+package dev.smartvm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.EnabledIfQemuAvailable;
+import dev.smartvm.RealVmTest;
+import dev.smartvm.internal.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI as a user runs it: the shaded jar in its own process, state in its own SMARTVM_HOME. */
+@Tag("integration")
+@EnabledIfQemuAvailable
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class CliIT {
+    private Path home;
+
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    @BeforeAll
+    void makeHome() throws IOException {
+        home = Files.createTempDirectory(Path.of("/tmp"), "svc");
+    }
+
+    @AfterAll
+    void nothingLeft() throws Exception {
+        JsonNode left = Json.MAPPER.readTree(smartvm("ls", "--json").out());
+        for (JsonNode vm : left) {
+            smartvm("rm", "-f", vm.get("name").asText()); // even after a failed test, leave nothing running
+        }
+        assertThat(left).as("VMs left behind").isEmpty();
+        List<String> qemus = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(home.toString()))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+        assertThat(qemus).as("processes left behind").isEmpty();
+        try (Stream<Path> all = Files.walk(home)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    Result smartvm(String... args) throws Exception {
+        return smartvmWithInput(null, args);
+    }
+
+    Result smartvmWithInput(String stdin, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString()));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().put("SMARTVM_HOME", home.toString());
+        pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+        Process p = pb.start();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        try (var in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("smartvm " + String.join(" ", args) + " did not finish");
+        }
+        return new Result(p.exitValue(), out.get(), err.get());
+    }
+
+    private static String read(java.io.InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void runPassesTheExitCodeAndBothStreams() throws Exception {
+        Result r = smartvm("run", "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+        assertThat(r.code()).isEqualTo(3);
+        assertThat(r.out()).isEqualTo("out\n");
+        assertThat(r.err()).contains("err\n").doesNotContain("Exception");
+    }
+
+    @Test
+    void runAppliesEnvWorkdirAndTimeout() throws Exception {
+        Result r = smartvm("run", "-e", "GREETING=hello", "-w", "/tmp", "--timeout", "2s", "--",
+                "sh", "-c", "echo $GREETING; pwd; sleep 1000");
+        assertThat(r.code()).isEqualTo(124);
+        assertThat(r.out()).isEqualTo("hello\n/tmp\n");
+    }
+
+    @Test
+    void runForwardsStdinWhenAsked() throws Exception {
+        Result r = smartvmWithInput("four", "run", "-i", "--", "wc", "-c");
+        assertThat(r.code()).isZero();
+        assertThat(r.out().strip()).isEqualTo("4");
+    }
+
+    @Test
+    void unknownGuestCommandIs127() throws Exception {
+        Result r = smartvm("run", "--", "no-such-command");
+        assertThat(r.code()).isEqualTo(127);
+        assertThat(r.err()).contains("no-such-command: No such file or directory");
+    }
+
+    @Test
+    void badInputGetsACodeAndLeavesNothing() throws Exception {
+        assertError(smartvm("run", "--cpus", "0", "--", "true"), 125, "INVALID_ARGUMENT", "cpus must be between 1 and 32");
+        assertError(smartvm("run", "--memory", "lots", "--", "true"), 2, "INVALID_ARGUMENT", "lots");
+        assertError(smartvm("run", "--timeout", "soon", "--", "true"), 2, "INVALID_ARGUMENT", "soon");
+        assertError(smartvm("run", "--image", "nowhere", "--", "true"), 125, "IMAGE_NOT_FOUND", "nowhere");
+        assertError(smartvm("run", "-e", "NOEQUALS", "--", "true"), 125, "INVALID_ARGUMENT", "KEY=VALUE");
+        assertError(smartvm("exec", "ghost", "--", "true"), 125, "VM_NOT_FOUND", "ghost");
+        assertError(smartvm("cp", "a", "b"), 125, "INVALID_ARGUMENT", "NAME:/guest/path");
+        assertError(smartvm("frobnicate"), 2, "INVALID_ARGUMENT", "frobnicate");
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
+    private static void assertError(Result r, int code, String errorCode, String detail) {
+        assertThat(r.code()).as(r.err()).isEqualTo(code);
+        assertThat(r.err()).startsWith("error[" + errorCode + "]: ").contains(detail).doesNotContain("\tat ");
+    }
+
+    @Test
+    void drivesAPersistentVmAcrossProcesses() throws Exception {
+        Result created = smartvm("create", "--name", "box", "--memory", "192");
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.out().strip()).isEqualTo("box");
+        assertError(smartvm("create", "--name", "box"), 125, "NAME_IN_USE", "box");
+
+        JsonNode ls = Json.MAPPER.readTree(smartvm("ls", "--json").out());
+        assertThat(ls).hasSize(1);
+        assertThat(ls.get(0).get("name").asText()).isEqualTo("box");
+        assertThat(ls.get(0).get("state").asText()).isEqualTo("running");
+        assertThat(ls.get(0).get("memoryMib").asInt()).isEqualTo(192);
+
+        assertThat(smartvm("exec", "-e", "X=1", "box", "--", "sh", "-c", "echo made$X > /tmp/f").code()).isZero();
+        assertThat(smartvm("cp", "box:/tmp/f", dir.toString()).code()).isZero();
+        assertThat(dir.resolve("f")).hasContent("made1");
+        Files.createDirectories(dir.resolve("up/inner"));
+        Files.writeString(dir.resolve("up/inner/x.txt"), "uploaded");
+        assertThat(smartvm("cp", dir.resolve("up").toString(), "box:/tmp").code()).isZero();
+        assertThat(smartvm("exec", "box", "--", "cat", "/tmp/up/inner/x.txt").out()).isEqualTo("uploaded");
+        assertError(smartvm("cp", "box:/nope", dir.toString()), 125, "PATH_NOT_FOUND", "/nope");
+
+        assertThat(smartvm("pause", "box").code()).isZero();
+        assertError(smartvm("exec", "box", "--", "true"), 125, "INVALID_STATE", "paused");
+        assertThat(smartvm("resume", "box").code()).isZero();
+        assertThat(smartvm("exec", "box", "--", "cat", "/tmp/f").out()).isEqualTo("made1\n");
+
+        assertThat(smartvm("stop", "box").code()).isZero();
+        assertError(smartvm("exec", "box", "--", "true"), 125, "INVALID_STATE", "stopped");
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out()).get(0).get("state").asText()).isEqualTo("stopped");
+        assertThat(smartvm("start", "box").code()).isZero();
+        assertThat(smartvm("exec", "box", "--", "echo", "back").out()).isEqualTo("back\n");
+        assertThat(smartvm("logs", "box").out()).contains("smartvm-agent: ready");
+
+        assertError(smartvm("rm", "box"), 125, "INVALID_STATE", "rm -f");
+        assertThat(smartvm("rm", "-f", "box").code()).isZero();
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
+    @Test
+    void doctorReportsTheHost() throws Exception {
+        Result r = smartvm("doctor");
+        assertThat(r.out()).contains("qemu").contains("kvm").contains("jdk");
+    }
+}
