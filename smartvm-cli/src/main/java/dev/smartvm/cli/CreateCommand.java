@@ -2,6 +2,7 @@ package dev.smartvm.cli;
 
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
+import dev.smartvm.VmSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,8 +14,9 @@ final class CreateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        VmSpec spec = vm.toSpec(); // bad input fails before anything is created
         try (SmartVm svm = Session.open()) {
-            MicroVm machine = svm.create(vm.toSpec());
+            MicroVm machine = svm.create(spec);
             machine.start();
             machine.detach();
             System.out.println(machine.name());

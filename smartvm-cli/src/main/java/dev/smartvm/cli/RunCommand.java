@@ -1,7 +1,9 @@
 package dev.smartvm.cli;
 
+import dev.smartvm.ExecRequest;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
+import dev.smartvm.VmSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -27,10 +29,12 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        VmSpec spec = vm.toSpec(); // bad input fails before anything is created
+        ExecRequest request = GuestCommand.request(command, Map.of(), null, null);
         try (SmartVm svm = Session.open()) {
-            MicroVm machine = svm.create(vm.toSpec());
+            MicroVm machine = svm.create(spec);
             machine.start();
-            int code = GuestCommand.run(machine, GuestCommand.request(command, Map.of(), null, null), interactive);
+            int code = GuestCommand.run(machine, request, interactive);
             if (keep) {
                 machine.detach();
                 System.err.println("kept VM " + machine.name());

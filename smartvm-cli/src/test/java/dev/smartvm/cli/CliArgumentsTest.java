@@ -1,0 +1,90 @@
+package dev.smartvm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.smartvm.SmartVmException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Argument handling that needs no VM: it must fail with a code before anything is created. */
+class CliArgumentsTest {
+    @TempDir
+    Path home;
+
+    private StringWriter err;
+
+    @BeforeEach
+    void pointAtTempHome() {
+        System.setProperty("smartvm.home", home.resolve("state").toString());
+        err = new StringWriter();
+    }
+
+    @AfterEach
+    void reset() {
+        System.clearProperty("smartvm.home");
+    }
+
+    private int run(String... args) {
+        return Main.execute(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
+    }
+
+    @Test
+    void parsesDurations() {
+        assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));
+        assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Durations.parse("7")).isEqualTo(Duration.ofSeconds(7));
+        assertThatThrownBy(() -> Durations.parse("0s")).hasMessageContaining("positive");
+        assertThatThrownBy(() -> Durations.parse("10 minutes")).hasMessageContaining("ms, s, m or h");
+    }
+
+    @Test
+    void invalidVmOptionsFailBeforeAnythingIsCreated() {
+        assertThat(run("run", "--cpus", "99", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: cpus must be between 1 and 32; found 99");
+        assertThat(run("create", "--name", "has space")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--memory", "12", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "-w", "relative", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--accel", "warp", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(Files.exists(home.resolve("state"))).as("nothing was created").isFalse();
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertThat(run("run")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: ");
+        assertThat(run("exec", "onlyname")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("--no-such-flag")).isEqualTo(Main.EXIT_USAGE);
+    }
+
+    @Test
+    void cpNeedsExactlyOneGuestSide() {
+        assertThat(run("cp", "/a", "/b")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("cp", "vm:/a", "other:/b")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("exactly one side");
+    }
+
+    @Test
+    void execDropsTheSeparatorAndRejectsAnEmptyCommand() {
+        assertThat(GuestCommand.request(List.of("--", "ls", "-l"), Map.of(), null, null).command()).containsExactly("ls", "-l");
+        assertThat(GuestCommand.request(List.of("ls", "--", "x"), Map.of(), null, null).command()).containsExactly("ls", "--", "x");
+        assertThatThrownBy(() -> GuestCommand.request(List.of("--"), Map.of(), null, null)).isInstanceOf(SmartVmException.class);
+    }
+
+    @Test
+    void envEntriesNeedAKey() {
+        assertThat(VmOptions.EnvOptions.parse(List.of("A=1", "B=x=y", "C="))).containsEntry("B", "x=y").containsEntry("C", "");
+        assertThatThrownBy(() -> VmOptions.EnvOptions.parse(List.of("=v"))).hasMessageContaining("KEY=VALUE");
+    }
+}

@@ -1,0 +1,68 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class VmSpecTest {
+    @Test
+    void hasUsableDefaults() {
+        VmSpec s = VmSpec.builder().build();
+        assertThat(s.backend()).isEqualTo("qemu");
+        assertThat(s.image()).isEqualTo("default");
+        assertThat(s.cpus()).isEqualTo(1);
+        assertThat(s.memoryMib()).isEqualTo(256);
+        assertThat(s.acceleration()).isEqualTo(Acceleration.AUTO);
+        assertThat(s.toBuilder().build()).isEqualTo(s);
+    }
+
+    @Test
+    void copiesTheCallersMaps() {
+        Map<String, String> env = new HashMap<>(Map.of("A", "1"));
+        VmSpec s = VmSpec.builder().env(env).build();
+        env.put("B", "2");
+        assertThat(s.env()).containsOnlyKeys("A");
+        assertThatThrownBy(() -> s.env().put("C", "3")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void rejectsBadValuesSayingExpectedAndFound() {
+        expectInvalid(() -> VmSpec.builder().cpus(0).build(), "cpus must be between 1 and 32; found 0");
+        expectInvalid(() -> VmSpec.builder().cpus(33).build(), "found 33");
+        expectInvalid(() -> VmSpec.builder().memoryMib(63).build(), "memory must be between 64 and 65536 MiB; found 63");
+        expectInvalid(() -> VmSpec.builder().name("no spaces").build(), "found 'no spaces'");
+        expectInvalid(() -> VmSpec.builder().name("-dash").build(), "starting with a letter");
+        expectInvalid(() -> VmSpec.builder().env("A=B", "x").build(), "without '='");
+        expectInvalid(() -> VmSpec.builder().env("", "x").build(), "non-empty");
+        expectInvalid(() -> VmSpec.builder().workdir("tmp").build(), "absolute");
+        expectInvalid(() -> VmSpec.builder().defaultTimeout(Duration.ZERO).build(), "positive");
+        expectInvalid(() -> VmSpec.builder().backend("xen").build(), "found 'xen'");
+        expectInvalid(() -> VmSpec.builder().image(" ").build(), "blank");
+    }
+
+    @Test
+    void execRequestsValidateToo() {
+        expectInvalid(() -> ExecRequest.of(List.of()), "at least one word");
+        expectInvalid(() -> ExecRequest.of("a\0b"), "NUL");
+        expectInvalid(() -> ExecRequest.of("ls").withWorkdir("rel"), "absolute");
+        expectInvalid(() -> ExecRequest.of("ls").withTimeout(Duration.ofSeconds(-1)), "positive");
+        expectInvalid(() -> ExecRequest.of("ls").withUid(-2), "uid");
+        byte[] in = {1, 2};
+        ExecRequest r = ExecRequest.of("cat").withStdin(in);
+        in[0] = 9;
+        assertThat(r.stdin()).containsExactly(1, 2);
+        assertThat(ExecRequest.shell("echo hi").command()).containsExactly("sh", "-c", "echo hi");
+    }
+
+    private static void expectInvalid(Runnable r, String message) {
+        assertThatThrownBy(r::run).isInstanceOfSatisfying(SmartVmException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+}
