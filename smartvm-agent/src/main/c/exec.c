@@ -52,34 +52,37 @@ static void exec_search(char **argv, char **env) {
     errno = saw_eacces ? EACCES : ENOENT;
 }
 
-static void child(char **argv, char **env, const char *cwd, int uid, int gid, int in, int out,
-                  int err, int errpipe) {
+/*
+ * Why a vfork()ed child could not exec, written by the child into memory it shares with us.
+ * Static, not a local: the compiler may keep a local of the parent in registers across vfork.
+ */
+struct spawn_report {
+    int stage; /* 0 = exec'd, 1 = chdir, 2 = uid/gid, 3 = exec */
+    int err;
+};
+static volatile struct spawn_report spawn_failure;
+
+/* Runs in the vfork() child, on the parent's stack: only syscalls, then exec or _exit. */
+static void child(char **argv, char **env, const char *cwd, int uid, int gid, int in, int out, int err,
+                  volatile struct spawn_report *report) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL); /* ignored by the agent; exec keeps ignored signals ignored */
     setsid();
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    int stage = 0, e = 0;
     if (cwd[0] && chdir(cwd) != 0) {
-        stage = 1;
-        e = errno;
-    } else if (gid >= 0 && setgid((gid_t)gid) != 0) {
-        stage = 2;
-        e = errno;
-    } else if (uid >= 0 && setuid((uid_t)uid) != 0) {
-        stage = 2;
-        e = errno;
+        report->stage = 1;
+    } else if ((gid >= 0 && setgid((gid_t)gid) != 0) || (uid >= 0 && setuid((uid_t)uid) != 0)) {
+        report->stage = 2;
     } else {
         exec_search(argv, env);
-        stage = 3;
-        e = errno;
+        report->stage = 3;
     }
-    int report[2] = {stage, e};
-    if (write(errpipe, report, sizeof report) < 0) _exit(EXIT_CANNOT_EXECUTE);
-    _exit(stage == 3 && (e == ENOENT || e == ENOTDIR) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
+    report->err = errno;
+    _exit(report->stage == 3 && (errno == ENOENT || errno == ENOTDIR) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE);
 }
 
 static void free_strv(char **v, uint32_t n) {
@@ -112,7 +115,7 @@ void exec_start(uint32_t id, struct reader *r) {
     uint32_t argc = 0, envc = 0;
     char **argv = read_strv(r, &argc, 4096);
     char **env = read_strv(r, &envc, 4096);
-    int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, ep[2] = {-1, -1};
+    int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
     if (r->bad || argc == 0) {
         send_error(id, EINVAL, "malformed exec request");
         goto done;
@@ -124,20 +127,17 @@ void exec_start(uint32_t id, struct reader *r) {
     } else if ((inp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         goto fail;
     }
-    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0)
-        goto fail;
-    pid_t pid = fork();
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) goto fail;
+    /* vfork: no page tables to copy, and we resume only once the child exec'd or gave up. */
+    spawn_failure.stage = 0;
+    spawn_failure.err = 0;
+    pid_t pid = vfork();
     if (pid < 0) goto fail;
-    if (pid == 0) child(argv, env, cwd, uid, gid, inp[0], outp[1], errp[1], ep[1]);
+    if (pid == 0) child(argv, env, cwd, uid, gid, inp[0], outp[1], errp[1], &spawn_failure);
+    struct spawn_report report = {spawn_failure.stage, spawn_failure.err};
     close(inp[0]);
     close(outp[1]);
     close(errp[1]);
-    close(ep[1]);
-    int report[2];
-    ssize_t n;
-    do n = read(ep[0], report, sizeof report);
-    while (n < 0 && errno == EINTR);
-    close(ep[0]);
     s->pid = pid;
     s->in_fd = inp[1];
     s->out_fd = outp[0];
@@ -145,16 +145,15 @@ void exec_start(uint32_t id, struct reader *r) {
     if (s->in_fd >= 0) set_nonblock(s->in_fd);
     set_nonblock(s->out_fd);
     set_nonblock(s->err_fd);
-    if (n == (ssize_t)sizeof report) {
-        const char *what = report[0] == 1 ? "cannot change directory to" : NULL;
+    if (report.stage != 0) {
         char msg[512];
-        if (what)
-            snprintf(msg, sizeof msg, "smartvm-agent: %s %s: %s\n", what, cwd, strerror(report[1]));
-        else if (report[0] == 2)
+        if (report.stage == 1)
+            snprintf(msg, sizeof msg, "smartvm-agent: cannot change directory to %s: %s\n", cwd, strerror(report.err));
+        else if (report.stage == 2)
             snprintf(msg, sizeof msg, "smartvm-agent: cannot switch to uid %d gid %d: %s\n", uid, gid,
-                     strerror(report[1]));
+                     strerror(report.err));
         else
-            snprintf(msg, sizeof msg, "smartvm-agent: %s: %s\n", argv[0], strerror(report[1]));
+            snprintf(msg, sizeof msg, "smartvm-agent: %s: %s\n", argv[0], strerror(report.err));
         /* The child already exits with 126/127: the message is its stderr. */
         send_frame(id, T_STDERR, msg, strlen(msg));
         s->send_window = s->send_window > strlen(msg) ? s->send_window - (uint32_t)strlen(msg) : 0;
@@ -170,7 +169,6 @@ fail:
         if (inp[i] >= 0) close(inp[i]);
         if (outp[i] >= 0) close(outp[i]);
         if (errp[i] >= 0) close(errp[i]);
-        if (ep[i] >= 0) close(ep[i]);
     }
     session_free(s);
 done:

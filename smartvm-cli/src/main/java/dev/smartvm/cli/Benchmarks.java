@@ -46,19 +46,45 @@ final class Benchmarks {
         return Runtime.getRuntime().availableProcessors() + " cores, TCG";
     }
 
-    void warmUp() {
-        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
-            vm.exec("true");
+    /** The JIT competes with TCG for the CPUs while it warms up: get that out of the way first. */
+    void warmUp() throws IOException, InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            libraryRun();
         }
+        plainQemuRun(0);
+    }
+
+    /** Library and floor boots alternate, so that both see the same machine. */
+    Stats[] coldRuns(int n) throws IOException, InterruptedException {
+        double[] library = new double[n];
+        double[] floor = new double[n];
+        for (int i = 0; i < n; i++) {
+            library[i] = libraryRun();
+            floor[i] = plainQemuRun(i);
+        }
+        return new Stats[] {new Stats(library), new Stats(floor)};
     }
 
     /** What 'smartvm run -- true' does inside the JVM: create, boot, exec, stop, remove. */
-    Stats coldRuns(int n) {
+    private double libraryRun() {
+        long t0 = System.nanoTime();
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            vm.exec("true");
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /** {@code smartvm run -- true} as a user types it: a new JVM each time. */
+    Stats cliRuns(int n) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
         double[] t = new double[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            try (MicroVm vm = svm.start(VmSpec.builder().build())) {
-                vm.exec("true");
+            Process p = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar, "run", "--", "true")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("smartvm run -- true exited with " + p.exitValue());
             }
             t[i] = (System.nanoTime() - t0) / 1e6;
         }
@@ -69,32 +95,29 @@ final class Benchmarks {
      * The floor: the same kernel, initramfs and devices from a bare qemu command line, timed
      * until the agent answered its handshake, then killed.
      */
-    Stats plainQemuRuns(int n) throws IOException, InterruptedException {
+    private double plainQemuRun(int i) throws IOException, InterruptedException {
         ImageBundle image = svm.images().resolve("default");
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "svbench");
-        double[] t = new double[n];
         try {
-            for (int i = 0; i < n; i++) {
-                Path sock = dir.resolve("a" + i + ".sock");
-                List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,accel=tcg",
-                        "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                        "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
-                        "-append", "console=ttyS0 quiet panic=-1 rdinit=/init tsc_early_khz=" + tscKhz(),
-                        "-serial", "file:" + dir.resolve("console" + i),
-                        "-device", "virtio-serial-device,max_ports=2",
-                        "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
-                        "-device", "virtserialport,chardev=agent,name=smartvm.agent",
-                        "-object", "rng-random,id=rng,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng"));
-                long t0 = System.nanoTime();
-                Process p = new ProcessBuilder(argv).redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("qemu" + i + ".log").toFile()).start();
-                try {
-                    handshake(sock);
-                    t[i] = (System.nanoTime() - t0) / 1e6;
-                } finally {
-                    p.destroyForcibly();
-                    p.waitFor();
-                }
+            Path sock = dir.resolve("a.sock");
+            List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,accel=tcg",
+                    "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                    "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
+                    "-append", "console=ttyS0 quiet panic=-1 rdinit=/init tsc_early_khz=" + tscKhz(),
+                    "-serial", "file:" + dir.resolve("console"),
+                    "-device", "virtio-serial-device,max_ports=2",
+                    "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
+                    "-device", "virtserialport,chardev=agent,name=smartvm.agent",
+                    "-object", "rng-random,id=rng,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng"));
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("qemu.log").toFile()).start();
+            try {
+                handshake(sock);
+                return (System.nanoTime() - t0) / 1e6;
+            } finally {
+                p.destroyForcibly();
+                p.waitFor();
             }
         } finally {
             try (var files = Files.list(dir)) {
@@ -104,7 +127,6 @@ final class Benchmarks {
             }
             Files.deleteIfExists(dir);
         }
-        return new Stats(t);
     }
 
     private static long tscKhz() throws IOException {
