@@ -76,7 +76,7 @@ maven() {
 # Builds the CLI jar when it is missing or older than any source.
 ensure_built() {
   if [ -f "$CLI_JAR" ] && [ -z "$(find "$SMARTVM_ROOT" -path "$SMARTVM_ROOT/.git" -prune -o \
-      \( -name pom.xml -o -path '*/src/*' -o -name Makefile \) -newer "$CLI_JAR" -print -quit)" ]; then
+      \( -name pom.xml -o -path '*/src/main/*' -o -name Makefile \) -newer "$CLI_JAR" -print -quit)" ]; then
     return 0
   fi
   say "building SmartVM (mvn package)"

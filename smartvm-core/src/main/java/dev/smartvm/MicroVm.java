@@ -26,6 +26,7 @@ public final class MicroVm implements AutoCloseable {
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
     private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(20);
+    private static final Duration PANIC_GRACE = Duration.ofSeconds(5);
 
     private final VmContext context;
     private final boolean owned;
@@ -76,7 +77,10 @@ public final class MicroVm implements AutoCloseable {
         if (record.state().isActive() && record.state() != VmState.STARTING && vmm != null && !vmm.isAlive()) {
             String reason = vmm.exitReason().orElse("the VMM exited");
             moveTo(VmState.STOPPED, reason);
-            closeAgent();
+            if (agent != null) {
+                agent.close(new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + record.name() + "' stopped: " + reason));
+                agent = null;
+            }
         }
     }
 
@@ -125,7 +129,8 @@ public final class MicroVm implements AutoCloseable {
         } catch (SmartVmException e) {
             String console = consoleTail(15);
             if (started != null) {
-                started.terminate(Duration.ofSeconds(2));
+                VmmProcess failed = started;
+                uninterruptibly(() -> failed.terminate(Duration.ofSeconds(2)));
             }
             synchronized (this) {
                 vmm = null;
@@ -155,11 +160,20 @@ public final class MicroVm implements AutoCloseable {
         return new AgentClient(c);
     }
 
-    /** Marks the VM stopped as soon as its VMM exits, whoever caused it. */
+    /**
+     * Marks the VM stopped as soon as its VMM exits, whoever caused it. A guest that panicked
+     * but did not reset (so nothing waiting on it would ever return) is terminated.
+     */
     private void watch(VmmProcess process) {
         Thread.ofVirtual().name("smartvm-watch-" + record.id()).start(() -> {
-            while (!process.awaitExit(Duration.ofHours(1))) {
-                // keep waiting
+            ConsoleWatch console = new ConsoleWatch(consoleLog());
+            long panicAt = 0;
+            while (!process.awaitExit(Duration.ofSeconds(1))) {
+                if (panicAt == 0 && console.sawPanic()) {
+                    panicAt = System.nanoTime();
+                } else if (panicAt != 0 && System.nanoTime() - panicAt > PANIC_GRACE.toNanos()) {
+                    process.terminate(Duration.ofSeconds(2));
+                }
             }
             synchronized (this) {
                 if (vmm == process) {
@@ -278,35 +292,66 @@ public final class MicroVm implements AutoCloseable {
         }
     }
 
-    /** Powers the guest off (the agent syncs and halts it), forcing the VMM down after a grace period. */
+    /**
+     * Powers the guest off (the agent syncs and halts it), forcing the VMM down after a grace
+     * period. Finishes even on an interrupted thread, and finishes a stop that failed half-way.
+     */
     public void stop() {
         VmmProcess process;
         AgentClient client;
-        boolean wasRunning;
+        boolean graceful;
         synchronized (this) {
-            requireTransition(VmState.STOPPING, "stop");
-            wasRunning = record.state() == VmState.RUNNING;
+            refresh();
+            if (record.state() != VmState.STOPPING) {
+                requireTransition(VmState.STOPPING, "stop");
+            }
+            graceful = record.state() == VmState.RUNNING;
             process = vmm;
             client = agent;
             moveTo(VmState.STOPPING, null);
         }
-        if (wasRunning) {
+        uninterruptibly(() -> {
             try {
-                (client != null && client.connection().isOpen() ? client : connectAgent(process, Duration.ofSeconds(5))).shutdown();
-            } catch (SmartVmException e) {
-                // no agent to ask: the VMM is stopped the hard way below
+                if (process != null) {
+                    if (graceful) {
+                        askToPowerOff(process, client);
+                    }
+                    if (!graceful || !process.awaitExit(SHUTDOWN_GRACE)) {
+                        process.terminate(Duration.ofSeconds(2));
+                    }
+                }
+            } finally {
+                synchronized (this) {
+                    closeAgent();
+                    if (process != null) {
+                        process.close();
+                    }
+                    vmm = null;
+                    moveTo(VmState.STOPPED, "stopped by request");
+                    deleteIfExists(dir().resolve("agent.sock"));
+                    deleteIfExists(dir().resolve("qmp.sock"));
+                }
             }
+        });
+    }
+
+    private void askToPowerOff(VmmProcess process, AgentClient client) {
+        try {
+            (client != null && client.connection().isOpen() ? client : connectAgent(process, Duration.ofSeconds(5))).shutdown();
+        } catch (SmartVmException e) {
+            // no agent to ask: the VMM is stopped the hard way
         }
-        if (!wasRunning || !process.awaitExit(SHUTDOWN_GRACE)) {
-            process.terminate(Duration.ofSeconds(2));
-        }
-        synchronized (this) {
-            closeAgent();
-            process.close();
-            vmm = null;
-            moveTo(VmState.STOPPED, "stopped by request");
-            deleteIfExists(dir().resolve("agent.sock"));
-            deleteIfExists(dir().resolve("qmp.sock"));
+    }
+
+    /** Cleanup must complete even when the caller was interrupted: the flag is set aside, then restored. */
+    private static void uninterruptibly(Runnable cleanup) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            cleanup.run();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -80,6 +80,34 @@ class VmLifecycleIT extends RealVmTest {
     }
 
     @Test
+    void aGuestThatPanicsWithoutResettingIsTerminated() throws Exception {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            // The console shows a panic but the guest goes on: the watcher must end it.
+            vm.exec("sh", "-c", "echo 'Kernel panic - not syncing: simulated' > /dev/console");
+            long pid = vm.info().pid();
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                Thread.sleep(100); // bounded by the class timeout
+            }
+            assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+            assertThat(vm.info().stopReason()).contains("simulated");
+        }
+    }
+
+    @Test
+    void closeFinishesOnAnInterruptedThread() {
+        MicroVm vm = svm.start(VmSpec.builder().build());
+        long pid = vm.info().pid();
+        Thread.currentThread().interrupt();
+        try {
+            vm.close();
+        } finally {
+            assertThat(Thread.interrupted()).as("the interrupt is kept for the caller").isTrue();
+        }
+        assertThat(vm.state()).isEqualTo(VmState.REMOVED);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    }
+
+    @Test
     void aBootFailureShowsTheConsoleAndLeavesNothing() throws IOException {
         Path image = Files.createDirectories(dir.resolve("broken-image"));
         Path good = svm.images().resolve("default").kernel();

@@ -161,4 +161,9 @@ public final class AgentClient implements AutoCloseable {
     public void close() {
         connection.close();
     }
+
+    /** Closes the connection; requests still running fail with {@code reason}. */
+    public void close(SmartVmException reason) {
+        connection.close(reason);
+    }
 }

@@ -292,7 +292,12 @@ public final class AgentConnection implements AutoCloseable {
 
     @Override
     public void close() {
-        failWith(new SmartVmException(ErrorCode.INVALID_STATE, "the agent connection was closed"));
+        close(new SmartVmException(ErrorCode.INVALID_STATE, "the agent connection was closed"));
+    }
+
+    /** Closes the connection; requests still running fail with {@code reason}. Idempotent. */
+    public void close(SmartVmException reason) {
+        failWith(reason);
         Thread r = reader;
         if (r != null && r != Thread.currentThread()) {
             try {

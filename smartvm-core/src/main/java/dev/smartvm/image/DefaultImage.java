@@ -51,9 +51,13 @@ public final class DefaultImage {
         this.aptLists = aptLists;
     }
 
-    /** Metadata of a built default image, kept as image.json beside it. */
+    /**
+     * Metadata of a built image, kept as image.json beside {@code vmlinuz} and
+     * {@code initramfs.cpio}. {@code rootDisk}, when set, names a raw ext4 file in the same
+     * directory that the agent mounts as the root of every command.
+     */
     public record Manifest(String id, String kernelPackage, String kernelVersion, String busyboxVersion,
-            String agentSha256, List<String> modules, Instant createdAt) {
+            String agentSha256, List<String> modules, Instant createdAt, String rootDisk) {
     }
 
     /** The last resolution of the inputs, valid while the apt lists and the agent are unchanged. */
@@ -137,8 +141,23 @@ public final class DefaultImage {
 
     static ImageBundle load(Path dir) {
         Manifest m = Json.read(dir.resolve("image.json"), Manifest.class);
-        return new ImageBundle(m.id(), dir.resolve("vmlinuz"), dir.resolve("initramfs.cpio"), null,
-                "Debian " + m.kernelPackage() + " " + m.kernelVersion() + ", busybox " + m.busyboxVersion());
+        Path rootDisk = null;
+        if (m.rootDisk() != null) {
+            if (m.rootDisk().isEmpty() || m.rootDisk().contains("/") || m.rootDisk().equals("..")) {
+                throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "image " + dir
+                        + ": rootDisk must be a file name in the image directory; found '" + m.rootDisk() + "'");
+            }
+            rootDisk = dir.resolve(m.rootDisk());
+        }
+        for (Path required : rootDisk == null ? List.of(dir.resolve("vmlinuz"), dir.resolve("initramfs.cpio"))
+                : List.of(dir.resolve("vmlinuz"), dir.resolve("initramfs.cpio"), rootDisk)) {
+            if (!Files.isRegularFile(required)) {
+                throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "image " + dir + " has no " + required.getFileName());
+            }
+        }
+        return new ImageBundle(m.id(), dir.resolve("vmlinuz"), dir.resolve("initramfs.cpio"), rootDisk,
+                "Debian " + m.kernelPackage() + " " + m.kernelVersion() + ", busybox " + m.busyboxVersion()
+                        + (rootDisk == null ? "" : ", root disk " + m.rootDisk()));
     }
 
     private void build(DebianPackages apt, PackageInfo kernel, PackageInfo busybox, String key, Path dir) {
@@ -156,7 +175,7 @@ public final class DefaultImage {
             progress.accept("packing the initramfs");
             List<String> modules = writeInitramfs(tmp, out.resolve("initramfs.cpio"));
             Json.write(out.resolve("image.json"), new Manifest(PREFIX + key, kernel.name(), kernel.version(),
-                    busybox.version(), AgentBinary.sha256(), modules, Instant.now()));
+                    busybox.version(), AgentBinary.sha256(), modules, Instant.now(), null));
             Files.move(out, dir, StandardCopyOption.ATOMIC_MOVE);
             progress.accept("built the default image " + dir.getFileName());
         } catch (IOException e) {

@@ -26,8 +26,13 @@ final class QemuCommandLine {
         return vmDir.resolve("console.log");
     }
 
+    /**
+     * {@code panic=-1 reboot=t}: a panicking guest resets at once by triple fault, which
+     * {@code -no-reboot} turns into QEMU's exit. The default reboot methods can spin forever on
+     * a microvm (no keyboard controller, no PCI reset port).
+     */
     static String kernelArgs(LaunchSpec spec, OptionalLong tscKhz) {
-        StringBuilder args = new StringBuilder("console=ttyS0 quiet panic=-1 rdinit=/init smartvm.vmid=")
+        StringBuilder args = new StringBuilder("console=ttyS0 quiet panic=-1 reboot=t rdinit=/init smartvm.vmid=")
                 .append(spec.vmId());
         if (spec.acceleration() == Acceleration.TCG && tscKhz.isPresent()) {
             args.append(" tsc_early_khz=").append(tscKhz.getAsLong());

@@ -1,0 +1,38 @@
+package dev.smartvm;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** Reads what a VM's serial console gained since the last look, to notice a guest kernel panic. */
+final class ConsoleWatch {
+    static final String PANIC = "Kernel panic - not syncing";
+
+    private final Path log;
+    private long offset;
+    private String carry = "";
+
+    ConsoleWatch(Path log) {
+        this.log = log;
+    }
+
+    /** True once the console showed a kernel panic. */
+    boolean sawPanic() {
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+            long length = f.length();
+            if (length <= offset) {
+                return false;
+            }
+            byte[] fresh = new byte[(int) Math.min(length - offset, 1 << 20)];
+            f.seek(offset);
+            f.readFully(fresh);
+            offset += fresh.length;
+            String text = carry + new String(fresh, StandardCharsets.ISO_8859_1);
+            carry = text.substring(Math.max(0, text.length() - PANIC.length()));
+            return text.contains(PANIC);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
