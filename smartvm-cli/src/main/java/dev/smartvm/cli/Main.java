@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 /** {@code smartvm}: run commands in disposable microVMs. */
 @Command(name = "smartvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs commands in disposable microVMs.",
-        subcommands = {RunCommand.class, CreateCommand.class, StartCommand.class, ExecCommand.class, CpCommand.class,
-                PauseCommand.class, ResumeCommand.class, StopCommand.class, RmCommand.class, LsCommand.class,
+        subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
+                VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class,
                 LogsCommand.class, DoctorCommand.class, BenchCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */

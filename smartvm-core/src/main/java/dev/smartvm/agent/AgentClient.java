@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /** What the host can ask a guest agent: exec, copy in and out, ping, power off. */
 public final class AgentClient implements AutoCloseable {
@@ -140,13 +139,8 @@ public final class AgentClient implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             connection.send(id, FrameType.PING, new byte[0]);
-            pong.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            Await.result(pong, timeout, "a ping of the guest agent");
             return Duration.ofNanos(System.nanoTime() - t0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted during ping", e);
-        } catch (Exception e) {
-            throw new SmartVmException(ErrorCode.TIMEOUT, "the guest agent did not answer a ping: " + e.getMessage(), e);
         } finally {
             connection.unregister(id);
         }

@@ -2,13 +2,12 @@ package dev.smartvm.agent;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.UnixSockets;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -69,7 +68,7 @@ public final class AgentConnection implements AutoCloseable {
     public static AgentConnection open(Path socket, Duration timeout, String threadName,
             Function<String, SmartVmException> breakage) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        SocketChannel ch = connect(socket, deadline, breakage);
+        SocketChannel ch = connect(socket, deadline);
         AgentConnection c = new AgentConnection(ch, breakage);
         long remaining = Math.max(1, deadline - System.nanoTime());
         ScheduledFuture<?> watchdog = TIMER.schedule(c::closeChannel, remaining, TimeUnit.NANOSECONDS);
@@ -92,28 +91,12 @@ public final class AgentConnection implements AutoCloseable {
         return c;
     }
 
-    private static SocketChannel connect(Path socket, long deadline, Function<String, SmartVmException> breakage) {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            SocketChannel ch = null;
-            try {
-                ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                ch.connect(address);
-                return ch;
-            } catch (IOException e) {
-                last = e;
-                closeQuietly(ch);
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while connecting to the agent", e);
-            }
+    private static SocketChannel connect(Path socket, long deadline) {
+        try {
+            return UnixSockets.connect(socket, deadline, () -> true);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.TIMEOUT, "cannot connect to the agent socket " + socket + ": " + e.getMessage(), e);
         }
-        throw new SmartVmException(ErrorCode.TIMEOUT, "cannot connect to the agent socket " + socket
-                + (last == null ? "" : ": " + last.getMessage()), last);
     }
 
     private void handshake() throws IOException {

@@ -9,9 +9,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** One exec request: routes its frames to the output sinks and carries stdin and signals. */
 final class ExecChannel implements StreamHandler, ExecProcess {
@@ -91,7 +88,7 @@ final class ExecChannel implements StreamHandler, ExecProcess {
 
     /** The guest pid of the command once it started, -1 if it never did. */
     int awaitPid(Duration timeout) {
-        return await(pid, timeout, "the command to start");
+        return Await.result(pid, timeout, "the command to start");
     }
 
     @Override
@@ -120,28 +117,11 @@ final class ExecChannel implements StreamHandler, ExecProcess {
 
     @Override
     public ExitStatus waitFor(Duration timeout) {
-        return await(exit, timeout, "the command to end");
+        return Await.result(exit, timeout, "the command");
     }
 
     boolean hasEnded() {
         return exit.isDone();
-    }
-
-    private static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
-        try {
-            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for " + what, e);
-        } catch (TimeoutException e) {
-            throw new SmartVmException(ErrorCode.TIMEOUT, "timed out after " + timeout.toMillis()
-                    + " ms waiting for " + what);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SmartVmException s) {
-                throw new SmartVmException(s.code(), s.getMessage(), s);
-            }
-            throw new SmartVmException(ErrorCode.AGENT_ERROR, String.valueOf(e.getCause()), e.getCause());
-        }
     }
 
     @Override

@@ -14,9 +14,6 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Copies a guest file or tree to the host (GET). Everything the guest sends is untrusted:
@@ -50,15 +47,7 @@ final class TreeDownload implements StreamHandler {
         window = new ReceiveWindow(connection, id);
         try {
             connection.send(id, FrameType.GET, new PayloadWriter().str(guestPath).toByteArray());
-            return result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while copying from the guest", e);
-        } catch (TimeoutException e) {
-            throw new SmartVmException(ErrorCode.TIMEOUT, "copy from the guest did not finish in " + timeout);
-        } catch (ExecutionException e) {
-            SmartVmException s = (SmartVmException) e.getCause();
-            throw new SmartVmException(s.code(), s.getMessage(), s);
+            return Await.result(result, timeout, "the copy from the guest");
         } finally {
             connection.unregister(id);
             closeFile();

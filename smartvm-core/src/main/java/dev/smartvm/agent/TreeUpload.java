@@ -15,9 +15,6 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** Copies a host file or directory tree into the guest (PUT), keeping modes and symlinks. */
 final class TreeUpload implements StreamHandler {
@@ -49,7 +46,7 @@ final class TreeUpload implements StreamHandler {
                 // The agent keeps a failed transfer until END: always send it.
                 connection.sendQuietly(id, FrameType.END, new byte[0]);
             }
-            await(timeout);
+            Await.result(result, timeout, "the copy into the guest");
             return bytes;
         } finally {
             connection.unregister(id);
@@ -116,20 +113,6 @@ final class TreeUpload implements StreamHandler {
                 mode |= 1 << (8 - p.ordinal());
             }
             return mode;
-        }
-    }
-
-    private void await(Duration timeout) {
-        try {
-            result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while copying into the guest", e);
-        } catch (TimeoutException e) {
-            throw new SmartVmException(ErrorCode.TIMEOUT, "copy into the guest did not finish in " + timeout);
-        } catch (ExecutionException e) {
-            SmartVmException s = (SmartVmException) e.getCause();
-            throw new SmartVmException(s.code(), s.getMessage(), s);
         }
     }
 

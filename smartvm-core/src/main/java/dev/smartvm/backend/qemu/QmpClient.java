@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.Json;
+import dev.smartvm.internal.UnixSockets;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -50,34 +49,25 @@ public final class QmpClient implements AutoCloseable {
     /** Connects (retrying while the socket appears) and negotiates capabilities. */
     public static QmpClient connect(Path socket, Duration timeout, java.util.function.BooleanSupplier stillStarting) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        IOException last = null;
-        while (System.nanoTime() < deadline && stillStarting.getAsBoolean()) {
-            SocketChannel ch = null;
-            try {
-                ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                ch.connect(UnixDomainSocketAddress.of(socket));
-                QmpClient c = new QmpClient(ch);
-                c.negotiate(Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L)));
-                return c;
-            } catch (IOException e) {
-                last = e;
-                if (ch != null) {
-                    try {
-                        ch.close();
-                    } catch (IOException ignored) {
-                        // retrying
-                    }
+        SocketChannel ch = null;
+        try {
+            ch = UnixSockets.connect(socket, deadline, stillStarting);
+            QmpClient c = new QmpClient(ch);
+            c.negotiate(Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L)));
+            return c;
+        } catch (IOException | SmartVmException e) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing
                 }
             }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while connecting to QMP", e);
+            if (e instanceof SmartVmException s && s.code() == ErrorCode.INTERRUPTED) {
+                throw s;
             }
+            throw new SmartVmException(ErrorCode.VMM_ERROR, "cannot connect to QMP at " + socket + ": " + e.getMessage(), e);
         }
-        throw new SmartVmException(ErrorCode.VMM_ERROR, "cannot connect to QMP at " + socket
-                + (last == null ? "" : ": " + last.getMessage()), last);
     }
 
     private void negotiate(Duration timeout) throws IOException {
