@@ -76,6 +76,7 @@ struct session {
     /* exec */
     pid_t pid;
     int in_fd, out_fd, err_fd;
+    uint8_t in_ready, out_ready, err_ready; /* what the last poll() reported */
     struct buf stdin_pending;
     int stdin_eof;
     int reaped, status, timed_out;
@@ -107,6 +108,8 @@ void exec_pump(struct session *s, int64_t now);
 void exec_on_child(pid_t pid, int status);
 void exec_kill(struct session *s);
 int exec_poll_fds(struct session *s, struct pollfd *fds, int max);
+void exec_poll_result(struct session *s, const struct pollfd *fd);
+void exec_init(void);
 int64_t exec_next_deadline(struct session *s);
 
 void put_start(uint32_t id, struct reader *r);

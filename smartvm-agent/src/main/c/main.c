@@ -237,6 +237,7 @@ static int host_present(void) {
 
 static void serve(int sigfd) {
     static struct pollfd fds[2 + 3 * MAX_SESSIONS];
+    static struct session *owner[2 + 3 * MAX_SESSIONS];
     static uint8_t rbuf[256 * 1024];
     disconnected_since = now_ms();
     for (;;) {
@@ -255,10 +256,13 @@ static void serve(int sigfd) {
             fds[n++] = (struct pollfd){listen_fd, POLLIN, 0};
         }
         int64_t deadline = 0;
+        int first_session_fd = n;
         for (int i = 0; i < MAX_SESSIONS; i++) {
             struct session *s = &sessions[i];
             if (s->kind != S_EXEC) continue;
-            n += exec_poll_fds(s, fds + n, 3);
+            int added = exec_poll_fds(s, fds + n, 3);
+            for (int k = 0; k < added; k++) owner[n + k] = s;
+            n += added;
             int64_t d = exec_next_deadline(s);
             if (d && (!deadline || d < deadline)) deadline = d;
         }
@@ -274,6 +278,7 @@ static void serve(int sigfd) {
             continue;
         }
         if (fds[0].revents) reap_children(sigfd);
+        for (int i = first_session_fd; i < n; i++) exec_poll_result(owner[i], &fds[i]);
         if (conn_slot >= 0) {
             short re = fds[conn_slot].revents;
             if (re & POLLIN) {
@@ -327,6 +332,7 @@ int main(int argc, char **argv) {
     int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 
     if (argc == 3 && !strcmp(argv[1], "--listen")) {
+        exec_init();
         listen_fd = listen_on(argv[2]);
         if (listen_fd < 0) {
             agent_log("cannot listen on %s: %s", argv[2], strerror(errno));
@@ -344,6 +350,7 @@ int main(int argc, char **argv) {
     }
     struct boot_config cfg;
     boot_mount_early();
+    exec_init();
     boot_read_cmdline(&cfg);
     sethostname(cfg.hostname, strlen(cfg.hostname));
     boot_load_modules();
