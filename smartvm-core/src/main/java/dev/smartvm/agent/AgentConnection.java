@@ -7,7 +7,6 @@ import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -40,7 +39,6 @@ public final class AgentConnection implements AutoCloseable {
 
     private final SocketChannel channel;
     private final DataInputStream in;
-    private final OutputStream out;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<Integer, StreamHandler> streams = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
@@ -54,7 +52,6 @@ public final class AgentConnection implements AutoCloseable {
     private AgentConnection(SocketChannel channel, Function<String, SmartVmException> breakage) {
         this.channel = channel;
         this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 256 * 1024));
-        this.out = Channels.newOutputStream(channel);
         this.breakage = breakage;
     }
 
@@ -104,8 +101,10 @@ public final class AgentConnection implements AutoCloseable {
         RANDOM.nextBytes(nonce);
         ByteBuffer preamble = ByteBuffer.allocate(FrameType.MAGIC.length + nonce.length + 4);
         preamble.put(FrameType.MAGIC).put(nonce).putInt(FrameType.VERSION);
-        out.write(preamble.array());
-        out.flush();
+        preamble.flip();
+        while (preamble.hasRemaining()) {
+            channel.write(preamble);
+        }
         // Bytes left over from an earlier host may come first: skip to our nonce.
         byte[] tail = new byte[nonce.length];
         long skipped = 0;
@@ -167,15 +166,18 @@ public final class AgentConnection implements AutoCloseable {
 
     void send(int id, int type, byte[] payload, int offset, int length) {
         ByteBuffer header = ByteBuffer.allocate(FrameType.HEADER_LENGTH);
-        header.putInt(length).putInt(id).put((byte) type);
+        header.putInt(length).putInt(id).put((byte) type).flip();
+        ByteBuffer[] frame = {header, ByteBuffer.wrap(payload, offset, length)};
         writeLock.lock();
         try {
             SmartVmException broken = failure;
             if (broken != null) {
                 throw broken;
             }
-            out.write(header.array());
-            out.write(payload, offset, length);
+            // One gathering write: the guest gets header and payload together, not in two wake-ups.
+            while (frame[0].hasRemaining() || frame[1].hasRemaining()) {
+                channel.write(frame);
+            }
         } catch (IOException e) {
             throw fail(e.getMessage() == null ? e.toString() : e.getMessage());
         } finally {
