@@ -181,6 +181,31 @@ class CliIT {
     }
 
     @Test
+    void aVmWhoseOwnerWasKilledIsReapedByTheNextCommand() throws Exception {
+        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", "orphan", "--", "sleep", "1000");
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("SMARTVM_HOME", home.toString());
+        pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+        Process owner = pb.start();
+        long vmmPid = -1;
+        while (vmmPid <= 0) { // bounded by the class timeout
+            Thread.sleep(200);
+            for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
+                if (vm.get("name").asText().equals("orphan") && vm.get("state").asText().equals("running")) {
+                    vmmPid = vm.get("pid").asLong();
+                }
+            }
+        }
+        owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        owner.waitFor();
+        assertThat(ProcessHandle.of(vmmPid).map(ProcessHandle::isAlive).orElse(false)).as("QEMU outlives its owner").isTrue();
+
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).as("the next command reaps it").isEmpty();
+        assertThat(dev.smartvm.backend.HostProcess.isRunning(vmmPid, null)).isFalse();
+    }
+
+    @Test
     void doctorReportsTheHost() throws Exception {
         Result r = smartvm("doctor");
         assertThat(r.out()).contains("qemu").contains("kvm").contains("jdk");
