@@ -125,8 +125,14 @@ static void shutdown_guest(void) {
     send_frame(0, T_OK, NULL, 0);
     flush_outq_blocking(500);
     if (getpid() != 1) exit(0);
+    /* Everything in the guest descends from us: wait until nothing is left, 100 ms at most. */
     kill(-1, SIGTERM);
-    usleep(100000);
+    for (int64_t until = now_ms() + 100; now_ms() < until;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+        if (errno == ECHILD) break;
+        usleep(2000);
+    }
     kill(-1, SIGKILL);
     sync();
     mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);

@@ -297,6 +297,10 @@ public final class MicroVm implements AutoCloseable {
      * period. Finishes even on an interrupted thread, and finishes a stop that failed half-way.
      */
     public void stop() {
+        stop(true);
+    }
+
+    private void stop(boolean powerOff) {
         VmmProcess process;
         AgentClient client;
         boolean graceful;
@@ -305,7 +309,7 @@ public final class MicroVm implements AutoCloseable {
             if (record.state() != VmState.STOPPING) {
                 requireTransition(VmState.STOPPING, "stop");
             }
-            graceful = record.state() == VmState.RUNNING;
+            graceful = powerOff && record.state() == VmState.RUNNING;
             process = vmm;
             client = agent;
             moveTo(VmState.STOPPING, null);
@@ -366,10 +370,14 @@ public final class MicroVm implements AutoCloseable {
         release();
     }
 
-    /** Stops the VM if it runs and deletes everything it left on disk. */
+    /**
+     * Stops the VM if it runs and deletes everything it left on disk. Nothing of a removed VM
+     * survives (its disks are copy-on-write snapshots), so QEMU is told to quit at once rather
+     * than waiting for the guest to power off.
+     */
     public void remove() {
         if (state().isActive()) {
-            stop();
+            stop(false);
         }
         synchronized (this) {
             if (record.state() == VmState.REMOVED) {

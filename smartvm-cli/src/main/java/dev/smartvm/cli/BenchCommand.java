@@ -32,9 +32,11 @@ final class BenchCommand implements Callable<Integer> {
             Benchmarks.Stats cli = b.cliRuns(boots);
             VmSpec spec = VmSpec.builder().name("bench-" + ProcessHandle.current().pid()).build();
             try (MicroVm vm = svm.start(spec)) {
-                ExecResult warm = vm.exec("true");
-                if (warm.exitCode() != 0) {
-                    throw new IllegalStateException("true failed in the guest: " + warm.stderr());
+                for (int i = 0; i < 50; i++) { // steady state: the JIT and TCG's translation cache are warm
+                    ExecResult warm = vm.exec("true");
+                    if (warm.exitCode() != 0) {
+                        throw new IllegalStateException("true failed in the guest: " + warm.stderr());
+                    }
                 }
                 Benchmarks.Stats exec = b.execRoundTrips(vm, execs);
                 Benchmarks.Stats ping = b.pingRoundTrips(vm, execs);
