@@ -3,9 +3,11 @@ package dev.smartvm;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
-/** Reads what a VM's serial console gained since the last look, to notice a guest kernel panic. */
+/** A VM's serial console log: its last lines, and whether a guest kernel panic showed up since the last look. */
 final class ConsoleWatch {
     static final String PANIC = "Kernel panic - not syncing";
 
@@ -15,6 +17,16 @@ final class ConsoleWatch {
 
     ConsoleWatch(Path log) {
         this.log = log;
+    }
+
+    /** The last {@code lines} lines of a console log, or "" when there is none. */
+    static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** True once the console showed a kernel panic. */

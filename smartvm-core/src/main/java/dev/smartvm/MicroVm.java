@@ -1,7 +1,6 @@
 package dev.smartvm;
 
 import dev.smartvm.agent.AgentClient;
-import dev.smartvm.agent.AgentConnection;
 import dev.smartvm.agent.OutputSink;
 import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.HostProcess;
@@ -10,12 +9,10 @@ import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.image.ImageBundle;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,7 +23,6 @@ public final class MicroVm implements AutoCloseable {
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
     private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(20);
-    private static final Duration PANIC_GRACE = Duration.ofSeconds(5);
 
     private final VmContext context;
     private final boolean owned;
@@ -119,15 +115,21 @@ public final class MicroVm implements AutoCloseable {
                 record = record.withVmm(accel, launched.pid(), HostProcess.startTime(launched.pid()).orElse(null));
                 context.store().save(record);
             }
-            AgentClient client = connectAgent(launched, record.spec().bootTimeout());
+            AgentClient client = GuestLink.connect(launched, record.spec().bootTimeout(), record.name());
             synchronized (this) {
                 agent = client;
                 moveTo(VmState.RUNNING, null);
             }
-            watch(launched);
+            VmWatcher.watch(launched, consoleLog(), record.id(), () -> {
+                synchronized (this) {
+                    if (vmm == launched) {
+                        refresh();
+                    }
+                }
+            });
             return this;
         } catch (SmartVmException e) {
-            String console = consoleTail(15);
+            String console = ConsoleWatch.tail(consoleLog(), 15);
             if (started != null) {
                 VmmProcess failed = started;
                 uninterruptibly(() -> failed.terminate(Duration.ofSeconds(2)));
@@ -148,50 +150,6 @@ public final class MicroVm implements AutoCloseable {
         }
     }
 
-    private AgentClient connectAgent(VmmProcess process, Duration timeout) {
-        AgentConnection c = AgentConnection.open(process.agentSocket(), timeout, "smartvm-agent-" + record.name(),
-                reason -> {
-                    process.awaitExit(Duration.ofMillis(500));
-                    return process.exitReason()
-                            .map(r -> new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + record.name() + "' stopped: " + r))
-                            .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
-                                    "lost the guest agent of VM '" + record.name() + "': " + reason));
-                });
-        return new AgentClient(c);
-    }
-
-    /**
-     * Marks the VM stopped as soon as its VMM exits, whoever caused it. A guest that panicked
-     * but did not reset (so nothing waiting on it would ever return) is terminated.
-     */
-    private void watch(VmmProcess process) {
-        Thread.ofVirtual().name("smartvm-watch-" + record.id()).start(() -> {
-            ConsoleWatch console = new ConsoleWatch(consoleLog());
-            long panicAt = 0;
-            while (!process.awaitExit(Duration.ofSeconds(1))) {
-                if (panicAt == 0 && console.sawPanic()) {
-                    panicAt = System.nanoTime();
-                } else if (panicAt != 0 && System.nanoTime() - panicAt > PANIC_GRACE.toNanos()) {
-                    process.terminate(Duration.ofSeconds(2));
-                }
-            }
-            synchronized (this) {
-                if (vmm == process) {
-                    refresh();
-                }
-            }
-        });
-    }
-
-    private String consoleTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(consoleLog(), StandardCharsets.ISO_8859_1);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     /** The agent of a running VM, connecting to it if another process started the VM. */
     private AgentClient requireAgent(String action) {
         VmmProcess process;
@@ -208,7 +166,7 @@ public final class MicroVm implements AutoCloseable {
             }
             process = vmm;
         }
-        AgentClient client = connectAgent(process, ATTACH_TIMEOUT);
+        AgentClient client = GuestLink.connect(process, ATTACH_TIMEOUT, record.name());
         synchronized (this) {
             if (agent != null && agent.connection().isOpen()) {
                 client.close();
@@ -341,7 +299,7 @@ public final class MicroVm implements AutoCloseable {
 
     private void askToPowerOff(VmmProcess process, AgentClient client) {
         try {
-            (client != null && client.connection().isOpen() ? client : connectAgent(process, Duration.ofSeconds(5))).shutdown();
+            (client != null && client.connection().isOpen() ? client : GuestLink.connect(process, Duration.ofSeconds(5), record.name())).shutdown();
         } catch (SmartVmException e) {
             // no agent to ask: the VMM is stopped the hard way
         }

@@ -1,0 +1,24 @@
+package dev.smartvm;
+
+import dev.smartvm.agent.AgentClient;
+import dev.smartvm.agent.AgentConnection;
+import dev.smartvm.backend.VmmProcess;
+import java.time.Duration;
+
+/** Connects to the guest agent of a VMM, so that a broken connection says why the VM went away. */
+final class GuestLink {
+    private GuestLink() {
+    }
+
+    static AgentClient connect(VmmProcess process, Duration timeout, String vmName) {
+        AgentConnection c = AgentConnection.open(process.agentSocket(), timeout, "smartvm-agent-" + vmName,
+                reason -> {
+                    process.awaitExit(Duration.ofMillis(500));
+                    return process.exitReason()
+                            .map(r -> new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + vmName + "' stopped: " + r))
+                            .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
+                                    "lost the guest agent of VM '" + vmName + "': " + reason));
+                });
+        return new AgentClient(c);
+    }
+}
