@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,7 +88,9 @@ static void child(char **argv, char **env, const char *cwd, int uid, int gid, in
     dup2(err, 2);
     if (cwd[0] && chdir(cwd) != 0) {
         report->stage = 1;
-    } else if ((gid >= 0 && setgid((gid_t)gid) != 0) || (uid >= 0 && setuid((uid_t)uid) != 0)) {
+    } else if ((uid >= 0 && setgroups(0, NULL) != 0) || (gid >= 0 && setgid((gid_t)gid) != 0)
+               || (uid >= 0 && setuid((uid_t)uid) != 0)) {
+        /* a command run as another user keeps none of root's supplementary groups */
         report->stage = 2;
     } else {
         exec_search(argv, env);

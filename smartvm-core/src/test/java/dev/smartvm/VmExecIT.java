@@ -70,6 +70,13 @@ class VmExecIT extends RealVmTest {
     }
 
     @Test
+    void runsAsAnotherUser() {
+        ExecResult r = vm.exec(ExecRequest.of("id", "-u").withUid(65534));
+        assertThat(r.stdout()).isEqualTo("65534\n");
+        assertThat(vm.exec("id", "-u").stdout()).isEqualTo("0\n");
+    }
+
+    @Test
     void timeoutKillsWith124() {
         ExecResult r = vm.exec(ExecRequest.of("sh", "-c", "sleep 1000 & sleep 1000").withTimeout(Duration.ofMillis(500)));
         assertThat(r.exitCode()).isEqualTo(124);

@@ -19,6 +19,9 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DUR", converter = Durations.class, description = "Kill CMD after this long (exit 124).")
     Duration timeout;
 
+    @Option(names = {"-u", "--user"}, paramLabel = "UID", description = "Run CMD as this numeric user (default root).")
+    int uid = -1;
+
     @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
     boolean interactive;
 
@@ -32,7 +35,7 @@ final class ExecCommand implements Callable<Integer> {
     public Integer call() {
         try (SmartVm svm = Session.open()) {
             return GuestCommand.run(Session.find(svm, name),
-                    GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout), interactive);
+                    GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout, uid), interactive);
         }
     }
 }

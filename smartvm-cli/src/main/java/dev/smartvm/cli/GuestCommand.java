@@ -19,12 +19,12 @@ final class GuestCommand {
     }
 
     /** The guest command; a {@code --} that separates it from NAME is not part of it. */
-    static ExecRequest request(List<String> command, Map<String, String> env, String workdir, Duration timeout) {
+    static ExecRequest request(List<String> command, Map<String, String> env, String workdir, Duration timeout, int uid) {
         List<String> argv = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1, command.size()) : command;
         if (argv.isEmpty()) {
             throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT, "no command given after --");
         }
-        return new ExecRequest(argv, env, workdir, timeout, null, -1);
+        return new ExecRequest(argv, env, workdir, timeout, null, uid);
     }
 
     static int run(MicroVm vm, ExecRequest request, boolean interactive) {

@@ -21,6 +21,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
     boolean interactive;
 
+    @Option(names = {"-u", "--user"}, paramLabel = "UID", description = "Run CMD as this numeric user (default root).")
+    int uid = -1;
+
     @Option(names = "--keep", description = "Leave the VM running afterwards (see 'smartvm ls').")
     boolean keep;
 
@@ -30,7 +33,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
-        ExecRequest request = GuestCommand.request(command, Map.of(), null, null);
+        ExecRequest request = GuestCommand.request(command, Map.of(), null, null, uid);
         try (SmartVm svm = Session.open()) {
             MicroVm machine = svm.create(spec);
             machine.start();

@@ -57,6 +57,7 @@ class CliArgumentsTest {
         assertThat(run("run", "--memory", "12", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(run("run", "-w", "relative", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(run("run", "--accel", "warp", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--user", "-7", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(Files.exists(home.resolve("state"))).as("nothing was created").isFalse();
     }
 
@@ -77,9 +78,9 @@ class CliArgumentsTest {
 
     @Test
     void execDropsTheSeparatorAndRejectsAnEmptyCommand() {
-        assertThat(GuestCommand.request(List.of("--", "ls", "-l"), Map.of(), null, null).command()).containsExactly("ls", "-l");
-        assertThat(GuestCommand.request(List.of("ls", "--", "x"), Map.of(), null, null).command()).containsExactly("ls", "--", "x");
-        assertThatThrownBy(() -> GuestCommand.request(List.of("--"), Map.of(), null, null)).isInstanceOf(SmartVmException.class);
+        assertThat(GuestCommand.request(List.of("--", "ls", "-l"), Map.of(), null, null, -1).command()).containsExactly("ls", "-l");
+        assertThat(GuestCommand.request(List.of("ls", "--", "x"), Map.of(), null, null, -1).command()).containsExactly("ls", "--", "x");
+        assertThatThrownBy(() -> GuestCommand.request(List.of("--"), Map.of(), null, null, -1)).isInstanceOf(SmartVmException.class);
     }
 
     @Test

@@ -155,6 +155,7 @@ class CliIT {
         assertThat(ls.get(0).get("memoryMib").asInt()).isEqualTo(192);
 
         assertThat(smartvm("exec", "-e", "X=1", "box", "--", "sh", "-c", "echo made$X > /tmp/f").code()).isZero();
+        assertThat(smartvm("exec", "--user", "65534", "box", "--", "id", "-u").out()).isEqualTo("65534\n");
         assertThat(smartvm("cp", "box:/tmp/f", dir.toString()).code()).isZero();
         assertThat(dir.resolve("f")).hasContent("made1");
         Files.createDirectories(dir.resolve("up/inner"));
@@ -203,6 +204,31 @@ class CliIT {
 
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).as("the next command reaps it").isEmpty();
         assertThat(dev.smartvm.backend.HostProcess.isRunning(vmmPid, null)).isFalse();
+    }
+
+    @Test
+    void interruptingRunRemovesItsVm() throws Exception {
+        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", "interrupted", "--", "sleep", "1000");
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("SMARTVM_HOME", home.toString());
+        pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+        Process run = pb.start();
+        long vmmPid = -1;
+        while (vmmPid <= 0) { // bounded by the class timeout
+            Thread.sleep(200);
+            for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
+                if (vm.get("name").asText().equals("interrupted") && vm.get("state").asText().equals("running")) {
+                    vmmPid = vm.get("pid").asLong();
+                }
+            }
+        }
+        run.destroy(); // SIGTERM, as a Ctrl-C or a service manager would: the shutdown hook cleans up
+        run.waitFor();
+        assertThat(dev.smartvm.backend.HostProcess.isRunning(vmmPid, null)).isFalse();
+        try (var dirs = Files.list(home.resolve("vms"))) {
+            assertThat(dirs.filter(Files::isDirectory).toList()).as("its directory is gone").isEmpty();
+        }
     }
 
     @Test

@@ -82,6 +82,13 @@ class AgentProtocolTest {
     }
 
     @Test
+    void runsAsAnotherUserWithoutRootsGroups() {
+        ExecResult r = client.run(new ExecRequest(List.of("sh", "-c", "id -u; id -g; id -G"), PATH, "/", null, null, 65534));
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("65534\n65534\n65534\n");
+    }
+
+    @Test
     void missingWorkdirFailsClearly() {
         ExecResult r = client.run(new ExecRequest(List.of("true"), PATH, "/no/such/dir", null, null, -1));
         assertThat(r.exitCode()).isEqualTo(126);
