@@ -30,8 +30,10 @@ apt_install() {
     || die "apt-get install $* failed"
 }
 
-# Installs what is missing (as root), or prints the exact command to run (otherwise).
+# Installs what is missing (as root), or prints the exact command to run (otherwise). With
+# "soft" (for doctor and help) a non-root user gets a warning and the command goes on.
 ensure_host_packages() {
+  local soft=${1:-}
   local need=()
   command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
   command -v gcc >/dev/null || need+=(gcc)
@@ -45,6 +47,7 @@ ensure_host_packages() {
   if [ "$(id -u)" -ne 0 ]; then
     local cmd="sudo apt-get update && sudo apt-get install -y ${need[*]}"
     [ ${#need[@]} -eq 0 ] && cmd="sudo apt-get update"
+    [ -n "$soft" ] && { say "warning: missing host packages${need:+: ${need[*]}}; run: $cmd"; return 0; }
     die "missing host packages${need:+: ${need[*]}}; run: $cmd"
   fi
   say "updating apt package lists"

@@ -36,12 +36,12 @@ final class DoctorCommand implements Callable<Integer> {
         check("nft", Files.isExecutable(Path.of("/usr/sbin/nft")), "nftables (for egress rules, coming)", "apt-get install nftables", false);
         check("mkfs.ext4", Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
                 "e2fsprogs (for root-disk images)", "apt-get install e2fsprogs", false);
-        check("home", Files.isWritable(home) || !Files.exists(home) && Files.isWritable(home.getParent() == null ? home : existingParent(home)),
-                home.toString(), "set SMARTVM_HOME to a writable directory", true);
+        check("home", Files.isWritable(existingParent(home)), home.toString(), "set SMARTVM_HOME to a writable directory", true);
         System.out.println(problems == 0 ? "ready: 'smartvm run -- uname -a' should work" : problems + " problem(s) to fix first");
         return problems == 0 ? 0 : 1;
     }
 
+    /** The path itself if it exists, else its nearest existing ancestor. */
     private static Path existingParent(Path p) {
         Path q = p.toAbsolutePath();
         while (q != null && !Files.exists(q)) {

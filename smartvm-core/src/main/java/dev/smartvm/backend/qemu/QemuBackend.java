@@ -29,10 +29,9 @@ public final class QemuBackend implements Backend {
         this.qemuBinary = qemuBinary;
     }
 
-    /** QEMU from $SMARTVM_QEMU or the PATH. */
+    /** QEMU from $SMARTVM_QEMU or the PATH; a missing QEMU is reported when a VM is launched. */
     public static QemuBackend fromEnvironment() {
-        return new QemuBackend(findQemu().orElseThrow(() -> new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING,
-                "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86")));
+        return new QemuBackend(findQemu().orElse(null));
     }
 
     public static Optional<String> findQemu() {
@@ -56,6 +55,10 @@ public final class QemuBackend implements Backend {
 
     @Override
     public VmmProcess launch(LaunchSpec spec) {
+        if (qemuBinary == null) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING,
+                    "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86");
+        }
         Path dir = spec.vmDir();
         for (Path socket : List.of(QemuCommandLine.qmpSocket(dir), QemuCommandLine.agentSocket(dir))) {
             if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
