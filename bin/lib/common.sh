@@ -7,8 +7,13 @@ CLI_JAR="$SMARTVM_ROOT/smartvm-cli/target/smartvm-cli.jar"
 say() { printf 'smartvm: %s\n' "$*" >&2; }
 die() { printf 'error[HOST_DEPENDENCY_MISSING]: %s\n' "$*" >&2; exit 125; }
 
-java_feature() { # prints the feature version of $1/bin/java, or nothing
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+java_feature() { # prints the feature version of the JDK in $1, or nothing
+  local v=""
+  if [ -f "$1/release" ]; then # no JVM start needed: JAVA_VERSION="25.0.3"
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  fi
+  [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}')
+  echo "${v#1.}"
 }
 
 # Prints a JAVA_HOME with Java >= 21: $JAVA_HOME first, then /usr/lib/jvm/*, newest first.
@@ -78,8 +83,8 @@ maven() {
 
 # Builds the CLI jar when it is missing or older than any source.
 ensure_built() {
-  if [ -f "$CLI_JAR" ] && [ -z "$(find "$SMARTVM_ROOT" -path "$SMARTVM_ROOT/.git" -prune -o \
-      \( -name pom.xml -o -path '*/src/main/*' -o -name Makefile \) -newer "$CLI_JAR" -print -quit)" ]; then
+  if [ -f "$CLI_JAR" ] && [ -z "$(cd "$SMARTVM_ROOT" && find pom.xml smartvm-*/pom.xml smartvm-*/src/main smartvm-agent/Makefile \
+      -newer "$CLI_JAR" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
   say "building SmartVM (mvn package)"
