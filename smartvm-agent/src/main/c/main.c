@@ -128,9 +128,10 @@ static void shutdown_guest(void) {
     /* Everything in the guest descends from us: wait until nothing is left, 100 ms at most. */
     kill(-1, SIGTERM);
     for (int64_t until = now_ms() + 100; now_ms() < until;) {
-        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        pid_t reaped;
+        while ((reaped = waitpid(-1, NULL, WNOHANG)) > 0) {
         }
-        if (errno == ECHILD) break;
+        if (reaped < 0 && errno == ECHILD) break; /* no process left */
         usleep(2000);
     }
     kill(-1, SIGKILL);
@@ -163,7 +164,7 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
     }
     case T_WINDOW: {
         uint32_t n = rd_u32(&r);
-        if (s && !r.bad && s->send_window <= 0x7fffffffu - n) s->send_window += n;
+        if (s && !r.bad && n <= 0x7fffffffu && s->send_window <= 0x7fffffffu - n) s->send_window += n;
         break;
     }
     case T_ENTRY:
