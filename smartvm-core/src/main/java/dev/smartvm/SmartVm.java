@@ -121,17 +121,24 @@ public final class SmartVm implements AutoCloseable {
         handles.remove(vm.id());
     }
 
-    /** Kills and removes VMs whose owning process died without closing them. */
+    /**
+     * Kills and removes VMs whose owning process died without closing them. Another process may
+     * be reaping the same VM at the same time: what one of them fails to do, the other did.
+     */
     private void reapOrphans() {
         for (VmRecord r : store.all()) {
-            boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
-            if (ownerGone) {
-                if (r.pid() > 0) {
-                    HostProcess.kill(r.pid(), r.vmmStartedAt());
+            try {
+                boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
+                if (ownerGone) {
+                    if (r.pid() > 0) {
+                        HostProcess.kill(r.pid(), r.vmmStartedAt());
+                    }
+                    store.delete(r.id());
+                } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
+                    new MicroVm(context, r, false).info(); // records why it stopped
                 }
-                store.delete(r.id());
-            } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
-                new MicroVm(context, r, false).info(); // records why it stopped
+            } catch (SmartVmException e) {
+                notices.accept("warning: could not clean up VM " + r.name() + ": " + e.getMessage());
             }
         }
     }

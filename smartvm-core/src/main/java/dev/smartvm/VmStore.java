@@ -99,6 +99,8 @@ final class VmStore {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // removed meanwhile by another process: the outcome we wanted
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
         }
