@@ -101,6 +101,10 @@ final class VmStore {
             }
         } catch (java.nio.file.NoSuchFileException e) {
             // removed meanwhile by another process: the outcome we wanted
+        } catch (java.io.UncheckedIOException e) {
+            if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
+            }
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
         }
