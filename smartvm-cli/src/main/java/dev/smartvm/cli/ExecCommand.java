@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,11 +20,8 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DUR", converter = Durations.class, description = "Kill CMD after this long (exit 124).")
     Duration timeout;
 
-    @Option(names = {"-u", "--user"}, paramLabel = "UID", description = "Run CMD as this numeric user (default root).")
-    int uid = -1;
-
-    @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
-    boolean interactive;
+    @Mixin
+    GuestOptions guest;
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -35,7 +33,7 @@ final class ExecCommand implements Callable<Integer> {
     public Integer call() {
         try (SmartVm svm = Session.open()) {
             return GuestCommand.run(Session.find(svm, name),
-                    GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout, uid), interactive);
+                    GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout, guest.uid), guest.interactive);
         }
     }
 }

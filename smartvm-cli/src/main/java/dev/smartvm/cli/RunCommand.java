@@ -18,11 +18,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     VmOptions vm;
 
-    @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
-    boolean interactive;
-
-    @Option(names = {"-u", "--user"}, paramLabel = "UID", description = "Run CMD as this numeric user (default root).")
-    int uid = -1;
+    @Mixin
+    GuestOptions guest;
 
     @Option(names = "--keep", description = "Leave the VM running afterwards (see 'smartvm ls').")
     boolean keep;
@@ -33,11 +30,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
-        ExecRequest request = GuestCommand.request(command, Map.of(), null, null, uid);
+        ExecRequest request = GuestCommand.request(command, Map.of(), null, null, guest.uid);
         try (SmartVm svm = Session.open()) {
             MicroVm machine = svm.create(spec);
             machine.start();
-            int code = GuestCommand.run(machine, request, interactive);
+            int code = GuestCommand.run(machine, request, guest.interactive);
             if (keep) {
                 machine.detach();
                 System.err.println("kept VM " + machine.name());

@@ -181,51 +181,44 @@ class CliIT {
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 
-    @Test
-    void aVmWhoseOwnerWasKilledIsReapedByTheNextCommand() throws Exception {
+    /** A {@code smartvm run --name NAME -- sleep 1000} in the background, once its VM runs. */
+    private record BackgroundRun(Process cli, long vmmPid) {
+    }
+
+    private BackgroundRun runInBackground(String name) throws Exception {
         List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", "orphan", "--", "sleep", "1000");
+                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", name, "--", "sleep", "1000");
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("SMARTVM_HOME", home.toString());
         pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-        Process owner = pb.start();
-        long vmmPid = -1;
-        while (vmmPid <= 0) { // bounded by the class timeout
+        Process cli = pb.start();
+        while (true) { // bounded by the class timeout
             Thread.sleep(200);
             for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
-                if (vm.get("name").asText().equals("orphan") && vm.get("state").asText().equals("running")) {
-                    vmmPid = vm.get("pid").asLong();
+                if (vm.get("name").asText().equals(name) && vm.get("state").asText().equals("running")) {
+                    return new BackgroundRun(cli, vm.get("pid").asLong());
                 }
             }
         }
-        owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
-        owner.waitFor();
-        assertThat(ProcessHandle.of(vmmPid).map(ProcessHandle::isAlive).orElse(false)).as("QEMU outlives its owner").isTrue();
+    }
+
+    @Test
+    void aVmWhoseOwnerWasKilledIsReapedByTheNextCommand() throws Exception {
+        BackgroundRun run = runInBackground("orphan");
+        run.cli().destroyForcibly(); // SIGKILL: no shutdown hook runs
+        run.cli().waitFor();
+        assertThat(ProcessHandle.of(run.vmmPid()).map(ProcessHandle::isAlive).orElse(false)).as("QEMU outlives its owner").isTrue();
 
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).as("the next command reaps it").isEmpty();
-        assertThat(dev.smartvm.backend.HostProcess.isRunning(vmmPid, null)).isFalse();
+        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
     }
 
     @Test
     void interruptingRunRemovesItsVm() throws Exception {
-        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", "interrupted", "--", "sleep", "1000");
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("SMARTVM_HOME", home.toString());
-        pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-        Process run = pb.start();
-        long vmmPid = -1;
-        while (vmmPid <= 0) { // bounded by the class timeout
-            Thread.sleep(200);
-            for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
-                if (vm.get("name").asText().equals("interrupted") && vm.get("state").asText().equals("running")) {
-                    vmmPid = vm.get("pid").asLong();
-                }
-            }
-        }
-        run.destroy(); // SIGTERM, as a Ctrl-C or a service manager would: the shutdown hook cleans up
-        run.waitFor();
-        assertThat(dev.smartvm.backend.HostProcess.isRunning(vmmPid, null)).isFalse();
+        BackgroundRun run = runInBackground("interrupted");
+        run.cli().destroy(); // SIGTERM, as a Ctrl-C or a service manager would: the shutdown hook cleans up
+        run.cli().waitFor();
+        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
         try (var dirs = Files.list(home.resolve("vms"))) {
             assertThat(dirs.filter(Files::isDirectory).toList()).as("its directory is gone").isEmpty();
         }

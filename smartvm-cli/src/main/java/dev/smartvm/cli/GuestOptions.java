@@ -1,0 +1,12 @@
+package dev.smartvm.cli;
+
+import picocli.CommandLine.Option;
+
+/** How the guest command itself runs, shared by {@code run} and {@code exec}. */
+final class GuestOptions {
+    @Option(names = {"-u", "--user"}, paramLabel = "UID", description = "Run CMD as this numeric user (default root).")
+    int uid = -1;
+
+    @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
+    boolean interactive;
+}
