@@ -26,6 +26,7 @@ class ArchitectureTest {
     /** Which packages each package may use (besides itself and the API's value types). */
     private static final Map<String, Set<String>> ALLOWED = Map.of(
             "dev.smartvm.internal", Set.of(),
+            "dev.smartvm.config", Set.of(),
             "dev.smartvm.agent", Set.of("dev.smartvm.internal"),
             "dev.smartvm.image", Set.of("dev.smartvm.internal"),
             "dev.smartvm.backend", Set.of("dev.smartvm.image", "dev.smartvm.internal"),

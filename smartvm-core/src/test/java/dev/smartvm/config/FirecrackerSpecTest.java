@@ -1,0 +1,114 @@
+package dev.smartvm.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every payload the config model emits, over a matrix of configurations, validated by a JSON
+ * Schema validator against the definitions of Firecracker's released OpenAPI spec. Firecracker
+ * answers unknown fields with 400, so the definitions are made strict
+ * ({@code additionalProperties: false}) for the check.
+ */
+class FirecrackerSpecTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static JsonNode definitions;
+
+    /** ../shared/specs beside the checkout; CI and every developer machine have it. */
+    static Path spec(String file) {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("shared/specs/firecracker").resolve(file);
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("no shared/specs/firecracker/" + file + " above " + Path.of("").toAbsolutePath()
+                + "; the contract tests need ../shared beside the checkout");
+    }
+
+    @BeforeAll
+    static void loadSpec() throws IOException {
+        JsonNode doc = new ObjectMapper(new YAMLFactory()).readTree(spec("firecracker-v1.16.1.yaml").toFile());
+        ObjectNode strict = doc.get("definitions").deepCopy();
+        strict.fields().forEachRemaining(e -> {
+            if (e.getValue().has("properties")) {
+                ((ObjectNode) e.getValue()).put("additionalProperties", false);
+            }
+        });
+        definitions = strict;
+    }
+
+    private static Set<ValidationMessage> check(String definition, Map<String, Object> payload) {
+        ObjectNode schema = JSON.createObjectNode();
+        schema.put("$ref", "#/definitions/" + definition);
+        schema.set("definitions", definitions);
+        JsonSchema s = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(schema);
+        return s.validate(JSON.valueToTree(payload));
+    }
+
+    private static void assertConforms(String definition, Map<String, Object> payload) {
+        assertThat(check(definition, payload)).as(definition + " " + payload).isEmpty();
+    }
+
+    private static final TokenBucket BUCKET = new TokenBucket(1_000_000, 500_000L, 100);
+    private static final RateLimiter LIMITER = new RateLimiter(BUCKET, new TokenBucket(100, null, 1000));
+
+    @Test
+    void bootSources() {
+        assertConforms("BootSource", new BootSource("/k", null, null).toPayload());
+        assertConforms("BootSource", new BootSource("/k", "/i", "console=ttyS0 reboot=k panic=1").toPayload());
+    }
+
+    @Test
+    void machineConfigs() {
+        assertConforms("MachineConfiguration", MachineConfig.of(1, 128).toPayload());
+        assertConforms("MachineConfiguration", new MachineConfig(2, 1024, true, null, "2M", true).toPayload());
+        assertConforms("MachineConfiguration", new MachineConfig(32, 65536, false, "None", "None", false).toPayload());
+    }
+
+    @Test
+    void drives() {
+        for (Drive d : List.of(Drive.of("rootfs", "/r.ext4", true, false), Drive.of("data_1", "/d.img", false, true),
+                new Drive("full", "/f", true, false, "b4c2a1e0-01", "Writeback", "Async", LIMITER),
+                new Drive("unsafe", "/u", false, false, null, "Unsafe", "Sync", new RateLimiter(null, BUCKET)))) {
+            assertConforms("Drive", d.toPayload());
+        }
+    }
+
+    @Test
+    void networkInterfaces() {
+        assertConforms("NetworkInterface", NetworkInterface.of("eth0", "sv0123456789ab", null).toPayload());
+        assertConforms("NetworkInterface", new NetworkInterface("eth1", "tap1", "02:ab:cd:ef:01:23", 1500, LIMITER,
+                new RateLimiter(BUCKET, null)).toPayload());
+    }
+
+    @Test
+    void vsockAndRateLimiters() {
+        assertConforms("Vsock", new Vsock(3, "/tmp/v.sock").toPayload());
+        assertConforms("RateLimiter", LIMITER.toPayload());
+        assertConforms("TokenBucket", new TokenBucket(0, 0L, 0).toPayload());
+    }
+
+    @Test
+    void theCheckItselfRejectsWhatFirecrackerWould() {
+        assertThat(check("Drive", Map.of("drive_id", "d", "is_root_device", true, "bogus_field", 1))).isNotEmpty();
+        assertThat(check("Drive", Map.of("drive_id", "d"))).as("is_root_device is required").isNotEmpty();
+        assertThat(check("MachineConfiguration", Map.of("vcpu_count", 1, "mem_size_mib", 1, "huge_pages", "1G"))).isNotEmpty();
+        assertThat(check("Vsock", Map.of("guest_cid", 2, "uds_path", "/v"))).as("minimum 3").isNotEmpty();
+    }
+}
