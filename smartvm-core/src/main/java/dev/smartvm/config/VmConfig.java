@@ -17,6 +17,52 @@ public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<
         networkInterfaces = networkInterfaces == null ? List.of() : List.copyOf(networkInterfaces);
     }
 
+    /**
+     * {@link #validate()}, and also that every field set is known to {@code version}: Firecracker
+     * refuses a field it does not know, so one newer than the target release is an error here,
+     * before anything is sent.
+     */
+    public ValidationResult validateFor(FirecrackerVersion version, FieldSupport support) {
+        ValidationResult base = validate();
+        Validation v = new Validation();
+        base.errors().forEach(e -> v.check(false, e));
+        if (bootSource != null) {
+            gate(v, support, version, "bootSource", "BootSource", bootSource.toPayload());
+        }
+        if (machineConfig != null) {
+            gate(v, support, version, "machineConfig", "MachineConfiguration", machineConfig.toPayload());
+        }
+        for (int i = 0; i < drives.size(); i++) {
+            gate(v, support, version, "drives[" + i + "]", "Drive", drives.get(i).toPayload());
+        }
+        for (int i = 0; i < networkInterfaces.size(); i++) {
+            gate(v, support, version, "networkInterfaces[" + i + "]", "NetworkInterface", networkInterfaces.get(i).toPayload());
+        }
+        if (vsock != null) {
+            gate(v, support, version, "vsock", "Vsock", vsock.toPayload());
+        }
+        return v.result();
+    }
+
+    /** Nested payload objects and the API definition each one is. */
+    private static final java.util.Map<String, String> NESTED = java.util.Map.of(
+            "rate_limiter", "RateLimiter", "rx_rate_limiter", "RateLimiter", "tx_rate_limiter", "RateLimiter",
+            "bandwidth", "TokenBucket", "ops", "TokenBucket");
+
+    private static void gate(Validation v, FieldSupport support, FirecrackerVersion version, String field,
+            String definition, java.util.Map<String, Object> payload) {
+        for (var e : payload.entrySet()) {
+            String item = definition + "." + e.getKey();
+            v.check(support.supports(item, version), field + "." + e.getKey() + " needs Firecracker "
+                    + support.firstRelease(item).map(Object::toString).orElse("newer") + " or newer; the target is " + version);
+            if (e.getValue() instanceof java.util.Map<?, ?> nested && NESTED.containsKey(e.getKey())) {
+                @SuppressWarnings("unchecked")
+                java.util.Map<String, Object> inner = (java.util.Map<String, Object>) nested;
+                gate(v, support, version, field + "." + e.getKey(), NESTED.get(e.getKey()), inner);
+            }
+        }
+    }
+
     public ValidationResult validate() {
         Validation v = new Validation();
         if (bootSource == null) {
