@@ -11,10 +11,17 @@ import java.util.Set;
  * {@link #validate()} reports every problem at once.
  */
 public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<Drive> drives,
-        List<NetworkInterface> networkInterfaces, Vsock vsock) {
+        List<NetworkInterface> networkInterfaces, Vsock vsock, Balloon balloon, MmdsConfig mmds, Logger logger,
+        Metrics metrics, EntropyDevice entropy, SerialDevice serial) {
     public VmConfig {
         drives = drives == null ? List.of() : List.copyOf(drives);
         networkInterfaces = networkInterfaces == null ? List.of() : List.copyOf(networkInterfaces);
+    }
+
+    /** The devices every VM has; no balloon, MMDS, logger, metrics, entropy or serial settings. */
+    public VmConfig(BootSource bootSource, MachineConfig machineConfig, List<Drive> drives,
+            List<NetworkInterface> networkInterfaces, Vsock vsock) {
+        this(bootSource, machineConfig, drives, networkInterfaces, vsock, null, null, null, null, null, null);
     }
 
     /**
@@ -41,13 +48,34 @@ public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<
         if (vsock != null) {
             gate(v, support, version, "vsock", "Vsock", vsock.toPayload());
         }
+        if (balloon != null) {
+            gate(v, support, version, "balloon", "Balloon", balloon.toPayload());
+        }
+        if (mmds != null) {
+            gate(v, support, version, "mmds", "MmdsConfig", mmds.toPayload());
+        }
+        if (logger != null) {
+            gate(v, support, version, "logger", "Logger", logger.toPayload());
+        }
+        if (metrics != null) {
+            gate(v, support, version, "metrics", "Metrics", metrics.toPayload());
+        }
+        if (entropy != null) {
+            gate(v, support, version, "entropy", "EntropyDevice", entropy.toPayload());
+        }
+        if (serial != null) {
+            gate(v, support, version, "serial", "SerialDevice", serial.toPayload());
+            v.check(support.supports("PUT /serial", version), "serial needs Firecracker "
+                    + support.firstRelease("PUT /serial").map(Object::toString).orElse("newer") + " or newer; the target is " + version);
+        }
         return v.result();
     }
 
-    /** Nested payload objects and the API definition each one is. */
+    /** Nested payload objects ("Definition.field") and the API definition each one is. */
     private static final java.util.Map<String, String> NESTED = java.util.Map.of(
-            "rate_limiter", "RateLimiter", "rx_rate_limiter", "RateLimiter", "tx_rate_limiter", "RateLimiter",
-            "bandwidth", "TokenBucket", "ops", "TokenBucket");
+            "Drive.rate_limiter", "RateLimiter", "NetworkInterface.rx_rate_limiter", "RateLimiter",
+            "NetworkInterface.tx_rate_limiter", "RateLimiter", "EntropyDevice.rate_limiter", "RateLimiter",
+            "SerialDevice.rate_limiter", "TokenBucket", "RateLimiter.bandwidth", "TokenBucket", "RateLimiter.ops", "TokenBucket");
 
     private static void gate(Validation v, FieldSupport support, FirecrackerVersion version, String field,
             String definition, java.util.Map<String, Object> payload) {
@@ -55,10 +83,10 @@ public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<
             String item = definition + "." + e.getKey();
             v.check(support.supports(item, version), field + "." + e.getKey() + " needs Firecracker "
                     + support.firstRelease(item).map(Object::toString).orElse("newer") + " or newer; the target is " + version);
-            if (e.getValue() instanceof java.util.Map<?, ?> nested && NESTED.containsKey(e.getKey())) {
+            if (e.getValue() instanceof java.util.Map<?, ?> nested && NESTED.containsKey(item)) {
                 @SuppressWarnings("unchecked")
                 java.util.Map<String, Object> inner = (java.util.Map<String, Object>) nested;
-                gate(v, support, version, field + "." + e.getKey(), NESTED.get(e.getKey()), inner);
+                gate(v, support, version, field + "." + e.getKey(), NESTED.get(item), inner);
             }
         }
     }
@@ -98,6 +126,27 @@ public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<
         }
         if (vsock != null) {
             vsock.validate(v);
+        }
+        if (balloon != null) {
+            balloon.validate(v);
+        }
+        if (mmds != null) {
+            mmds.validate(v);
+            for (String id : mmds.networkInterfaces()) {
+                v.check(ifaceIds.contains(id), "mmds.networkInterfaces names '" + id + "', which is not a configured interface");
+            }
+        }
+        if (logger != null) {
+            logger.validate(v);
+        }
+        if (metrics != null) {
+            metrics.validate(v);
+        }
+        if (entropy != null) {
+            entropy.validate(v);
+        }
+        if (serial != null) {
+            serial.validate(v);
         }
         return v.result();
     }

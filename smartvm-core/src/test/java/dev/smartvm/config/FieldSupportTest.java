@@ -56,6 +56,21 @@ class FieldSupportTest {
     }
 
     @Test
+    void gatesNestedAndWholeDevices() {
+        VmConfig c = new VmConfig(new BootSource("/k", null, null), MachineConfig.of(1, 128), null, null, null,
+                new Balloon(64, true, null, true, null), null, null, null, null, new SerialDevice("/s", null));
+        assertThat(c.validateFor(v("1.13.1"), SUPPORT).errors()).containsExactly(
+                "balloon.free_page_hinting needs Firecracker 1.14.0 or newer; the target is 1.13.1",
+                "serial.serial_out_path needs Firecracker 1.14.0 or newer; the target is 1.13.1",
+                "serial needs Firecracker 1.14.0 or newer; the target is 1.13.1");
+        assertThat(c.validateFor(v("1.14.0"), SUPPORT).valid()).isTrue();
+        VmConfig limitedSerial = new VmConfig(c.bootSource(), c.machineConfig(), null, null, null, null, null, null, null, null,
+                new SerialDevice("/s", new TokenBucket(1, null, 1)));
+        assertThat(limitedSerial.validateFor(v("1.15.1"), SUPPORT).errors())
+                .containsExactly("serial.rate_limiter needs Firecracker 1.16.0 or newer; the target is 1.15.1");
+    }
+
+    @Test
     void theBundledTableIsTheProjectsReferenceFile() throws Exception {
         try (InputStream in = FieldSupport.class.getResourceAsStream(FieldSupport.RESOURCE)) {
             assertThat(in.readAllBytes()).isEqualTo(Files.readAllBytes(FirecrackerSpecTest.spec("fields-since-version.tsv")));

@@ -105,10 +105,25 @@ class FirecrackerSpecTest {
     }
 
     @Test
+    void balloonMmdsLoggerMetricsEntropyAndSerial() {
+        assertConforms("Balloon", Balloon.of(64, true).toPayload());
+        assertConforms("Balloon", new Balloon(0, false, 5, true, true).toPayload());
+        assertConforms("MmdsConfig", new MmdsConfig(null, List.of("eth0"), null, null).toPayload());
+        assertConforms("MmdsConfig", new MmdsConfig("V2", List.of("eth0", "eth1"), "169.254.170.2", true).toPayload());
+        assertConforms("Logger", new Logger(null, null, null, null, null).toPayload());
+        assertConforms("Logger", new Logger("Debug", "/tmp/fc.log", true, true, "api_server::request").toPayload());
+        assertConforms("Metrics", new Metrics("/tmp/fc.metrics").toPayload());
+        assertConforms("EntropyDevice", new EntropyDevice(null).toPayload());
+        assertConforms("EntropyDevice", new EntropyDevice(LIMITER).toPayload());
+        assertConforms("SerialDevice", new SerialDevice("/tmp/serial.log", BUCKET).toPayload());
+    }
+
+    @Test
     void theCheckItselfRejectsWhatFirecrackerWould() {
         assertThat(check("Drive", Map.of("drive_id", "d", "is_root_device", true, "bogus_field", 1))).isNotEmpty();
         assertThat(check("Drive", Map.of("drive_id", "d"))).as("is_root_device is required").isNotEmpty();
         assertThat(check("MachineConfiguration", Map.of("vcpu_count", 1, "mem_size_mib", 1, "huge_pages", "1G"))).isNotEmpty();
         assertThat(check("Vsock", Map.of("guest_cid", 2, "uds_path", "/v"))).as("minimum 3").isNotEmpty();
+        assertThat(check("SerialDevice", Map.of("rate_limiter", LIMITER.toPayload()))).as("a TokenBucket, not a RateLimiter").isNotEmpty();
     }
 }

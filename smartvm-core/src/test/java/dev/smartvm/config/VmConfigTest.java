@@ -107,6 +107,27 @@ class VmConfigTest {
     }
 
     @Test
+    void checksTheOptionalDevices() {
+        VmConfig c = new VmConfig(BOOT, MachineConfig.of(1, 128), null, List.of(NetworkInterface.of("eth0", "tap0", null)), null,
+                new Balloon(-1, true, -5, null, null), new MmdsConfig("V3", List.of("eth0", "eth9"), "10.0.0.1", null),
+                new Logger("Verbose", null, null, null, null), new Metrics(""), new EntropyDevice(
+                        new RateLimiter(new TokenBucket(-2, null, 1), null)), new SerialDevice(null, new TokenBucket(1, null, -3)));
+        assertThat(errors(c)).containsExactly(
+                "balloon.amountMib must be >= 0; found -1",
+                "balloon.statsPollingIntervalS must be >= 0; found -5",
+                "mmds.version must be V1 or V2; found 'V3'",
+                "mmds.ipv4Address must be a link-local address 169.254.1.0 to 169.254.254.255; found '10.0.0.1'",
+                "mmds.networkInterfaces names 'eth9', which is not a configured interface",
+                "logger.level must be one of Error, Warning, Info, Debug, Trace, Off; found 'Verbose'",
+                "metrics.metricsPath is required",
+                "entropy.rateLimiter.bandwidth.size must be >= 0; found -2",
+                "serial.rateLimiter.refillTimeMs must be >= 0; found -3");
+        assertThat(errors(new VmConfig(BOOT, MachineConfig.of(1, 128), null, null, null, null,
+                new MmdsConfig(null, List.of(), null, null), null, null, null, null)))
+                .containsExactly("mmds.networkInterfaces must name at least one interface");
+    }
+
+    @Test
     void everyErrorIsReportedAndOrThrowCarriesThemAll() {
         VmConfig c = new VmConfig(null, MachineConfig.of(0, 0), null, null, new Vsock(1, ""));
         assertThat(errors(c)).hasSize(5);

@@ -1,0 +1,16 @@
+package dev.smartvm.config;
+
+import java.util.Map;
+
+/** A virtio-rng device ({@code PUT /entropy}), optionally rate limited. */
+public record EntropyDevice(RateLimiter rateLimiter) {
+    void validate(Validation v) {
+        if (rateLimiter != null) {
+            rateLimiter.validate("entropy.rateLimiter", v);
+        }
+    }
+
+    public Map<String, Object> toPayload() {
+        return Payloads.object().put("rate_limiter", rateLimiter == null ? null : rateLimiter.toPayload()).build();
+    }
+}

@@ -1,0 +1,14 @@
+package dev.smartvm.config;
+
+import java.util.Map;
+
+/** Where Firecracker flushes its JSON metrics ({@code PUT /metrics}). */
+public record Metrics(String metricsPath) {
+    void validate(Validation v) {
+        v.check(metricsPath != null && !metricsPath.isBlank(), "metrics.metricsPath is required");
+    }
+
+    public Map<String, Object> toPayload() {
+        return Payloads.object().put("metrics_path", metricsPath).build();
+    }
+}
