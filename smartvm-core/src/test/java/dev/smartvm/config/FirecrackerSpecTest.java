@@ -2,21 +2,10 @@ package dev.smartvm.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,39 +15,14 @@ import org.junit.jupiter.api.Test;
  * ({@code additionalProperties: false}) for the check.
  */
 class FirecrackerSpecTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static JsonNode definitions;
+    private static final FirecrackerApiSpec SPEC = FirecrackerApiSpec.load("firecracker-v1.16.1.yaml");
 
-    /** ../shared/specs beside the checkout; CI and every developer machine have it. */
-    static Path spec(String file) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/specs/firecracker").resolve(file);
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("no shared/specs/firecracker/" + file + " above " + Path.of("").toAbsolutePath()
-                + "; the contract tests need ../shared beside the checkout");
-    }
-
-    @BeforeAll
-    static void loadSpec() throws IOException {
-        JsonNode doc = new ObjectMapper(new YAMLFactory()).readTree(spec("firecracker-v1.16.1.yaml").toFile());
-        ObjectNode strict = doc.get("definitions").deepCopy();
-        strict.fields().forEachRemaining(e -> {
-            if (e.getValue().has("properties")) {
-                ((ObjectNode) e.getValue()).put("additionalProperties", false);
-            }
-        });
-        definitions = strict;
+    static java.nio.file.Path spec(String file) {
+        return FirecrackerApiSpec.file(file);
     }
 
     private static Set<ValidationMessage> check(String definition, Map<String, Object> payload) {
-        ObjectNode schema = JSON.createObjectNode();
-        schema.put("$ref", "#/definitions/" + definition);
-        schema.set("definitions", definitions);
-        JsonSchema s = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(schema);
-        return s.validate(JSON.valueToTree(payload));
+        return SPEC.validateDefinition(definition, payload);
     }
 
     private static void assertConforms(String definition, Map<String, Object> payload) {
