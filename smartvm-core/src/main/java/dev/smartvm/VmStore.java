@@ -27,6 +27,7 @@ final class VmStore {
     }
 
     /** Makes the directory and first record of a new VM; names are unique across processes. */
+    @SuppressWarnings("try") // the lock is held for the block
     VmRecord create(VmSpec spec, long ownerPid, java.time.Instant ownerStartedAt) {
         try (LockFile lock = LockFile.acquire(vmsDir.resolve(".names.lock"))) {
             String id = newId();

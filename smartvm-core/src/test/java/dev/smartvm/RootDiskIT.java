@@ -35,7 +35,7 @@ class RootDiskIT extends RealVmTest {
         Path busybox = rootfs.resolve("busybox");
         try (CpioArchiveInputStream cpio = new CpioArchiveInputStream(Files.newInputStream(base.initrd()))) {
             CpioArchiveEntry e;
-            while ((e = cpio.getNextCPIOEntry()) != null) {
+            while ((e = cpio.getNextEntry()) != null) {
                 if (e.getName().equals("bin/busybox")) {
                     Files.copy((InputStream) cpio, busybox);
                 }

@@ -100,6 +100,7 @@ public final class DefaultImage {
         return Hashing.sha256(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    @SuppressWarnings("try") // the lock is held for the block
     private ImageBundle resolveAndBuild() {
         DebianPackages apt = new DebianPackages(runner);
         Optional<PackageInfo> busybox = apt.info(BUSYBOX_PACKAGE);

@@ -25,7 +25,7 @@ class InitramfsTest {
         Map<String, CpioArchiveEntry> entries = new LinkedHashMap<>();
         try (CpioArchiveInputStream in = new CpioArchiveInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             CpioArchiveEntry e;
-            while ((e = in.getNextCPIOEntry()) != null) {
+            while ((e = in.getNextEntry()) != null) {
                 entries.put(e.getName(), e);
             }
         }

@@ -48,6 +48,7 @@ final class QemuProcess implements VmmProcess {
     }
 
     /** Runs one QMP command on a fresh connection. */
+    @SuppressWarnings("try") // the lock is held for the block
     void qmp(String command, Map<String, Object> arguments) {
         if (!isAlive()) {
             throw new SmartVmException(ErrorCode.VM_STOPPED, "QEMU (pid " + pid + ") is not running");
