@@ -4,7 +4,7 @@ import java.util.Map;
 
 /** The memory balloon ({@code PUT /balloon}); the optional fields are null when not set. */
 public record Balloon(int amountMib, boolean deflateOnOom, Integer statsPollingIntervalS, Boolean freePageHinting,
-        Boolean freePageReporting) {
+        Boolean freePageReporting) implements ApiObject {
     public static Balloon of(int amountMib, boolean deflateOnOom) {
         return new Balloon(amountMib, deflateOnOom, null, null, null);
     }
@@ -15,6 +15,7 @@ public record Balloon(int amountMib, boolean deflateOnOom, Integer statsPollingI
                 "balloon.statsPollingIntervalS must be >= 0; found " + statsPollingIntervalS);
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("amount_mib", amountMib).put("deflate_on_oom", deflateOnOom)
                 .put("stats_polling_interval_s", statsPollingIntervalS).put("free_page_hinting", freePageHinting)

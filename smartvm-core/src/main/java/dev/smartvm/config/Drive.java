@@ -10,7 +10,7 @@ import java.util.Set;
  * @param ioEngine {@code Sync} or {@code Async}, or null for Firecracker's default
  */
 public record Drive(String driveId, String pathOnHost, boolean isRootDevice, boolean isReadOnly, String partuuid,
-        String cacheType, String ioEngine, RateLimiter rateLimiter) {
+        String cacheType, String ioEngine, RateLimiter rateLimiter) implements ApiObject {
     private static final Set<String> CACHE_TYPES = Set.of("Unsafe", "Writeback");
     private static final Set<String> IO_ENGINES = Set.of("Sync", "Async");
 
@@ -30,6 +30,7 @@ public record Drive(String driveId, String pathOnHost, boolean isRootDevice, boo
         }
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("drive_id", driveId).put("path_on_host", pathOnHost)
                 .put("is_root_device", isRootDevice).put("is_read_only", isReadOnly).put("partuuid", partuuid)

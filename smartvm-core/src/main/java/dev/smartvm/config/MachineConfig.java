@@ -10,7 +10,7 @@ import java.util.Set;
  * @param hugePages {@code None} or {@code 2M}
  */
 public record MachineConfig(int vcpuCount, int memSizeMib, Boolean smt, String cpuTemplate, String hugePages,
-        Boolean trackDirtyPages) {
+        Boolean trackDirtyPages) implements ApiObject {
     public static final int MAX_VCPUS = 32;
     private static final Set<String> HUGE_PAGES = Set.of("None", "2M");
 
@@ -30,6 +30,7 @@ public record MachineConfig(int vcpuCount, int memSizeMib, Boolean smt, String c
                 "machineConfig.memSizeMib must be a multiple of 2 with 2M huge pages; found " + memSizeMib);
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("vcpu_count", vcpuCount).put("mem_size_mib", memSizeMib).put("smt", smt)
                 .put("cpu_template", cpuTemplate).put("huge_pages", hugePages).put("track_dirty_pages", trackDirtyPages)

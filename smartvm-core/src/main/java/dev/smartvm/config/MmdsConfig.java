@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * The microVM metadata service ({@code PUT /mmds/config}): which interfaces may reach it, at
  * which link-local address, in which version.
  */
-public record MmdsConfig(String version, List<String> networkInterfaces, String ipv4Address, Boolean imdsCompat) {
+public record MmdsConfig(String version, List<String> networkInterfaces, String ipv4Address, Boolean imdsCompat) implements ApiObject {
     /** The spec's pattern: 169.254.1-254.0-255. */
     private static final Pattern LINK_LOCAL = Pattern.compile(
             "169\\.254\\.([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])\\.([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])");
@@ -24,6 +24,7 @@ public record MmdsConfig(String version, List<String> networkInterfaces, String 
                 "mmds.ipv4Address must be a link-local address 169.254.1.0 to 169.254.254.255; found '" + ipv4Address + "'");
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("version", version).put("network_interfaces", networkInterfaces)
                 .put("ipv4_address", ipv4Address).put("imds_compat", imdsCompat).build();

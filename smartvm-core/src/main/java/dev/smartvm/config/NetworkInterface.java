@@ -5,7 +5,7 @@ import java.util.regex.Pattern;
 
 /** A virtio-net device backed by a host TAP ({@code PUT /network-interfaces/{iface_id}}). */
 public record NetworkInterface(String ifaceId, String hostDevName, String guestMac, Integer mtu, RateLimiter rxRateLimiter,
-        RateLimiter txRateLimiter) {
+        RateLimiter txRateLimiter) implements ApiObject {
     /** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
     public static final int MAX_TAP_NAME = 15;
     private static final Pattern MAC = Pattern.compile("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}");
@@ -35,6 +35,7 @@ public record NetworkInterface(String ifaceId, String hostDevName, String guestM
         }
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("iface_id", ifaceId).put("host_dev_name", hostDevName).put("guest_mac", guestMac)
                 .put("mtu", mtu).put("rx_rate_limiter", rxRateLimiter == null ? null : rxRateLimiter.toPayload())

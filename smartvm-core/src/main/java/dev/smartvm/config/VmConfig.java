@@ -30,45 +30,46 @@ public record VmConfig(BootSource bootSource, MachineConfig machineConfig, List<
      * before anything is sent.
      */
     public ValidationResult validateFor(FirecrackerVersion version, FieldSupport support) {
-        ValidationResult base = validate();
         Validation v = new Validation();
-        base.errors().forEach(e -> v.check(false, e));
-        if (bootSource != null) {
-            gate(v, support, version, "bootSource", "BootSource", bootSource.toPayload());
-        }
-        if (machineConfig != null) {
-            gate(v, support, version, "machineConfig", "MachineConfiguration", machineConfig.toPayload());
-        }
-        for (int i = 0; i < drives.size(); i++) {
-            gate(v, support, version, "drives[" + i + "]", "Drive", drives.get(i).toPayload());
-        }
-        for (int i = 0; i < networkInterfaces.size(); i++) {
-            gate(v, support, version, "networkInterfaces[" + i + "]", "NetworkInterface", networkInterfaces.get(i).toPayload());
-        }
-        if (vsock != null) {
-            gate(v, support, version, "vsock", "Vsock", vsock.toPayload());
-        }
-        if (balloon != null) {
-            gate(v, support, version, "balloon", "Balloon", balloon.toPayload());
-        }
-        if (mmds != null) {
-            gate(v, support, version, "mmds", "MmdsConfig", mmds.toPayload());
-        }
-        if (logger != null) {
-            gate(v, support, version, "logger", "Logger", logger.toPayload());
-        }
-        if (metrics != null) {
-            gate(v, support, version, "metrics", "Metrics", metrics.toPayload());
-        }
-        if (entropy != null) {
-            gate(v, support, version, "entropy", "EntropyDevice", entropy.toPayload());
+        validate().errors().forEach(e -> v.check(false, e));
+        for (Part part : parts()) {
+            gate(v, support, version, part.field(), part.definition(), part.payload());
         }
         if (serial != null) {
-            gate(v, support, version, "serial", "SerialDevice", serial.toPayload());
             v.check(support.supports("PUT /serial", version), "serial needs Firecracker "
                     + support.firstRelease("PUT /serial").map(Object::toString).orElse("newer") + " or newer; the target is " + version);
         }
         return v.result();
+    }
+
+    /** One configured object: where it is in this config, which API definition it is, its payload. */
+    private record Part(String field, String definition, java.util.Map<String, Object> payload) {
+    }
+
+    private static void add(List<Part> parts, String field, String definition, ApiObject object) {
+        if (object != null) {
+            parts.add(new Part(field, definition, object.toPayload()));
+        }
+    }
+
+    private List<Part> parts() {
+        List<Part> parts = new ArrayList<>();
+        add(parts, "bootSource", "BootSource", bootSource);
+        add(parts, "machineConfig", "MachineConfiguration", machineConfig);
+        for (int i = 0; i < drives.size(); i++) {
+            parts.add(new Part("drives[" + i + "]", "Drive", drives.get(i).toPayload()));
+        }
+        for (int i = 0; i < networkInterfaces.size(); i++) {
+            parts.add(new Part("networkInterfaces[" + i + "]", "NetworkInterface", networkInterfaces.get(i).toPayload()));
+        }
+        add(parts, "vsock", "Vsock", vsock);
+        add(parts, "balloon", "Balloon", balloon);
+        add(parts, "mmds", "MmdsConfig", mmds);
+        add(parts, "logger", "Logger", logger);
+        add(parts, "metrics", "Metrics", metrics);
+        add(parts, "entropy", "EntropyDevice", entropy);
+        add(parts, "serial", "SerialDevice", serial);
+        return parts;
     }
 
     /** Nested payload objects ("Definition.field") and the API definition each one is. */

@@ -3,7 +3,7 @@ package dev.smartvm.config;
 import java.util.Map;
 
 /** The vsock device; host connections go through the Unix socket {@code udsPath} ({@code PUT /vsock}). */
-public record Vsock(int guestCid, String udsPath) {
+public record Vsock(int guestCid, String udsPath) implements ApiObject {
     /** CIDs 0 to 2 are reserved (hypervisor, local, host). */
     public static final int MIN_GUEST_CID = 3;
 
@@ -12,6 +12,7 @@ public record Vsock(int guestCid, String udsPath) {
         v.check(udsPath != null && !udsPath.isBlank(), "vsock.udsPath is required");
     }
 
+    @Override
     public Map<String, Object> toPayload() {
         return Payloads.object().put("guest_cid", guestCid).put("uds_path", udsPath).build();
     }
