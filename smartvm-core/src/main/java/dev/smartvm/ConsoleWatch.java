@@ -3,9 +3,7 @@ package dev.smartvm;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** A VM's serial console log: its last lines, and whether a guest kernel panic showed up since the last look. */
 final class ConsoleWatch {
@@ -17,16 +15,6 @@ final class ConsoleWatch {
 
     ConsoleWatch(Path log) {
         this.log = log;
-    }
-
-    /** The last {@code lines} lines of a console log, or "" when there is none. */
-    static String tail(Path log, int lines) {
-        try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     /** True once the console showed a kernel panic. */

@@ -7,6 +7,7 @@ import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.image.ImageBundle;
+import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ public final class MicroVm implements AutoCloseable {
             });
             return this;
         } catch (SmartVmException e) {
-            String console = ConsoleWatch.tail(consoleLog(), 15);
+            String console = String.join("\n", TextFiles.tail(consoleLog(), 15));
             if (started != null) {
                 VmmProcess failed = started;
                 uninterruptibly(() -> failed.terminate(Duration.ofSeconds(2)));

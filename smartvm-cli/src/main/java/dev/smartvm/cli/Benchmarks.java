@@ -4,6 +4,7 @@ import dev.smartvm.ExecRequest;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmSpec;
+import dev.smartvm.backend.qemu.HostClock;
 import dev.smartvm.image.ImageBundle;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -103,7 +104,8 @@ final class Benchmarks {
             List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,accel=tcg",
                     "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                     "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
-                    "-append", "console=ttyS0 quiet panic=-1 rdinit=/init tsc_early_khz=" + tscKhz(),
+                    "-append", "console=ttyS0 quiet panic=-1 rdinit=/init" + HostClock.tscKhz().stream()
+                            .mapToObj(khz -> " tsc_early_khz=" + khz).findFirst().orElse(""),
                     "-serial", "file:" + dir.resolve("console"),
                     "-device", "virtio-serial-device,max_ports=2",
                     "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
@@ -127,15 +129,6 @@ final class Benchmarks {
             }
             Files.deleteIfExists(dir);
         }
-    }
-
-    private static long tscKhz() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith("cpu MHz")) {
-                return Math.round(Double.parseDouble(line.substring(line.indexOf(':') + 1).strip()) * 1000);
-            }
-        }
-        return 0;
     }
 
     private static void handshake(Path sock) throws IOException, InterruptedException {

@@ -10,6 +10,7 @@ import java.io.InputStream;
 public final class AgentBinary {
     static final String RESOURCE = "/dev/smartvm/agent/smartvm-agent";
     private static volatile byte[] cached;
+    private static volatile String cachedSha256;
 
     private AgentBinary() {
     }
@@ -31,7 +32,13 @@ public final class AgentBinary {
         return b;
     }
 
+    /** Computed once: every VM start keys the default image on it. */
     public static String sha256() {
-        return Hashing.sha256(bytes());
+        String sha = cachedSha256;
+        if (sha == null) {
+            sha = Hashing.sha256(bytes());
+            cachedSha256 = sha;
+        }
+        return sha;
     }
 }

@@ -11,8 +11,13 @@ import java.util.OptionalLong;
  * (seen as "tsc: Marking TSC unstable due to could not calculate TSC khz"). Telling it the rate
  * with {@code tsc_early_khz=} removes the calibration.
  */
-final class HostClock {
+public final class HostClock {
     private HostClock() {
+    }
+
+    /** The TSC rate of this host, from /proc/cpuinfo. */
+    public static OptionalLong tscKhz() {
+        return tscKhz(Path.of("/proc/cpuinfo"));
     }
 
     static OptionalLong tscKhz(Path cpuinfo) {

@@ -6,6 +6,7 @@ import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.internal.TextFiles;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +71,7 @@ public final class QemuBackend implements Backend {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
         }
-        argv.addAll(QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz(Path.of("/proc/cpuinfo"))));
+        argv.addAll(QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz()));
         Path log = dir.resolve("qemu.log");
         Process p;
         try {
@@ -94,7 +95,7 @@ public final class QemuBackend implements Backend {
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
             }
-            String output = String.join("\n", QemuProcess.tail(log, 20)).strip();
+            String output = String.join("\n", TextFiles.tail(log, 20)).strip();
             throw new SmartVmException(ErrorCode.BOOT_FAILED, "QEMU did not start"
                     + (p.isAlive() ? "" : " (exit code " + p.exitValue() + ")")
                     + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);

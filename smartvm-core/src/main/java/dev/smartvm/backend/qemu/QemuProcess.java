@@ -5,8 +5,7 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.internal.LockFile;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.smartvm.internal.TextFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -119,24 +118,15 @@ final class QemuProcess implements VmmProcess {
         if (isAlive()) {
             return Optional.empty();
         }
-        Optional<String> panic = tail(QemuCommandLine.consoleLog(vmDir), 200).stream()
+        Optional<String> panic = TextFiles.tail(QemuCommandLine.consoleLog(vmDir), 200).stream()
                 .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && l.contains("powering off"))
                 .findFirst();
         if (panic.isPresent()) {
             return Optional.of("the guest stopped: " + panic.get().strip());
         }
         String code = child != null ? " with code " + child.exitValue() : "";
-        List<String> log = tail(vmDir.resolve("qemu.log"), 5);
+        List<String> log = TextFiles.tail(vmDir.resolve("qemu.log"), 5);
         return Optional.of("QEMU exited" + code + (log.isEmpty() ? "" : ": " + String.join(" | ", log)));
-    }
-
-    static List<String> tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.ISO_8859_1);
-            return all.subList(Math.max(0, all.size() - lines), all.size());
-        } catch (IOException e) {
-            return List.of();
-        }
     }
 
     @Override
