@@ -47,6 +47,7 @@ struct boot_config {
     char root_fstype[32];
     int root_readonly;
     char hostname[64];
+    unsigned vsock_port; /* smartvm.transport=vsock:PORT (Firecracker); 0: the virtio port */
 };
 void boot_mount_early(void);
 void boot_read_cmdline(struct boot_config *cfg);

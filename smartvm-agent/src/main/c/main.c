@@ -1,10 +1,12 @@
 /*
  * SmartVM guest agent: PID 1 of the initramfs. It mounts the API filesystems, loads the virtio
  * modules, optionally switches to a root disk, then serves docs/agent-protocol.md on the virtio
- * serial port named "smartvm.agent".
+ * serial port named "smartvm.agent" (QEMU), or on a vsock port when the kernel command line says
+ * smartvm.transport=vsock:PORT (Firecracker, whose host side is its hybrid vsock Unix socket).
  *
- * `smartvm-agent --listen PATH` serves the same protocol on a Unix socket without any of the
- * PID 1 duties: the host's tests use it to exercise the protocol without booting a VM.
+ * `smartvm-agent --listen PATH|vsock:PORT` serves the same protocol on a Unix socket (or a vsock
+ * port) without any of the PID 1 duties: the host's tests use it to exercise the protocol
+ * without booting a VM.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,7 +323,21 @@ static void serve(int sigfd) {
     }
 }
 
+static int listen_vsock(unsigned port) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_ANY};
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 static int listen_on(const char *path) {
+    if (!strncmp(path, "vsock:", 6)) return listen_vsock((unsigned)strtoul(path + 6, NULL, 10));
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     if (fd < 0 || strlen(path) >= sizeof a.sun_path) return -1;
@@ -352,7 +369,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (getpid() != 1) {
-        fprintf(stderr, "usage: smartvm-agent --listen SOCKET | --version (as PID 1: no arguments)\n");
+        fprintf(stderr, "usage: smartvm-agent --listen SOCKET|vsock:PORT | --version (as PID 1: no arguments)\n");
         return 2;
     }
     struct boot_config cfg;
@@ -361,10 +378,20 @@ int main(int argc, char **argv) {
     boot_read_cmdline(&cfg);
     sethostname(cfg.hostname, strlen(cfg.hostname));
     boot_load_modules();
-    vport = boot_open_port();
-    if (vport < 0) {
-        agent_log("no virtio port named smartvm.agent appeared; powering off");
-        power_off();
+    if (cfg.vsock_port) {
+        /* The transport module probes asynchronously: wait for it, 10 s at most. */
+        for (int64_t until = now_ms() + 10000; (listen_fd = listen_vsock(cfg.vsock_port)) < 0 && now_ms() < until;)
+            usleep(10000);
+        if (listen_fd < 0) {
+            agent_log("cannot listen on vsock port %u: %s; powering off", cfg.vsock_port, strerror(errno));
+            power_off();
+        }
+    } else {
+        vport = boot_open_port();
+        if (vport < 0) {
+            agent_log("no virtio port named smartvm.agent appeared; powering off");
+            power_off();
+        }
     }
     boot_switch_root(&cfg);
     agent_log("ready (protocol %u)", PROTO_VERSION);

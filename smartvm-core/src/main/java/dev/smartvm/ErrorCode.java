@@ -40,6 +40,10 @@ public enum ErrorCode {
     VMM_ERROR,
     /** An operation did not finish within its timeout. */
     TIMEOUT,
+    /** A download failed (unreachable server, HTTP error, truncated body). */
+    DOWNLOAD_FAILED,
+    /** Downloaded or cached bytes do not match their published checksum. */
+    CHECKSUM_MISMATCH,
     /** A host I/O operation failed. */
     IO_ERROR,
     /** The calling thread was interrupted. */

@@ -2,6 +2,7 @@ package dev.smartvm;
 
 import dev.smartvm.agent.AgentClient;
 import dev.smartvm.agent.AgentConnection;
+import dev.smartvm.backend.AgentEndpoint;
 import dev.smartvm.backend.VmmProcess;
 import java.time.Duration;
 
@@ -11,7 +12,8 @@ final class GuestLink {
     }
 
     static AgentClient connect(VmmProcess process, Duration timeout, String vmName) {
-        AgentConnection c = AgentConnection.open(process.agentSocket(), timeout, "smartvm-agent-" + vmName,
+        AgentEndpoint endpoint = process.agentEndpoint();
+        AgentConnection c = AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout, "smartvm-agent-" + vmName,
                 reason -> {
                     process.awaitExit(Duration.ofMillis(500));
                     return process.exitReason()

@@ -59,13 +59,15 @@ public final class AgentConnection implements AutoCloseable {
      * Connects to the agent's socket and completes the handshake. The socket may not exist yet
      * (the VMM is starting): connecting is retried until the deadline.
      *
+     * @param hybridVsockPort 0 when the socket carries the agent's stream directly (QEMU), else
+     *     the guest's vsock port behind Firecracker's hybrid vsock socket
      * @param breakage turns a low-level reason into the exception callers see when the
      *     connection breaks (the VM layer adds why the VM stopped)
      */
-    public static AgentConnection open(Path socket, Duration timeout, String threadName,
+    public static AgentConnection open(Path socket, int hybridVsockPort, Duration timeout, String threadName,
             Function<String, SmartVmException> breakage) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        SocketChannel ch = connect(socket, deadline);
+        SocketChannel ch = hybridVsockPort > 0 ? HybridVsock.connect(socket, hybridVsockPort, deadline) : connect(socket, deadline);
         AgentConnection c = new AgentConnection(ch, breakage);
         long remaining = Math.max(1, deadline - System.nanoTime());
         ScheduledFuture<?> watchdog = TIMER.schedule(c::closeChannel, remaining, TimeUnit.NANOSECONDS);

@@ -1,6 +1,5 @@
 package dev.smartvm.backend;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -8,8 +7,8 @@ import java.util.Optional;
 public interface VmmProcess extends AutoCloseable {
     long pid();
 
-    /** The Unix socket on which the guest agent's byte stream is served. */
-    Path agentSocket();
+    /** Where the guest agent is reached. */
+    AgentEndpoint agentEndpoint();
 
     void pause();
 

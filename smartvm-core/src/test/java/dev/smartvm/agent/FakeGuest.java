@@ -87,7 +87,7 @@ final class FakeGuest implements AutoCloseable {
     }
 
     AgentClient connect() {
-        return new AgentClient(AgentConnection.open(socket, Duration.ofSeconds(10), "fake-guest-reader",
+        return new AgentClient(AgentConnection.open(socket, 0, Duration.ofSeconds(10), "fake-guest-reader",
                 reason -> new SmartVmException(ErrorCode.AGENT_PROTOCOL, reason)));
     }
 

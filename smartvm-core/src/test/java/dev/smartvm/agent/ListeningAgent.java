@@ -33,7 +33,7 @@ final class ListeningAgent implements AutoCloseable {
     }
 
     AgentClient connect() {
-        AgentConnection c = AgentConnection.open(socket, Duration.ofSeconds(10), "test-agent-reader",
+        AgentConnection c = AgentConnection.open(socket, 0, Duration.ofSeconds(10), "test-agent-reader",
                 reason -> new SmartVmException(ErrorCode.AGENT_PROTOCOL, reason));
         return new AgentClient(c);
     }

@@ -2,6 +2,7 @@ package dev.smartvm.backend.qemu;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AgentEndpoint;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.internal.LockFile;
@@ -42,8 +43,8 @@ final class QemuProcess implements VmmProcess {
     }
 
     @Override
-    public Path agentSocket() {
-        return QemuCommandLine.agentSocket(vmDir);
+    public AgentEndpoint agentEndpoint() {
+        return AgentEndpoint.direct(QemuCommandLine.agentSocket(vmDir));
     }
 
     /** Runs one QMP command on a fresh connection. */
