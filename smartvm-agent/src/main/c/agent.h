@@ -56,6 +56,7 @@ int boot_open_port(void);
 void boot_switch_root(const struct boot_config *cfg);
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void power_off(void) __attribute__((noreturn));
+extern int stop_by_reset; /* set under Firecracker: power_off() resets instead */
 int64_t now_ms(void);
 
 /* ---- sessions (main.c, exec.c, files.c) ---- */

@@ -218,7 +218,14 @@ static void process_input(void) {
 
 static void reap_children(int sigfd) {
     struct signalfd_siginfo si;
+    int ctrl_alt_del = 0;
     while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGINT) ctrl_alt_del = 1;
+    }
+    if (ctrl_alt_del) {
+        /* The kernel turns Ctrl-Alt-Del (Firecracker's SendCtrlAltDel) into SIGINT for PID 1. */
+        agent_log("Ctrl-Alt-Del: stopping");
+        shutdown_guest();
     }
     int status;
     pid_t pid;
@@ -352,6 +359,7 @@ int main(int argc, char **argv) {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGCHLD);
+    if (getpid() == 1) sigaddset(&mask, SIGINT);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 
@@ -379,6 +387,7 @@ int main(int argc, char **argv) {
     sethostname(cfg.hostname, strlen(cfg.hostname));
     boot_load_modules();
     if (cfg.vsock_port) {
+        stop_by_reset = 1;
         /* The transport module probes asynchronously: wait for it, 10 s at most. */
         for (int64_t until = now_ms() + 10000; (listen_fd = listen_vsock(cfg.vsock_port)) < 0 && now_ms() < until;)
             usleep(10000);

@@ -3,6 +3,7 @@ package dev.smartvm;
 import dev.smartvm.agent.AgentClient;
 import dev.smartvm.agent.OutputSink;
 import dev.smartvm.backend.AttachSpec;
+import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
@@ -37,7 +38,7 @@ public final class MicroVm implements AutoCloseable {
         this.record = record;
         this.owned = owned;
         if (record.state().isActive() && record.pid() > 0) {
-            this.vmm = context.backend().attach(new AttachSpec(dir(), record.pid(), record.vmmStartedAt()));
+            this.vmm = context.backend(record.spec().backend()).attach(new AttachSpec(dir(), record.pid(), record.vmmStartedAt()));
         }
     }
 
@@ -106,9 +107,10 @@ public final class MicroVm implements AutoCloseable {
         VmmProcess started = null;
         try {
             ImageBundle image = context.images().resolve(record.spec().image());
-            Acceleration accel = context.accelerations().apply(record.spec().acceleration());
+            Backend backend = context.backend(record.spec().backend());
+            Acceleration accel = context.acceleration(backend, record.spec().acceleration());
             deleteIfExists(consoleLog());
-            started = context.backend().launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
+            started = backend.launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
                     record.spec().memoryMib(), accel));
             VmmProcess launched = started;
             synchronized (this) {

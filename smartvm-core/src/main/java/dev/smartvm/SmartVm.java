@@ -2,6 +2,7 @@ package dev.smartvm;
 
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.ImageStore;
@@ -41,8 +42,11 @@ public final class SmartVm implements AutoCloseable {
         this.store = new VmStore(home.resolve("vms"));
         ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices);
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
-        Backend backend = b.backend != null ? b.backend : QemuBackend.fromEnvironment();
-        this.context = new VmContext(store, backend, images, requested -> {
+        Map<String, Backend> backends = new java.util.HashMap<>();
+        backends.put("qemu", QemuBackend.fromEnvironment());
+        backends.put("firecracker", FirecrackerBackend.fromEnvironment(home.resolve("firecracker")));
+        backends.putAll(b.backends);
+        this.context = new VmContext(store, Map.copyOf(backends), images, requested -> {
             AccelerationProbe.Verdict v = probe.decide(requested, this::kvmBootProbe);
             if (v.fresh() && v.acceleration() == Acceleration.TCG) {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
@@ -193,7 +197,7 @@ public final class SmartVm implements AutoCloseable {
         private Path imagesDir = defaultImagesDir();
         private CommandRunner runner = CommandRunner.system();
         private Consumer<String> notices = s -> { };
-        private Backend backend;
+        private final Map<String, Backend> backends = new java.util.HashMap<>();
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -235,6 +239,12 @@ public final class SmartVm implements AutoCloseable {
 
         public Builder commandRunner(CommandRunner commandRunner) {
             this.runner = commandRunner;
+            return this;
+        }
+
+        /** Uses {@code backend} for VMs whose spec names it, instead of the default one of that name. */
+        public Builder backend(Backend backend) {
+            this.backends.put(backend.name(), backend);
             return this;
         }
 

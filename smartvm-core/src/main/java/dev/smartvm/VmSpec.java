@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * What to boot: the engine, the image, the machine's size, and the defaults every exec inherits.
  *
  * @param name a unique name, or null for one made from the VM id
- * @param backend the engine: {@code qemu} (more to come)
+ * @param backend the engine: {@code qemu} (default) or {@code firecracker}
  * @param image an image reference; {@code default} is the locally built Debian image
  * @param cpus virtual CPUs, 1 to 32
  * @param memoryMib guest memory in MiB, 64 to 65536
@@ -35,6 +35,8 @@ public record VmSpec(
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
+    /** The engines SmartVM drives. */
+    public static final java.util.List<String> BACKENDS = java.util.List.of("qemu", "firecracker");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     public VmSpec {
@@ -43,9 +45,8 @@ public record VmSpec(
                     + " or digit; found '" + name + "'");
         }
         backend = Objects.requireNonNullElse(backend, "qemu");
-        if (!backend.equals("qemu")) {
-            throw invalid("backend must be 'qemu' (firecracker and smolvm are not built yet); found '"
-                    + backend + "'");
+        if (!BACKENDS.contains(backend)) {
+            throw invalid("backend must be one of " + BACKENDS + " (smolvm is not built yet); found '" + backend + "'");
         }
         image = Objects.requireNonNullElse(image, "default");
         if (image.isBlank()) {

@@ -4,6 +4,11 @@ package dev.smartvm.backend;
 public interface Backend {
     String name();
 
+    /** True when the engine runs on KVM only (no TCG fallback). */
+    default boolean needsKvm() {
+        return false;
+    }
+
     /** Starts a VMM and returns once its control channel answers (the guest may still be booting). */
     VmmProcess launch(LaunchSpec spec);
 

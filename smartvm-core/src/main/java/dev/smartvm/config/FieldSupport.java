@@ -99,7 +99,7 @@ public final class FieldSupport {
     }
 
     /** The first release that has {@code item}, for messages. */
-    Optional<FirecrackerVersion> firstRelease(String item) {
+    public Optional<FirecrackerVersion> firstRelease(String item) {
         Rule r = rules.get(item);
         if (r == null) {
             return Optional.empty();

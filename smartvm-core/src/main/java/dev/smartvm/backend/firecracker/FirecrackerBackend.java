@@ -1,0 +1,299 @@
+package dev.smartvm.backend.firecracker;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AttachSpec;
+import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.config.BootSource;
+import dev.smartvm.config.Drive;
+import dev.smartvm.config.FieldSupport;
+import dev.smartvm.config.FirecrackerVersion;
+import dev.smartvm.config.Logger;
+import dev.smartvm.config.MachineConfig;
+import dev.smartvm.config.Metrics;
+import dev.smartvm.config.VmConfig;
+import dev.smartvm.config.Vsock;
+import dev.smartvm.image.Vmlinux;
+import dev.smartvm.internal.TextFiles;
+import dev.smartvm.internal.UnixSockets;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * Runs VMs with Firecracker, driven over its API socket as the official spec says. Fields are
+ * gated by the version Firecracker reports (GET /version), so a field newer than the binary is
+ * refused here instead of by Firecracker. Optionally jailed (see {@link Jailer}).
+ */
+public final class FirecrackerBackend implements Backend {
+    public static final int MAX_SOCKET_PATH = 107;
+    static final String LOG_FILE = "firecracker.log";
+    static final String METRICS_FILE = "metrics.json";
+    private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+    private final Supplier<FirecrackerRelease.Binaries> binaries;
+    private final Jailer jailer;
+    private final FieldSupport support;
+
+    /**
+     * @param binaries finds (or fetches) firecracker and jailer; asked at each launch, so that a
+     *     missing binary fails the launch, not the construction
+     * @param jailer the jail to run in, or null to run Firecracker directly
+     */
+    public FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support) {
+        this.binaries = binaries;
+        this.jailer = jailer;
+        this.support = support;
+    }
+
+    /**
+     * $SMARTVM_FIRECRACKER (and $SMARTVM_JAILER), else {@code firecracker} on the PATH, else the
+     * release $SMARTVM_FIRECRACKER_VERSION (default {@value FirecrackerRelease#DEFAULT_VERSION})
+     * fetched from $SMARTVM_FIRECRACKER_RELEASES (default GitHub) into {@code cacheDir}.
+     */
+    public static FirecrackerBackend fromEnvironment(Path cacheDir) {
+        return new FirecrackerBackend(() -> locate(cacheDir), null, FieldSupport.load());
+    }
+
+    public static FirecrackerRelease.Binaries locate(Path cacheDir) {
+        Map<String, String> env = System.getenv();
+        String configured = env.get("SMARTVM_FIRECRACKER");
+        if (configured != null && !configured.isBlank()) {
+            Path fc = Path.of(configured);
+            if (!Files.isExecutable(fc)) {
+                throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "SMARTVM_FIRECRACKER names " + fc
+                        + ", which is not an executable file");
+            }
+            String jailer = env.get("SMARTVM_JAILER");
+            return new FirecrackerRelease.Binaries(fc, jailer == null || jailer.isBlank()
+                    ? fc.resolveSibling("jailer") : Path.of(jailer));
+        }
+        for (String dir : env.getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, "firecracker");
+            if (Files.isExecutable(p)) {
+                return new FirecrackerRelease.Binaries(p, p.resolveSibling("jailer"));
+            }
+        }
+        String version = env.getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION);
+        String base = env.get("SMARTVM_FIRECRACKER_RELEASES");
+        return new FirecrackerRelease(base == null || base.isBlank() ? FirecrackerRelease.GITHUB : URI.create(base), cacheDir)
+                .fetch(FirecrackerVersion.parse(version), FirecrackerRelease.hostArch());
+    }
+
+    @Override
+    public String name() {
+        return "firecracker";
+    }
+
+    @Override
+    public boolean needsKvm() {
+        return true;
+    }
+
+    /**
+     * The configuration a launch sends: the image's kernel (as an ELF vmlinux) and initramfs,
+     * the agent reached over vsock, logs and metrics in the VM directory, the root disk as a
+     * private copy (Firecracker has no copy-on-write drives).
+     *
+     * @param paths maps a host file to the path Firecracker is given for it
+     */
+    public static VmConfig configFor(LaunchSpec spec, Path kernel, Path rootDisk, FirecrackerLayout paths, Path logFile,
+            Path metricsFile) {
+        StringBuilder args = new StringBuilder("console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=")
+                .append(spec.vmId()).append(" smartvm.transport=vsock:").append(FirecrackerProcess.AGENT_PORT);
+        List<Drive> drives = new ArrayList<>();
+        if (rootDisk != null) {
+            args.append(" smartvm.root=/dev/vda smartvm.rootfstype=ext4");
+            drives.add(Drive.of("root", paths.vmmPath(rootDisk), false, false));
+        }
+        return new VmConfig(
+                new BootSource(paths.vmmPath(kernel), paths.vmmPath(spec.image().initrd()), args.toString()),
+                MachineConfig.of(spec.cpus(), spec.memoryMib()),
+                drives, List.of(),
+                new Vsock(3, paths.vmmPath(paths.vsockSocket())),
+                null, null,
+                logFile == null ? null : new Logger("Info", paths.vmmPath(logFile), true, null, null),
+                metricsFile == null ? null : new Metrics(paths.vmmPath(metricsFile)),
+                null, null);
+    }
+
+    @Override
+    public VmmProcess launch(LaunchSpec spec) {
+        return start(spec, null);
+    }
+
+    /**
+     * Starts a fresh Firecracker and loads a snapshot into it instead of booting (a snapshot can
+     * only be loaded before anything else is configured).
+     */
+    public FirecrackerProcess restore(LaunchSpec spec, SnapshotLoad load) {
+        return start(spec, load);
+    }
+
+    private FirecrackerProcess start(LaunchSpec spec, SnapshotLoad load) {
+        if (!INSTANCE_ID.matcher(spec.vmId()).matches()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker instance id has 1 to 64 letters, digits or '-'; found '"
+                    + spec.vmId() + "'");
+        }
+        FirecrackerRelease.Binaries bin = binaries.get();
+        Path dir = spec.vmDir();
+        FirecrackerLayout layout = jailer == null ? FirecrackerLayout.plain(dir) : jailer.layout(bin.firecracker(), spec.vmId());
+        for (Path socket : List.of(layout.apiSocket(), layout.vsockSocket())) {
+            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
+                        + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME (or the jail's chroot base) to a shorter directory");
+            }
+        }
+        if (jailer != null && !Files.isExecutable(jailer.jailerBinary())) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "the jailer " + jailer.jailerBinary() + " is not executable");
+        }
+        Runnable cleanUp = () -> {
+            layout.removeFiles();
+            if (jailer != null) {
+                jailer.removeCgroup(bin.firecracker(), spec.vmId());
+            }
+        };
+        Process p = null;
+        try {
+            VmConfig config = load == null ? prepare(spec, layout, bin) : null;
+            if (load != null && jailer != null) {
+                load = load.staged(jailer, layout.chroot());
+            }
+            layout.removeFiles(); // a VMM that exited on its own leaves its sockets: binding again would fail
+            p = spawn(spec, bin, dir);
+            Instant started = p.info().startInstant().orElse(Instant.now());
+            layout.save(dir);
+            FirecrackerProcess vmm = new FirecrackerProcess(p.pid(), started, dir, p, layout, cleanUp);
+            Process child = p;
+            try {
+                UnixSockets.connect(layout.apiSocket(), System.nanoTime() + API_TIMEOUT.toNanos(), child::isAlive).close();
+            } catch (IOException e) {
+                throw new SmartVmException(ErrorCode.BOOT_FAILED, "Firecracker did not open its API socket "
+                        + layout.apiSocket() + ": " + e.getMessage(), e);
+            }
+            FirecrackerApiClient api = vmm.api();
+            FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
+                    .path("firecracker_version").asText());
+            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support)
+                    : List.of(load.request(layout, version, support));
+            for (ApiRequest r : requests) {
+                api.send(r);
+            }
+            return vmm;
+        } catch (RuntimeException e) {
+            String output = p == null ? "" : stop(p, dir);
+            cleanUp.run();
+            if (e instanceof SmartVmException s && (p == null || s.code() == ErrorCode.INVALID_ARGUMENT)) {
+                throw s;
+            }
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "Firecracker did not start the VM: " + e.getMessage()
+                    + (output.isEmpty() ? "" : "\n" + output), e);
+        }
+    }
+
+    /** Makes the files Firecracker opens: the vmlinux, the root disk copy, the log and metrics files. */
+    private VmConfig prepare(LaunchSpec spec, FirecrackerLayout layout, FirecrackerRelease.Binaries bin) {
+        Path dir = spec.vmDir();
+        Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
+        Path initrd = spec.image().initrd();
+        Path rootDisk = spec.image().rootDisk() == null ? null : privateCopy(spec.image().rootDisk(), dir.resolve("root.ext4"));
+        Path log;
+        Path metrics;
+        if (jailer != null) {
+            Path root = layout.chroot();
+            kernel = jailer.stage(root, kernel, "vmlinux");
+            initrd = jailer.stage(root, initrd, "initrd");
+            rootDisk = rootDisk == null ? null : jailer.stage(root, rootDisk, "root.ext4");
+            log = jailer.touch(root, LOG_FILE);
+            metrics = jailer.touch(root, METRICS_FILE);
+        } else {
+            log = touch(dir.resolve(LOG_FILE));
+            metrics = touch(dir.resolve(METRICS_FILE));
+        }
+        LaunchSpec staged = new LaunchSpec(spec.vmId(), dir, new dev.smartvm.image.ImageBundle(spec.image().id(), kernel,
+                initrd, rootDisk, spec.image().description()), spec.cpus(), spec.memoryMib(), spec.acceleration());
+        return configFor(staged, kernel, rootDisk, layout, log, metrics);
+    }
+
+    private Process spawn(LaunchSpec spec, FirecrackerRelease.Binaries bin, Path dir) {
+        List<String> argv = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
+        }
+        if (jailer != null) {
+            argv.addAll(jailer.argv(bin.firecracker(), spec.vmId()));
+        } else {
+            argv.addAll(List.of(bin.firecracker().toString(), "--api-sock", FirecrackerLayout.plain(dir).apiSocket().toString(),
+                    "--id", spec.vmId()));
+        }
+        try {
+            Files.writeString(dir.resolve("firecracker.argv"), String.join("\n", argv) + "\n");
+            // Firecracker writes the guest's serial console to its stdout.
+            return new ProcessBuilder(argv)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("console.log").toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot start " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String stop(Process p, Path dir) {
+        p.destroyForcibly();
+        try {
+            p.waitFor();
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+        return String.join("\n", TextFiles.tail(dir.resolve("console.log"), 15)).strip();
+    }
+
+    private static Path touch(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Files.createFile(file);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy the VM may write: sparse, and a reflink where the file system can. */
+    private static Path privateCopy(Path disk, Path target) {
+        try {
+            Process cp = new ProcessBuilder("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (cp.waitFor() != 0) {
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + out.strip());
+            }
+            return target;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted copying " + disk, e);
+        }
+    }
+
+    @Override
+    public VmmProcess attach(AttachSpec spec) {
+        FirecrackerLayout layout = FirecrackerLayout.load(spec.vmDir());
+        return new FirecrackerProcess(spec.pid(), spec.startedAt(), spec.vmDir(), null, layout, layout::removeFiles);
+    }
+}

@@ -1,0 +1,202 @@
+package dev.smartvm.backend.firecracker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AgentEndpoint;
+import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.internal.TextFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running Firecracker, driven over its API socket: pause and resume, SendCtrlAltDel then a
+ * kill to stop, snapshots, the balloon, metrics. The agent is reached through the hybrid vsock.
+ */
+public final class FirecrackerProcess implements VmmProcess {
+    /** The guest vsock port the agent listens on. */
+    public static final int AGENT_PORT = 1024;
+
+    private final long pid;
+    private final Instant startedAt;
+    private final Path vmDir;
+    private final Process child;
+    private final FirecrackerLayout layout;
+    private final Runnable cleanUp;
+    private FirecrackerApiClient client;
+
+    FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp) {
+        this.pid = pid;
+        this.startedAt = startedAt;
+        this.vmDir = vmDir;
+        this.child = child;
+        this.layout = layout;
+        this.cleanUp = cleanUp;
+    }
+
+    /** What GET / says: the instance id, its state (Not started, Running, Paused), the version. */
+    public record InstanceInfo(String id, String state, String vmmVersion, String appName) {
+    }
+
+    /** Full: all memory. Diff: only pages dirtied since the last snapshot (needs dirty page tracking). */
+    public enum SnapshotType {
+        Full, Diff
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    public FirecrackerLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public AgentEndpoint agentEndpoint() {
+        return AgentEndpoint.hybridVsock(layout.vsockSocket(), AGENT_PORT);
+    }
+
+    synchronized FirecrackerApiClient api() {
+        if (!isAlive()) {
+            throw new SmartVmException(ErrorCode.VM_STOPPED, "Firecracker (pid " + pid + ") is not running");
+        }
+        if (client == null) {
+            client = new FirecrackerApiClient(layout.apiSocket());
+        }
+        return client;
+    }
+
+    /** One API call; a refusal is a {@link FirecrackerApiException} with Firecracker's fault_message. */
+    private FirecrackerApiClient.Response call(String method, String path, Object body) {
+        return api().send(method, path, body);
+    }
+
+    public InstanceInfo instanceInfo() {
+        JsonNode j = call("GET", "/", null).json();
+        return new InstanceInfo(j.path("id").asText(), j.path("state").asText(), j.path("vmm_version").asText(),
+                j.path("app_name").asText());
+    }
+
+    @Override
+    public void pause() {
+        call("PATCH", "/vm", Map.of("state", "Paused"));
+    }
+
+    @Override
+    public void resume() {
+        call("PATCH", "/vm", Map.of("state", "Resumed"));
+    }
+
+    /** Writes a snapshot of a paused VM: its device state and its memory. */
+    public void createSnapshot(SnapshotType type, Path snapshot, Path memory) {
+        call("PUT", "/snapshot/create", Map.of("snapshot_type", type.name(), "snapshot_path", layout.vmmPath(snapshot),
+                "mem_file_path", layout.vmmPath(memory)));
+    }
+
+    /** Sets the balloon's target size (a balloon must have been configured before boot). */
+    public void updateBalloon(int amountMib) {
+        if (amountMib < 0) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "balloon.amountMib must be >= 0; found " + amountMib);
+        }
+        call("PATCH", "/balloon", Map.of("amount_mib", amountMib));
+    }
+
+    /** Changes how often the guest reports balloon statistics (0 turns them off). */
+    public void updateBalloonStatisticsInterval(int seconds) {
+        if (seconds < 0) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "balloon.statsPollingIntervalS must be >= 0; found " + seconds);
+        }
+        call("PATCH", "/balloon/statistics", Map.of("stats_polling_interval_s", seconds));
+    }
+
+    /** The latest balloon statistics, as Firecracker names them (target_mib, actual_mib, free_memory...). */
+    public JsonNode balloonStatistics() {
+        return call("GET", "/balloon/statistics", null).json();
+    }
+
+    /** Makes Firecracker write its metrics now. */
+    public void flushMetrics() {
+        call("PUT", "/actions", Map.of("action_type", "FlushMetrics"));
+    }
+
+    @Override
+    public boolean isAlive() {
+        return child != null ? child.isAlive() : HostProcess.isRunning(pid, startedAt);
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            if (child != null) {
+                return child.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
+            while (isAlive()) {
+                if (System.nanoTime() >= deadline) {
+                    return false;
+                }
+                Thread.sleep(20);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for Firecracker to exit", e);
+        }
+    }
+
+    /** SendCtrlAltDel (the guest resets, which ends Firecracker), then a kill after {@code grace}. */
+    @Override
+    public void terminate(Duration grace) {
+        if (isAlive()) {
+            try {
+                api().send("PUT", "/actions", Map.of("action_type", "SendCtrlAltDel"));
+            } catch (SmartVmException e) {
+                // not started yet, or wedged: the kill below settles it
+            }
+            if (!awaitExit(grace)) {
+                if (child != null) {
+                    child.destroyForcibly();
+                } else {
+                    HostProcess.kill(pid, startedAt);
+                }
+                awaitExit(Duration.ofSeconds(10));
+            }
+        }
+        close();
+        cleanUp.run();
+    }
+
+    @Override
+    public Optional<String> exitReason() {
+        if (isAlive()) {
+            return Optional.empty();
+        }
+        Optional<String> guest = TextFiles.tail(vmDir.resolve("console.log"), 200).stream()
+                .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && (l.contains("powering off")
+                        || l.contains("Ctrl-Alt-Del")))
+                .findFirst();
+        if (guest.isPresent()) {
+            return Optional.of("the guest stopped: " + guest.get().strip());
+        }
+        String code = child != null ? " with code " + child.exitValue() : "";
+        Path logFile = (layout.chroot() != null ? layout.chroot() : vmDir).resolve(FirecrackerBackend.LOG_FILE);
+        List<String> log = Files.exists(logFile) ? TextFiles.tail(logFile, 3) : List.of();
+        return Optional.of("Firecracker exited" + code + (log.isEmpty() ? "" : ": " + String.join(" | ", log)));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What every backend must do, through the public API: boot, run commands, move files, pause,
+ * stop and start again, be driven from a second SmartVm, fail cleanly. QEMU passes it on real
+ * VMs; Firecracker against its fake, whose "guest" runs on the host: so the commands here stay
+ * harmless on either side and write only under a fresh /tmp path.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+public abstract class BackendContract {
+    protected Path home;
+    protected SmartVm svm;
+    private final String scratch = "/tmp/smartvm-contract-" + UUID.randomUUID();
+
+    /** The backend's name in {@link VmSpec}. */
+    protected abstract String backend();
+
+    /** Adds what the backend needs (its instance, the shared image cache) to a builder. */
+    protected abstract SmartVm.Builder configure(SmartVm.Builder builder) throws IOException;
+
+    /** A bootable image reference. */
+    protected abstract String image() throws IOException;
+
+    /** An image that this backend's VMM starts on but cannot boot (the kernel is an empty ELF). */
+    protected Path brokenImage() throws IOException {
+        Path dir = Files.createDirectories(home.resolve("broken-image"));
+        byte[] elf = new byte[4096];
+        elf[0] = 0x7f;
+        elf[1] = 'E';
+        elf[2] = 'L';
+        elf[3] = 'F';
+        Files.write(dir.resolve("vmlinuz"), elf);
+        Files.write(dir.resolve("initramfs.cpio"), new byte[512]);
+        Files.writeString(dir.resolve("image.json"), "{\"id\":\"broken\",\"kernelPackage\":\"none\",\"kernelVersion\":\"0\","
+                + "\"busyboxVersion\":\"0\",\"agentSha256\":\"0\",\"modules\":[]}");
+        return dir;
+    }
+
+    @BeforeAll
+    void open() throws IOException {
+        home = Files.createTempDirectory(Path.of("/tmp"), "svc");
+        svm = configure(SmartVm.builder().home(home).notices(System.err::println)).build();
+    }
+
+    protected VmSpec.Builder spec() throws IOException {
+        return VmSpec.builder().backend(backend()).image(image()).bootTimeout(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void runsCommandsAndMovesFiles() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            assertThat(vm.info().backend()).isEqualTo(backend());
+            ExecResult r = vm.exec(ExecRequest.shell("echo out; echo err >&2; exit 3"));
+            assertThat(r.exitCode()).isEqualTo(3);
+            assertThat(r.stdout()).isEqualTo("out\n");
+            assertThat(r.stderr()).isEqualTo("err\n");
+            assertThat(vm.exec(ExecRequest.shell("echo $GREETING; pwd").withEnv("GREETING", "hi").withWorkdir("/tmp")
+                    .withStdin("ignored".getBytes(StandardCharsets.UTF_8))).stdout()).isEqualTo("hi\n/tmp\n");
+            assertThat(vm.exec(ExecRequest.of("cat").withStdin("fed\n".getBytes(StandardCharsets.UTF_8))).stdout())
+                    .isEqualTo("fed\n");
+            assertThat(vm.exec(ExecRequest.of("sleep", "5").withTimeout(Duration.ofMillis(200))).exitCode()).isEqualTo(124);
+            assertThat(vm.exec("no-such-command-here").exitCode()).isEqualTo(127);
+
+            Path local = Files.writeString(home.resolve("in.txt"), "payload\n".repeat(1000));
+            vm.exec("mkdir", "-p", scratch);
+            vm.copyTo(local, scratch + "/in.txt");
+            assertThat(vm.exec("wc", "-c", scratch + "/in.txt").stdout()).startsWith("8000");
+            Path back = home.resolve("back.txt");
+            vm.copyFrom(scratch + "/in.txt", back);
+            assertThat(back).hasSameBinaryContentAs(local);
+            vm.exec("rm", "-rf", scratch);
+        }
+    }
+
+    @Test
+    void pausesResumesStopsAndStartsAgain() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            vm.pause();
+            assertThat(vm.state()).isEqualTo(VmState.PAUSED);
+            assertThatThrownBy(() -> vm.exec("true")).hasMessageContaining("paused");
+            vm.resume();
+            assertThat(vm.exec("echo", "after").stdout()).isEqualTo("after\n");
+            long pid = vm.info().pid();
+            vm.stop();
+            assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(catchThrowable(() -> vm.exec("true"))).isInstanceOf(SmartVmException.class);
+            vm.start();
+            assertThat(vm.exec("echo", "again").stdout()).isEqualTo("again\n");
+        }
+    }
+
+    /** The agent serves one host connection at a time: a handle lets go (detach) before another takes over. */
+    @Test
+    void anotherSmartVmOnTheSameHomeDrivesTheVm() throws IOException {
+        String name = "shared-" + backend();
+        MicroVm first = svm.start(spec().name(name).build());
+        assertThat(first.exec("echo", "first").stdout()).isEqualTo("first\n");
+        first.detach();
+        try (SmartVm other = configure(SmartVm.builder().home(home)).build()) {
+            MicroVm seen = other.get(name).orElseThrow();
+            assertThat(seen.state()).isEqualTo(VmState.RUNNING);
+            assertThat(seen.exec("echo", "from", "another").stdout()).isEqualTo("from another\n");
+            seen.pause();
+            seen.resume();
+            seen.detach();
+        }
+        try (MicroVm again = svm.get(name).orElseThrow()) {
+            assertThat(again.exec("echo", "still").stdout()).isEqualTo("still\n");
+            again.remove();
+        }
+    }
+
+    @Test
+    void aVmThatCannotBootFailsAndLeavesNoProcess() throws IOException {
+        MicroVm vm = svm.create(spec().image(brokenImage().toString()).bootTimeout(Duration.ofSeconds(15)).build());
+        Throwable t = catchThrowable(vm::start);
+        assertThat(t).isInstanceOf(SmartVmException.class);
+        assertThat(((SmartVmException) t).code()).isEqualTo(ErrorCode.BOOT_FAILED);
+        assertThat(vm.state()).isIn(VmState.CREATED, VmState.STOPPED);
+        assertThat(processesUnder(home.resolve("vms").resolve(vm.id()))).isEmpty();
+        vm.remove();
+        assertThat(home.resolve("vms").resolve(vm.id())).doesNotExist();
+    }
+
+    private static List<String> processesUnder(Path dir) {
+        return ProcessHandle.allProcesses()
+                .filter(ProcessHandle::isAlive)
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(""))
+                .filter(c -> c.contains(dir.toString()))
+                .toList();
+    }
+
+    @AfterAll
+    void closeAndCheckNothingIsLeft() throws IOException {
+        svm.close();
+        assertThat(processesUnder(home)).as("processes left behind").isEmpty();
+        try (Stream<Path> left = Files.exists(home.resolve("vms")) ? Files.list(home.resolve("vms")) : Stream.empty()) {
+            assertThat(left.filter(Files::isDirectory).toList()).as("VM directories left behind").isEmpty();
+        }
+        try (Stream<Path> all = Files.walk(home)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
