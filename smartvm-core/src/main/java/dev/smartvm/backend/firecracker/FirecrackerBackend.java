@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +48,7 @@ public final class FirecrackerBackend implements Backend {
     private final Supplier<FirecrackerRelease.Binaries> binaries;
     private final Jailer jailer;
     private final FieldSupport support;
+    private final UnaryOperator<VmConfig> customizer;
 
     /**
      * @param binaries finds (or fetches) firecracker and jailer; asked at each launch, so that a
@@ -54,9 +56,29 @@ public final class FirecrackerBackend implements Backend {
      * @param jailer the jail to run in, or null to run Firecracker directly
      */
     public FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support) {
+        this(binaries, jailer, support, UnaryOperator.identity());
+    }
+
+    private FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support,
+            UnaryOperator<VmConfig> customizer) {
         this.binaries = binaries;
         this.jailer = jailer;
         this.support = support;
+        this.customizer = customizer;
+    }
+
+    /**
+     * The same backend, with {@code customizer} applied to each VM's configuration before it is
+     * validated and sent: how a balloon, MMDS, an entropy device, rate limiters or another log
+     * level are added.
+     */
+    public FirecrackerBackend withConfig(UnaryOperator<VmConfig> customizer) {
+        return new FirecrackerBackend(binaries, jailer, support, this.customizer.andThen(customizer)::apply);
+    }
+
+    /** The same backend, running Firecracker under {@code jail}. */
+    public FirecrackerBackend jailed(Jailer jail) {
+        return new FirecrackerBackend(binaries, jail, support, customizer);
     }
 
     /**
@@ -169,6 +191,9 @@ public final class FirecrackerBackend implements Backend {
         Process p = null;
         try {
             VmConfig config = load == null ? prepare(spec, layout, bin) : null;
+            if (config != null) {
+                config.validate().orThrow(); // what no version allows fails before a process exists
+            }
             if (load != null && jailer != null) {
                 load = load.staged(jailer, layout.chroot());
             }
@@ -225,7 +250,7 @@ public final class FirecrackerBackend implements Backend {
         }
         LaunchSpec staged = new LaunchSpec(spec.vmId(), dir, new dev.smartvm.image.ImageBundle(spec.image().id(), kernel,
                 initrd, rootDisk, spec.image().description()), spec.cpus(), spec.memoryMib(), spec.acceleration());
-        return configFor(staged, kernel, rootDisk, layout, log, metrics);
+        return customizer.apply(configFor(staged, kernel, rootDisk, layout, log, metrics));
     }
 
     private Process spawn(LaunchSpec spec, FirecrackerRelease.Binaries bin, Path dir) {
