@@ -111,7 +111,7 @@ public final class MicroVm implements AutoCloseable {
             Acceleration accel = context.acceleration(backend, record.spec().acceleration());
             deleteIfExists(consoleLog());
             started = backend.launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
-                    record.spec().memoryMib(), accel));
+                    record.spec().memoryMib(), accel, record.spec().firecrackerConfig()));
             VmmProcess launched = started;
             synchronized (this) {
                 vmm = launched;
@@ -328,6 +328,10 @@ public final class MicroVm implements AutoCloseable {
         record = record.detached();
         context.store().save(record);
         closeAgent();
+        if (vmm != null) {
+            vmm.close();
+            vmm = null; // the watcher of this handle stands down: whoever attaches next keeps the record
+        }
         release();
     }
 

@@ -19,6 +19,9 @@ import java.util.regex.Pattern;
  * @param defaultTimeout the timeout of an exec that names none; null for none
  * @param acceleration KVM, TCG or AUTO (KVM only where a probe proved it works)
  * @param bootTimeout how long to wait for the guest agent after the VMM started
+ * @param firecrackerConfig a file in Firecracker's config-file format whose objects (balloon,
+ *     MMDS, entropy, logger, extra drives and interfaces, machine-config...) are added to what
+ *     SmartVM configures; firecracker backend only, null for none
  */
 public record VmSpec(
         String name,
@@ -30,7 +33,8 @@ public record VmSpec(
         String workdir,
         Duration defaultTimeout,
         Acceleration acceleration,
-        Duration bootTimeout) {
+        Duration bootTimeout,
+        java.nio.file.Path firecrackerConfig) {
 
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
@@ -47,6 +51,12 @@ public record VmSpec(
         backend = Objects.requireNonNullElse(backend, "qemu");
         if (!BACKENDS.contains(backend)) {
             throw invalid("backend must be one of " + BACKENDS + " (smolvm is not built yet); found '" + backend + "'");
+        }
+        if (firecrackerConfig != null && !backend.equals("firecracker")) {
+            throw invalid("a Firecracker config file needs the firecracker backend; the backend is '" + backend + "'");
+        }
+        if (firecrackerConfig != null && !java.nio.file.Files.isRegularFile(firecrackerConfig)) {
+            throw invalid("no Firecracker config file " + firecrackerConfig);
         }
         image = Objects.requireNonNullElse(image, "default");
         if (image.isBlank()) {
@@ -95,7 +105,7 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).backend(backend).image(image).cpus(cpus).memoryMib(memoryMib)
                 .env(env).workdir(workdir).defaultTimeout(defaultTimeout).acceleration(acceleration)
-                .bootTimeout(bootTimeout);
+                .bootTimeout(bootTimeout).firecrackerConfig(firecrackerConfig);
     }
 
     /** Builds a {@link VmSpec}; everything has a default. */
@@ -110,6 +120,13 @@ public record VmSpec(
         private Duration defaultTimeout;
         private Acceleration acceleration = Acceleration.AUTO;
         private Duration bootTimeout = Duration.ofSeconds(60);
+        private java.nio.file.Path firecrackerConfig;
+
+        /** Extra Firecracker API objects, in Firecracker's config-file format (firecracker backend only). */
+        public Builder firecrackerConfig(java.nio.file.Path file) {
+            this.firecrackerConfig = file == null ? null : file.toAbsolutePath();
+            return this;
+        }
 
         public Builder name(String name) {
             this.name = name;
@@ -168,7 +185,7 @@ public record VmSpec(
 
         public VmSpec build() {
             return new VmSpec(name, backend, image, cpus, memoryMib, env, workdir, defaultTimeout,
-                    acceleration, bootTimeout);
+                    acceleration, bootTimeout, firecrackerConfig);
         }
     }
 }

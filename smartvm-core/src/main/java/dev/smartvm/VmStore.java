@@ -91,8 +91,33 @@ final class VmStore {
         return all().stream().filter(r -> r.id().equals(idOrName) || r.name().equals(idOrName)).findFirst();
     }
 
+    /**
+     * Deletes the VM's directory. A VMM that is still going down may write one last file while
+     * the tree is walked, so a directory found non-empty is walked again (three times at most).
+     */
     void delete(String id) {
         Path dir = dir(id);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                deleteTree(dir);
+                return;
+            } catch (java.nio.file.DirectoryNotEmptyException e) {
+                if (attempt == 3) {
+                    throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": files keep appearing in it: "
+                            + String.join(", ", dir.toFile().list() == null ? new String[0] : dir.toFile().list()), e);
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            } catch (IOException e) {
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
@@ -104,10 +129,8 @@ final class VmStore {
             // removed meanwhile by another process: the outcome we wanted
         } catch (java.io.UncheckedIOException e) {
             if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
-                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
+                throw e.getCause();
             }
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
         }
     }
 }

@@ -13,8 +13,14 @@ import java.nio.file.Path;
  * @param cpus virtual CPUs
  * @param memoryMib guest memory
  * @param acceleration KVM or TCG, already resolved (never AUTO)
+ * @param firecrackerConfig extra objects in Firecracker's config-file format, or null
  */
-public record LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration) {
+public record LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration,
+        Path firecrackerConfig) {
+    public LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration) {
+        this(vmId, vmDir, image, cpus, memoryMib, acceleration, null);
+    }
+
     public LaunchSpec {
         if (acceleration == Acceleration.AUTO) {
             throw new IllegalArgumentException("resolve AUTO before launching");

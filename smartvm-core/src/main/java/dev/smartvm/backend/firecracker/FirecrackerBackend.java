@@ -9,6 +9,7 @@ import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.config.BootSource;
 import dev.smartvm.config.Drive;
 import dev.smartvm.config.FieldSupport;
+import dev.smartvm.config.FirecrackerConfigFile;
 import dev.smartvm.config.FirecrackerVersion;
 import dev.smartvm.config.Logger;
 import dev.smartvm.config.MachineConfig;
@@ -125,31 +126,87 @@ public final class FirecrackerBackend implements Backend {
         return true;
     }
 
+    /** The host files one VM's Firecracker opens, where they will be once staged. */
+    private record Staging(Path kernel, Path initrd, Path rootDisk, Path log, Path metrics) {
+    }
+
+    /** Where each file goes: the VM directory, or the chroot under the jailer. Nothing is touched. */
+    private Staging staging(LaunchSpec spec, FirecrackerLayout layout) {
+        Path k = spec.image().kernel();
+        Path vmlinux = Vmlinux.isElf(k) ? k : k.resolveSibling("vmlinux");
+        boolean disk = spec.image().rootDisk() != null;
+        if (jailer == null) {
+            Path dir = spec.vmDir();
+            return new Staging(vmlinux, spec.image().initrd(), disk ? dir.resolve("root.ext4") : null, dir.resolve(LOG_FILE),
+                    dir.resolve(METRICS_FILE));
+        }
+        Path root = layout.chroot();
+        return new Staging(root.resolve("vmlinux"), root.resolve("initrd"), disk ? root.resolve("root.ext4") : null,
+                root.resolve(LOG_FILE), root.resolve(METRICS_FILE));
+    }
+
     /**
      * The configuration a launch sends: the image's kernel (as an ELF vmlinux) and initramfs,
-     * the agent reached over vsock, logs and metrics in the VM directory, the root disk as a
-     * private copy (Firecracker has no copy-on-write drives).
-     *
-     * @param paths maps a host file to the path Firecracker is given for it
+     * the agent reached over vsock, logs and metrics beside the VM, the root disk as a private
+     * copy (Firecracker has no copy-on-write drives); then the customizer's changes.
      */
-    public static VmConfig configFor(LaunchSpec spec, Path kernel, Path rootDisk, FirecrackerLayout paths, Path logFile,
-            Path metricsFile) {
+    private VmConfig configFor(LaunchSpec spec, Staging files, FirecrackerLayout paths) {
         StringBuilder args = new StringBuilder("console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=")
                 .append(spec.vmId()).append(" smartvm.transport=vsock:").append(FirecrackerProcess.AGENT_PORT);
         List<Drive> drives = new ArrayList<>();
-        if (rootDisk != null) {
+        if (files.rootDisk() != null) {
             args.append(" smartvm.root=/dev/vda smartvm.rootfstype=ext4");
-            drives.add(Drive.of("root", paths.vmmPath(rootDisk), false, false));
+            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, false));
         }
-        return new VmConfig(
-                new BootSource(paths.vmmPath(kernel), paths.vmmPath(spec.image().initrd()), args.toString()),
+        VmConfig own = new VmConfig(
+                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args.toString()),
                 MachineConfig.of(spec.cpus(), spec.memoryMib()),
                 drives, List.of(),
                 new Vsock(3, paths.vmmPath(paths.vsockSocket())),
                 null, null,
-                logFile == null ? null : new Logger("Info", paths.vmmPath(logFile), true, null, null),
-                metricsFile == null ? null : new Metrics(paths.vmmPath(metricsFile)),
+                new Logger("Info", paths.vmmPath(files.log()), true, null, null),
+                new Metrics(paths.vmmPath(files.metrics())),
                 null, null);
+        return customizer.apply(spec.firecrackerConfig() == null ? own
+                : withExtras(own, FirecrackerConfigFile.read(spec.firecrackerConfig())));
+    }
+
+    /**
+     * SmartVM's configuration plus a user's Firecracker config: its drives and interfaces are
+     * added, its other objects (machine-config included) replace SmartVM's. The boot source and
+     * the vsock stay SmartVM's: the guest agent needs them.
+     */
+    static VmConfig withExtras(VmConfig own, VmConfig extra) {
+        if (extra.bootSource() != null || extra.vsock() != null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker config given to SmartVM must not have "
+                    + (extra.bootSource() != null ? "boot-source" : "vsock")
+                    + ": SmartVM sets it for its guest agent (choose the kernel with an image)");
+        }
+        List<Drive> drives = new ArrayList<>(own.drives());
+        drives.addAll(extra.drives());
+        List<dev.smartvm.config.NetworkInterface> nics = new ArrayList<>(own.networkInterfaces());
+        nics.addAll(extra.networkInterfaces());
+        return new VmConfig(own.bootSource(), pick(extra.machineConfig(), own.machineConfig()), drives, nics, own.vsock(),
+                pick(extra.balloon(), own.balloon()), pick(extra.mmds(), own.mmds()), pick(extra.logger(), own.logger()),
+                pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
+    }
+
+    private static <T> T pick(T preferred, T otherwise) {
+        return preferred != null ? preferred : otherwise;
+    }
+
+    private FirecrackerLayout layout(LaunchSpec spec, Path firecracker) {
+        return jailer == null ? FirecrackerLayout.plain(spec.vmDir()) : jailer.layout(firecracker, spec.vmId());
+    }
+
+    /**
+     * The requests a launch of {@code spec} would send to Firecracker {@code version}, validated,
+     * without starting or writing anything ({@code smartvm plan}). Under the jailer the
+     * Firecracker binary is assumed to be named {@code firecracker}.
+     */
+    public List<ApiRequest> plan(LaunchSpec spec, FirecrackerVersion version) {
+        FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
+        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support);
     }
 
     @Override
@@ -172,7 +229,7 @@ public final class FirecrackerBackend implements Backend {
         }
         FirecrackerRelease.Binaries bin = binaries.get();
         Path dir = spec.vmDir();
-        FirecrackerLayout layout = jailer == null ? FirecrackerLayout.plain(dir) : jailer.layout(bin.firecracker(), spec.vmId());
+        FirecrackerLayout layout = layout(spec, bin.firecracker());
         for (Path socket : List.of(layout.apiSocket(), layout.vsockSocket())) {
             if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
                 throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
@@ -190,10 +247,7 @@ public final class FirecrackerBackend implements Backend {
         };
         Process p = null;
         try {
-            VmConfig config = load == null ? prepare(spec, layout, bin) : null;
-            if (config != null) {
-                config.validate().orThrow(); // what no version allows fails before a process exists
-            }
+            VmConfig config = load == null ? prepare(spec, layout) : null;
             if (load != null && jailer != null) {
                 load = load.staged(jailer, layout.chroot());
             }
@@ -230,27 +284,29 @@ public final class FirecrackerBackend implements Backend {
     }
 
     /** Makes the files Firecracker opens: the vmlinux, the root disk copy, the log and metrics files. */
-    private VmConfig prepare(LaunchSpec spec, FirecrackerLayout layout, FirecrackerRelease.Binaries bin) {
-        Path dir = spec.vmDir();
+    private VmConfig prepare(LaunchSpec spec, FirecrackerLayout layout) {
+        Staging files = staging(spec, layout);
+        VmConfig config = configFor(spec, files, layout);
+        config.validate().orThrow(); // what no version allows fails before anything is written or started
         Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
-        Path initrd = spec.image().initrd();
-        Path rootDisk = spec.image().rootDisk() == null ? null : privateCopy(spec.image().rootDisk(), dir.resolve("root.ext4"));
-        Path log;
-        Path metrics;
-        if (jailer != null) {
-            Path root = layout.chroot();
-            kernel = jailer.stage(root, kernel, "vmlinux");
-            initrd = jailer.stage(root, initrd, "initrd");
-            rootDisk = rootDisk == null ? null : jailer.stage(root, rootDisk, "root.ext4");
-            log = jailer.touch(root, LOG_FILE);
-            metrics = jailer.touch(root, METRICS_FILE);
+        Path rootDisk = spec.image().rootDisk();
+        if (jailer == null) {
+            if (rootDisk != null) {
+                privateCopy(rootDisk, files.rootDisk());
+            }
+            touch(files.log());
+            touch(files.metrics());
         } else {
-            log = touch(dir.resolve(LOG_FILE));
-            metrics = touch(dir.resolve(METRICS_FILE));
+            Path root = layout.chroot();
+            jailer.stage(root, kernel, "vmlinux");
+            jailer.stage(root, spec.image().initrd(), "initrd");
+            if (rootDisk != null) {
+                jailer.stage(root, privateCopy(rootDisk, spec.vmDir().resolve("root.ext4")), "root.ext4");
+            }
+            jailer.touch(root, LOG_FILE);
+            jailer.touch(root, METRICS_FILE);
         }
-        LaunchSpec staged = new LaunchSpec(spec.vmId(), dir, new dev.smartvm.image.ImageBundle(spec.image().id(), kernel,
-                initrd, rootDisk, spec.image().description()), spec.cpus(), spec.memoryMib(), spec.acceleration());
-        return customizer.apply(configFor(staged, kernel, rootDisk, layout, log, metrics));
+        return config;
     }
 
     private Process spawn(LaunchSpec spec, FirecrackerRelease.Binaries bin, Path dir) {

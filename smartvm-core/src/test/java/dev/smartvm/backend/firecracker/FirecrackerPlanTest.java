@@ -34,7 +34,7 @@ class FirecrackerPlanTest {
     private static final FieldSupport SUPPORT = FieldSupport.load();
     private static final FirecrackerVersion V1_16_1 = FirecrackerVersion.parse("1.16.1");
 
-    private static VmConfig full() {
+    static VmConfig full() {
         TokenBucket bucket = new TokenBucket(1 << 20, null, 100);
         RateLimiter limiter = new RateLimiter(bucket, new TokenBucket(1000, 10L, 1000));
         return new VmConfig(new BootSource("/img/vmlinux", "/img/initramfs.cpio", "console=ttyS0 reboot=k panic=1"),
