@@ -77,6 +77,9 @@ public final class SmartVm implements AutoCloseable {
     /** Makes a VM (state CREATED): nothing runs until {@link MicroVm#start()}. */
     public MicroVm create(VmSpec spec) {
         ensureOpen();
+        if (spec.firecrackerConfig() != null) {
+            FirecrackerBackend.checkConfigFile(spec.firecrackerConfig()); // a bad file fails before anything exists
+        }
         VmRecord r = store.create(spec, selfPid, selfStart);
         MicroVm vm = new MicroVm(context, r, true);
         owned.add(vm);

@@ -22,6 +22,13 @@ final class VmOptions {
     @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the VM.")
     String name;
 
+    @Option(names = "--backend", paramLabel = "qemu|firecracker", description = "The engine (default ${DEFAULT-VALUE}).")
+    String backend = "qemu";
+
+    @Option(names = "--firecracker-config", paramLabel = "FILE",
+            description = "Extra Firecracker objects (balloon, mmds-config, entropy, drives...) in Firecracker's config-file format.")
+    java.nio.file.Path firecrackerConfig;
+
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "Acceleration (default ${DEFAULT-VALUE}).")
     String accel = "auto";
 
@@ -36,7 +43,7 @@ final class VmOptions {
     Duration timeout;
 
     VmSpec toSpec() {
-        return VmSpec.builder().name(name).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
+        return VmSpec.builder().name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
                 .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel)).build();
     }
 

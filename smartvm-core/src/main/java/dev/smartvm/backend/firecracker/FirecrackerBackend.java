@@ -88,7 +88,23 @@ public final class FirecrackerBackend implements Backend {
      * fetched from $SMARTVM_FIRECRACKER_RELEASES (default GitHub) into {@code cacheDir}.
      */
     public static FirecrackerBackend fromEnvironment(Path cacheDir) {
-        return new FirecrackerBackend(() -> locate(cacheDir), null, FieldSupport.load());
+        return new FirecrackerBackend(() -> {
+            requireKvm();
+            return locate(cacheDir);
+        }, null, FieldSupport.load());
+    }
+
+    /** Firecracker runs on KVM only: without a usable /dev/kvm it cannot start a VM. */
+    static void requireKvm() {
+        Path kvm = Path.of("/dev/kvm");
+        if (!Files.exists(kvm)) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs KVM and this host has no /dev/kvm"
+                    + " (enable virtualization, or nested virtualization in a VM); the qemu backend runs without it");
+        }
+        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs read and write access to /dev/kvm;"
+                    + " add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again");
+        }
     }
 
     public static FirecrackerRelease.Binaries locate(Path cacheDir) {
@@ -114,6 +130,35 @@ public final class FirecrackerBackend implements Backend {
         String base = env.get("SMARTVM_FIRECRACKER_RELEASES");
         return new FirecrackerRelease(base == null || base.isBlank() ? FirecrackerRelease.GITHUB : URI.create(base), cacheDir)
                 .fetch(FirecrackerVersion.parse(version), FirecrackerRelease.hostArch());
+    }
+
+    /**
+     * The version of the firecracker that {@link #locate} would find without downloading
+     * ($SMARTVM_FIRECRACKER or the PATH), else the release SmartVM fetches.
+     */
+    public static FirecrackerVersion installedVersion() {
+        String configured = System.getenv("SMARTVM_FIRECRACKER");
+        Path binary = configured != null && !configured.isBlank() ? Path.of(configured) : null;
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            if (binary == null && Files.isExecutable(Path.of(dir, "firecracker"))) {
+                binary = Path.of(dir, "firecracker");
+            }
+        }
+        if (binary != null && Files.isExecutable(binary)) {
+            try {
+                Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = Pattern.compile("Firecracker v(\\S+)").matcher(out);
+                if (p.waitFor() == 0 && m.find()) {
+                    return FirecrackerVersion.parse(m.group(1));
+                }
+            } catch (IOException e) {
+                // fall through to the default
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return FirecrackerVersion.parse(System.getenv().getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION));
     }
 
     @Override
@@ -189,6 +234,11 @@ public final class FirecrackerBackend implements Backend {
         return new VmConfig(own.bootSource(), pick(extra.machineConfig(), own.machineConfig()), drives, nics, own.vsock(),
                 pick(extra.balloon(), own.balloon()), pick(extra.mmds(), own.mmds()), pick(extra.logger(), own.logger()),
                 pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
+    }
+
+    /** Reads a user's Firecracker config as a launch will, to refuse a bad one early. */
+    public static void checkConfigFile(Path file) {
+        withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.read(file));
     }
 
     private static <T> T pick(T preferred, T otherwise) {

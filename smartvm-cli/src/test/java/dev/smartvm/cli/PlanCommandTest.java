@@ -1,0 +1,132 @@
+package dev.smartvm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.smartvm.config.FirecrackerApiSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code smartvm plan}: every request it prints, for every object it can emit, validates against Firecracker's spec. */
+class PlanCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final FirecrackerApiSpec SPEC = FirecrackerApiSpec.load("firecracker-v1.16.1.yaml");
+
+    @TempDir
+    Path dir;
+    private StringWriter out;
+    private StringWriter err;
+    private Path image;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        System.setProperty("smartvm.home", dir.resolve("home").toString());
+        out = new StringWriter();
+        err = new StringWriter();
+        image = Files.createDirectories(dir.resolve("image"));
+        byte[] elf = new byte[64];
+        elf[0] = 0x7f;
+        elf[1] = 'E';
+        elf[2] = 'L';
+        elf[3] = 'F';
+        Files.write(image.resolve("vmlinuz"), elf);
+        Files.write(image.resolve("initramfs.cpio"), new byte[16]);
+        Files.writeString(image.resolve("image.json"), "{\"id\":\"img\",\"kernelPackage\":\"k\",\"kernelVersion\":\"1\","
+                + "\"busyboxVersion\":\"1\",\"agentSha256\":\"0\",\"modules\":[]}");
+    }
+
+    @AfterEach
+    void reset() {
+        System.clearProperty("smartvm.home");
+    }
+
+    private int run(String... args) {
+        return Main.execute(args, new PrintWriter(out), new PrintWriter(err));
+    }
+
+    private static final String EVERYTHING = """
+            {
+              "machine-config": {"vcpu_count": 2, "mem_size_mib": 512, "smt": true, "huge_pages": "None", "track_dirty_pages": true},
+              "drives": [{"drive_id": "data", "path_on_host": "/srv/data.ext4", "is_root_device": false, "is_read_only": true,
+                          "cache_type": "Writeback", "io_engine": "Async",
+                          "rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 100},
+                                           "ops": {"size": 1000, "one_time_burst": 10, "refill_time": 1000}}}],
+              "network-interfaces": [{"iface_id": "eth0", "host_dev_name": "sv0a1b2c3d", "guest_mac": "02:fc:00:00:00:01",
+                                      "mtu": 1500, "rx_rate_limiter": {"ops": {"size": 100, "refill_time": 10}}}],
+              "balloon": {"amount_mib": 64, "deflate_on_oom": true, "stats_polling_interval_s": 5,
+                          "free_page_hinting": true, "free_page_reporting": true},
+              "mmds-config": {"version": "V2", "network_interfaces": ["eth0"], "ipv4_address": "169.254.169.254", "imds_compat": false},
+              "logger": {"level": "Debug", "log_path": "/var/log/fc.log", "show_level": true, "show_log_origin": false},
+              "metrics": {"metrics_path": "/var/log/fc.metrics"},
+              "entropy": {"rate_limiter": {"bandwidth": {"size": 4096, "refill_time": 100}}},
+              "serial": {"serial_out_path": "/var/log/serial.log", "rate_limiter": {"size": 4096, "refill_time": 100}}
+            }
+            """;
+
+    @Test
+    void everyPrintedRequestConformsToTheSpec() throws IOException {
+        Path config = Files.writeString(dir.resolve("fc.json"), EVERYTHING);
+        assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                config.toString(), "--firecracker-version", "1.16.1")).as(err.toString()).isZero();
+        JsonNode plan = JSON.readTree(out.toString());
+        List<String> paths = new ArrayList<>();
+        for (JsonNode r : plan) {
+            assertThat(r.fieldNames()).toIterable().containsExactly("method", "path", "body");
+            paths.add(r.path("method").asText() + " " + r.path("path").asText());
+            String template = r.path("path").asText().replaceFirst("^/drives/.*", "/drives/{drive_id}")
+                    .replaceFirst("^/network-interfaces/.*", "/network-interfaces/{iface_id}");
+            JsonNode schema = SPEC.bodySchema(r.path("method").asText(), template);
+            assertThat(schema).as(template).isNotNull();
+            assertThat(SPEC.validate(schema, r.path("body"))).as(r.toString()).isEmpty();
+        }
+        assertThat(paths).containsExactly("PUT /logger", "PUT /metrics", "PUT /machine-config", "PUT /boot-source",
+                "PUT /drives/data", "PUT /network-interfaces/eth0", "PUT /vsock", "PUT /mmds/config", "PUT /balloon",
+                "PUT /entropy", "PUT /serial", "PUT /actions");
+        JsonNode boot = plan.get(3).path("body");
+        assertThat(boot.path("boot_args").asText()).contains("smartvm.transport=vsock:1024").contains("smartvm.vmid=planned");
+        assertThat(boot.path("kernel_image_path").asText()).isEqualTo(image.resolve("vmlinuz").toString());
+    }
+
+    @Test
+    void theDefaultsNeedNoConfigFileAndOlderReleasesRefuseNewerFields() throws IOException {
+        assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--cpus", "2", "--memory", "1024"))
+                .as(err.toString()).isZero();
+        JsonNode plan = JSON.readTree(out.toString());
+        assertThat(plan.get(2).path("body").toString()).isEqualTo("{\"vcpu_count\":2,\"mem_size_mib\":1024}");
+
+        Path serial = Files.writeString(dir.resolve("serial.json"), "{\"serial\": {\"serial_out_path\": \"/s.log\"}}");
+        assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                serial.toString(), "--firecracker-version", "1.13.0")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: invalid VM configuration:")
+                .contains("serial needs Firecracker 1.14.0 or newer; the target is 1.13.0");
+    }
+
+    @Test
+    void badInputIsAnErrorWithACode() throws IOException {
+        assertThat(run("plan", "--image", image.toString())).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("error[INVALID_ARGUMENT]: plan shows Firecracker API requests");
+        Path bad = Files.writeString(dir.resolve("bad.json"), "{\"boot-source\": {\"kernel_image_path\": \"/k\"}}");
+        err.getBuffer().setLength(0);
+        assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config", bad.toString()))
+                .isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("must not have boot-source");
+        err.getBuffer().setLength(0);
+        assertThat(run("create", "--firecracker-config", bad.toString())).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("needs the firecracker backend");
+        err.getBuffer().setLength(0);
+        assertThat(run("plan", "--backend", "firecracker", "--firecracker-version", "one")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("a Firecracker version looks like 1.16.1");
+        assertThat(dir.resolve("home").resolve("vms")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+    }
+}
