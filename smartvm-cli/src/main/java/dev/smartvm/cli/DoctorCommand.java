@@ -26,6 +26,9 @@ final class DoctorCommand implements Callable<Integer> {
         String kvm = AccelerationProbe.forHost(home.resolve("accel.json")).kvmUnusableReason();
         report(kvm == null ? "ok" : "info", "kvm", kvm == null ? "/dev/kvm looks usable; the first VM confirms it with a probe boot"
                 : "not used: " + kvm + "; VMs run under TCG (slower, fully working)", null);
+        report("info", "firecracker", "--backend firecracker needs KVM (" + (kvm == null ? "present" : kvm) + ") and plans for Firecracker "
+                + dev.smartvm.backend.firecracker.FirecrackerBackend.installedVersion()
+                + "; without $SMARTVM_FIRECRACKER or firecracker on the PATH the release is fetched on first use", null);
         check("jdk", Runtime.version().feature() >= 21, "Java " + Runtime.version(), "install a JDK 21 or newer", true);
         check("apt", Files.isExecutable(Path.of("/usr/bin/apt-get")) && Files.isExecutable(Path.of("/usr/bin/dpkg-deb")),
                 "apt-get and dpkg-deb build the default image from Debian packages", "a Debian or Ubuntu host", true);
