@@ -7,6 +7,7 @@ import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.backend.firecracker.FirecrackerProcess;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
@@ -209,6 +210,26 @@ public final class MicroVm implements AutoCloseable {
         env.putAll(r.env());
         return new ExecRequest(r.command(), env, r.workdir() != null ? r.workdir() : spec.workdir(),
                 r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(), r.uid());
+    }
+
+    /**
+     * The Firecracker process of a running or paused VM of the {@code firecracker} backend, for
+     * what only Firecracker has: instance info, snapshots, the balloon, metrics.
+     *
+     * @throws SmartVmException NO_CLIENT when no Firecracker runs for this VM (never started,
+     *     or stopped); INVALID_ARGUMENT for a VM of another backend
+     */
+    public synchronized FirecrackerProcess firecracker() {
+        if (!record.spec().backend().equals("firecracker")) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "VM '" + record.name() + "' runs on "
+                    + record.spec().backend() + ", not firecracker");
+        }
+        refresh();
+        if (!(vmm instanceof FirecrackerProcess fc) || !record.state().isActive() || record.state() == VmState.STARTING) {
+            throw new SmartVmException(ErrorCode.NO_CLIENT, "VM '" + record.name() + "' has no Firecracker process (it is "
+                    + record.state().name().toLowerCase() + "); start it first");
+        }
+        return fc;
     }
 
     /** A protocol round trip to the guest agent (no process is started). */

@@ -1,12 +1,18 @@
 package dev.smartvm;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.smartvm.backend.firecracker.FakeFirecracker;
 import dev.smartvm.backend.firecracker.FirecrackerBackend;
+import dev.smartvm.backend.firecracker.FirecrackerProcess;
 import dev.smartvm.backend.firecracker.FirecrackerRelease;
 import dev.smartvm.config.FieldSupport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 /**
  * The backend contract on the Firecracker backend, against the fake Firecracker (the real one
@@ -27,6 +33,35 @@ class FirecrackerBackendContractTest extends BackendContract {
         Path fc = FakeFirecracker.install(bin);
         return builder.backend(new FirecrackerBackend(() -> new FirecrackerRelease.Binaries(fc, bin.resolve("jailer")), null,
                 FieldSupport.load()));
+    }
+
+    @Test
+    void firecrackerSpecificControlIsThereOnlyWhileFirecrackerRuns() throws IOException {
+        MicroVm vm = svm.create(spec().name("fc-info").build());
+        Throwable before = catchThrowable(vm::firecracker);
+        assertThat(((SmartVmException) before).code()).isEqualTo(ErrorCode.NO_CLIENT);
+        vm.start();
+        FirecrackerProcess fc = vm.firecracker();
+        assertThat(fc.instanceInfo().id()).isEqualTo(vm.id());
+        assertThat(fc.instanceInfo().state()).isEqualTo("Running");
+        vm.pause();
+        assertThat(fc.instanceInfo().state()).isEqualTo("Paused");
+        vm.resume();
+        fc.flushMetrics();
+        vm.stop();
+        assertThat(((SmartVmException) catchThrowable(vm::firecracker)).code()).isEqualTo(ErrorCode.NO_CLIENT);
+        vm.remove();
+    }
+
+    @Test
+    void socketPathsThatDoNotFitAreRefusedBeforeAnythingStarts() throws IOException {
+        Path deep = Files.createDirectories(home.resolve("d".repeat(60)));
+        try (SmartVm far = configure(SmartVm.builder().home(deep)).build()) {
+            MicroVm vm = far.create(spec().build());
+            assertThatThrownBy(vm::start).hasMessageContaining("longer than 107 bytes")
+                    .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(deep.resolve("vms").resolve(vm.id()).resolve("firecracker.argv")).doesNotExist();
+        }
     }
 
     /** An x86-64 ELF header: all the fake looks at in a kernel. The agent is what runs. */
