@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.smartvm.image.TestImages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,17 +44,7 @@ public abstract class BackendContract {
 
     /** An image that this backend's VMM starts on but cannot boot (the kernel is an empty ELF). */
     protected Path brokenImage() throws IOException {
-        Path dir = Files.createDirectories(home.resolve("broken-image"));
-        byte[] elf = new byte[4096];
-        elf[0] = 0x7f;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
-        Files.write(dir.resolve("vmlinuz"), elf);
-        Files.write(dir.resolve("initramfs.cpio"), new byte[512]);
-        Files.writeString(dir.resolve("image.json"), "{\"id\":\"broken\",\"kernelPackage\":\"none\",\"kernelVersion\":\"0\","
-                + "\"busyboxVersion\":\"0\",\"agentSha256\":\"0\",\"modules\":[]}");
-        return dir;
+        return TestImages.directory(home.resolve("broken-image"), false);
     }
 
     @BeforeAll

@@ -9,6 +9,7 @@ import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.firecracker.FirecrackerProcess;
 import dev.smartvm.backend.firecracker.FirecrackerRelease;
 import dev.smartvm.config.FieldSupport;
+import dev.smartvm.image.TestImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,18 +69,7 @@ class FirecrackerBackendContractTest extends BackendContract {
     @Override
     protected String image() throws IOException {
         if (image == null) {
-            image = Files.createDirectories(home.resolve("fake-image"));
-            byte[] elf = new byte[4096];
-            elf[0] = 0x7f;
-            elf[1] = 'E';
-            elf[2] = 'L';
-            elf[3] = 'F';
-            elf[4] = 2; // 64-bit
-            elf[18] = 62; // EM_X86_64
-            Files.write(image.resolve("vmlinuz"), elf);
-            Files.write(image.resolve("initramfs.cpio"), new byte[512]);
-            Files.writeString(image.resolve("image.json"), "{\"id\":\"fake\",\"kernelPackage\":\"none\",\"kernelVersion\":\"0\","
-                    + "\"busyboxVersion\":\"0\",\"agentSha256\":\"0\",\"modules\":[]}");
+            image = TestImages.directory(home.resolve("fake-image"), true);
         }
         return image.toString();
     }

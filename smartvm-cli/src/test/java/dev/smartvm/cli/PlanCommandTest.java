@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.smartvm.config.FirecrackerApiSpec;
+import dev.smartvm.image.TestImages;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -33,16 +34,7 @@ class PlanCommandTest {
         System.setProperty("smartvm.home", dir.resolve("home").toString());
         out = new StringWriter();
         err = new StringWriter();
-        image = Files.createDirectories(dir.resolve("image"));
-        byte[] elf = new byte[64];
-        elf[0] = 0x7f;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
-        Files.write(image.resolve("vmlinuz"), elf);
-        Files.write(image.resolve("initramfs.cpio"), new byte[16]);
-        Files.writeString(image.resolve("image.json"), "{\"id\":\"img\",\"kernelPackage\":\"k\",\"kernelVersion\":\"1\","
-                + "\"busyboxVersion\":\"1\",\"agentSha256\":\"0\",\"modules\":[]}");
+        image = TestImages.directory(dir.resolve("image"), true);
     }
 
     @AfterEach

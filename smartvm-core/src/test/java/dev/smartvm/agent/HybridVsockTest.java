@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The host side of Firecracker's hybrid vsock handshake against a socket that behaves like Firecracker's. */
+@SuppressWarnings("try") // the fake server is held open for the block
 class HybridVsockTest {
     @TempDir
     Path dir;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AgentEndpoint;
-import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.VmmPid;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.internal.TextFiles;
 import java.nio.file.Files;
@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A running Firecracker, driven over its API socket: pause and resume, SendCtrlAltDel then a
@@ -24,19 +23,15 @@ public final class FirecrackerProcess implements VmmProcess {
     /** The guest vsock port the agent listens on. */
     public static final int AGENT_PORT = 1024;
 
-    private final long pid;
-    private final Instant startedAt;
+    private final VmmPid process;
     private final Path vmDir;
-    private final Process child;
     private final FirecrackerLayout layout;
     private final Runnable cleanUp;
     private FirecrackerApiClient client;
 
     FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp) {
-        this.pid = pid;
-        this.startedAt = startedAt;
+        this.process = new VmmPid(pid, startedAt, child);
         this.vmDir = vmDir;
-        this.child = child;
         this.layout = layout;
         this.cleanUp = cleanUp;
     }
@@ -52,7 +47,7 @@ public final class FirecrackerProcess implements VmmProcess {
 
     @Override
     public long pid() {
-        return pid;
+        return process.pid();
     }
 
     public FirecrackerLayout layout() {
@@ -66,7 +61,7 @@ public final class FirecrackerProcess implements VmmProcess {
 
     synchronized FirecrackerApiClient api() {
         if (!isAlive()) {
-            throw new SmartVmException(ErrorCode.VM_STOPPED, "Firecracker (pid " + pid + ") is not running");
+            throw new SmartVmException(ErrorCode.VM_STOPPED, "Firecracker (pid " + process.pid() + ") is not running");
         }
         if (client == null) {
             client = new FirecrackerApiClient(layout.apiSocket());
@@ -129,27 +124,12 @@ public final class FirecrackerProcess implements VmmProcess {
 
     @Override
     public boolean isAlive() {
-        return child != null ? child.isAlive() : HostProcess.isRunning(pid, startedAt);
+        return process.isAlive();
     }
 
     @Override
     public boolean awaitExit(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            if (child != null) {
-                return child.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            }
-            while (isAlive()) {
-                if (System.nanoTime() >= deadline) {
-                    return false;
-                }
-                Thread.sleep(20);
-            }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for Firecracker to exit", e);
-        }
+        return process.awaitExit(timeout);
     }
 
     /** SendCtrlAltDel (the guest resets, which ends Firecracker), then a kill after {@code grace}. */
@@ -161,14 +141,7 @@ public final class FirecrackerProcess implements VmmProcess {
             } catch (SmartVmException e) {
                 // not started yet, or wedged: the kill below settles it
             }
-            if (!awaitExit(grace)) {
-                if (child != null) {
-                    child.destroyForcibly();
-                } else {
-                    HostProcess.kill(pid, startedAt);
-                }
-                awaitExit(Duration.ofSeconds(10));
-            }
+            process.killAfter(grace);
         }
         close();
         cleanUp.run();
@@ -186,7 +159,7 @@ public final class FirecrackerProcess implements VmmProcess {
         if (guest.isPresent()) {
             return Optional.of("the guest stopped: " + guest.get().strip());
         }
-        String code = child != null ? " with code " + child.exitValue() : "";
+        String code = process.exitCodeText();
         Path logFile = (layout.chroot() != null ? layout.chroot() : vmDir).resolve(FirecrackerBackend.LOG_FILE);
         List<String> log = Files.exists(logFile) ? TextFiles.tail(logFile, 3) : List.of();
         return Optional.of("Firecracker exited" + code + (log.isEmpty() ? "" : ": " + String.join(" | ", log)));

@@ -3,7 +3,7 @@ package dev.smartvm.backend.qemu;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AgentEndpoint;
-import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.VmmPid;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.internal.LockFile;
 import dev.smartvm.internal.TextFiles;
@@ -21,25 +21,17 @@ import java.util.Optional;
 final class QemuProcess implements VmmProcess {
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
 
-    private final long pid;
-    private final Instant startedAt;
+    private final VmmPid process;
     private final Path vmDir;
-    private final Process child;
 
     QemuProcess(long pid, Instant startedAt, Path vmDir, Process child) {
-        this.pid = pid;
-        this.startedAt = startedAt;
+        this.process = new VmmPid(pid, startedAt, child);
         this.vmDir = vmDir;
-        this.child = child;
     }
 
     @Override
     public long pid() {
-        return pid;
-    }
-
-    Instant startedAt() {
-        return startedAt;
+        return process.pid();
     }
 
     @Override
@@ -51,7 +43,7 @@ final class QemuProcess implements VmmProcess {
     @SuppressWarnings("try") // the lock is held for the block
     void qmp(String command, Map<String, Object> arguments) {
         if (!isAlive()) {
-            throw new SmartVmException(ErrorCode.VM_STOPPED, "QEMU (pid " + pid + ") is not running");
+            throw new SmartVmException(ErrorCode.VM_STOPPED, "QEMU (pid " + process.pid() + ") is not running");
         }
         try (LockFile lock = LockFile.acquire(vmDir.resolve("qmp.lock"));
                 QmpClient client = QmpClient.connect(QemuCommandLine.qmpSocket(vmDir), QMP_TIMEOUT, this::isAlive)) {
@@ -71,27 +63,12 @@ final class QemuProcess implements VmmProcess {
 
     @Override
     public boolean isAlive() {
-        return child != null ? child.isAlive() : HostProcess.isRunning(pid, startedAt);
+        return process.isAlive();
     }
 
     @Override
     public boolean awaitExit(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            if (child != null) {
-                return child.waitFor(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-            }
-            while (isAlive()) {
-                if (System.nanoTime() >= deadline) {
-                    return false;
-                }
-                Thread.sleep(20);
-            }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for QEMU to exit", e);
-        }
+        return process.awaitExit(timeout);
     }
 
     @Override
@@ -104,14 +81,7 @@ final class QemuProcess implements VmmProcess {
         } catch (SmartVmException e) {
             // QEMU may be wedged or already going: the kill below settles it
         }
-        if (!awaitExit(grace)) {
-            if (child != null) {
-                child.destroyForcibly();
-            } else {
-                HostProcess.kill(pid, startedAt);
-            }
-            awaitExit(Duration.ofSeconds(10));
-        }
+        process.killAfter(grace);
     }
 
     @Override
@@ -125,7 +95,7 @@ final class QemuProcess implements VmmProcess {
         if (panic.isPresent()) {
             return Optional.of("the guest stopped: " + panic.get().strip());
         }
-        String code = child != null ? " with code " + child.exitValue() : "";
+        String code = process.exitCodeText();
         List<String> log = TextFiles.tail(vmDir.resolve("qemu.log"), 5);
         return Optional.of("QEMU exited" + code + (log.isEmpty() ? "" : ": " + String.join(" | ", log)));
     }

@@ -46,6 +46,7 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
         this.workDir = workDir;
     }
 
+    @SuppressWarnings("try") // the API server is held open for the block
     public static void main(String[] args) throws Exception {
         String apiSock = null;
         String id = "anonymous-instance";

@@ -12,6 +12,7 @@ import dev.smartvm.config.FieldSupport;
 import dev.smartvm.config.FirecrackerVersion;
 import dev.smartvm.config.VmConfig;
 import dev.smartvm.image.ImageBundle;
+import dev.smartvm.image.TestImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,14 +38,7 @@ class FirecrackerProcessTest {
                 .withConfig(c -> new VmConfig(c.bootSource(), c.machineConfig(), c.drives(), c.networkInterfaces(),
                         c.vsock(), new Balloon(16, true, 1, null, null), c.mmds(), c.logger(), c.metrics(), c.entropy(),
                         c.serial()));
-        byte[] elf = new byte[64];
-        elf[0] = 0x7f;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
-        elf[4] = 2;
-        elf[18] = 62;
-        Path kernel = Files.write(dir.resolve("vmlinux"), elf);
+        Path kernel = Files.write(dir.resolve("vmlinux"), TestImages.elfKernel(true));
         Path initrd = Files.write(dir.resolve("initrd"), new byte[16]);
         image = new ImageBundle("fake", kernel, initrd, null, "fake");
     }
