@@ -30,10 +30,10 @@ final class LsCommand implements Callable<Integer> {
                 System.out.println(Json.MAPPER.writeValueAsString(arr));
                 return 0;
             }
-            String fmt = "%-20s %-12s %-8s %-5s %4s %7s %8s  %s%n";
-            System.out.printf(fmt, "NAME", "ID", "STATE", "ACCEL", "CPUS", "MEM", "PID", "CREATED");
+            String fmt = "%-20s %-12s %-8s %-11s %-5s %4s %7s %8s  %s%n";
+            System.out.printf(fmt, "NAME", "ID", "STATE", "BACKEND", "ACCEL", "CPUS", "MEM", "PID", "CREATED");
             for (VmInfo v : vms) {
-                System.out.printf(fmt, v.name(), v.id(), v.state().name().toLowerCase(),
+                System.out.printf(fmt, v.name(), v.id(), v.state().name().toLowerCase(), v.backend(),
                         v.acceleration().name().toLowerCase(), v.spec().cpus(), v.spec().memoryMib() + "M",
                         v.pid() > 0 ? Long.toString(v.pid()) : "-", v.createdAt().toString().substring(0, 19));
             }
