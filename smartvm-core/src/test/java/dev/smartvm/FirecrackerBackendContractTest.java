@@ -55,6 +55,22 @@ class FirecrackerBackendContractTest extends BackendContract {
     }
 
     @Test
+    void aFirecrackerConfigFileAddsItsObjectsAndIsKeptWithTheVm() throws IOException {
+        Path config = Files.writeString(home.resolve("fc.json"),
+                "{\"balloon\": {\"amount_mib\": 8, \"deflate_on_oom\": true, \"stats_polling_interval_s\": 1}}");
+        try (MicroVm vm = svm.start(spec().name("with-balloon").firecrackerConfig(config).build())) {
+            vm.firecracker().updateBalloon(16);
+            assertThat(vm.firecracker().balloonStatistics().path("target_mib").asInt()).isEqualTo(16);
+            try (SmartVm other = configure(SmartVm.builder().home(home)).build()) {
+                assertThat(other.get("with-balloon").orElseThrow().info().spec().firecrackerConfig()).isEqualTo(config);
+            }
+        }
+        Path bad = Files.writeString(home.resolve("bad.json"), "{\"vsock\": {\"guest_cid\": 9, \"uds_path\": \"/x\"}}");
+        assertThatThrownBy(() -> svm.create(spec().firecrackerConfig(bad).build())).hasMessageContaining("must not have vsock");
+        assertThat(svm.list()).noneMatch(v -> v.spec().firecrackerConfig() != null && v.spec().firecrackerConfig().equals(bad));
+    }
+
+    @Test
     void socketPathsThatDoNotFitAreRefusedBeforeAnythingStarts() throws IOException {
         Path deep = Files.createDirectories(home.resolve("d".repeat(60)));
         try (SmartVm far = configure(SmartVm.builder().home(deep)).build()) {

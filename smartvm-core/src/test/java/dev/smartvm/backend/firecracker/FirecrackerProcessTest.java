@@ -129,6 +129,12 @@ class FirecrackerProcessTest {
         assertThat(load.request(layout, FirecrackerVersion.parse("1.12.0"), SUPPORT).body())
                 .containsEntry("network_overrides", java.util.List.of(Map.of("iface_id", "eth0", "host_dev_name", "tap1")))
                 .containsEntry("mem_backend", Map.of("backend_type", "File", "backend_path", dir.resolve("vmlinux").toString()));
+        var spec = dev.smartvm.config.FirecrackerApiSpec.load("firecracker-v1.16.1.yaml");
+        for (SnapshotLoad l : java.util.List.of(load, new SnapshotLoad(dir.resolve("initrd"), SnapshotLoad.MemoryBackend.Uffd,
+                dir.resolve("uffd.sock"), false, null))) {
+            assertThat(spec.validate(spec.bodySchema("PUT", "/snapshot/load"), l.request(layout, FirecrackerVersion.parse("1.16.1"),
+                    SUPPORT).body())).as(l.toString()).isEmpty();
+        }
         assertThatThrownBy(() -> load.request(layout, FirecrackerVersion.parse("1.11.0"), SUPPORT))
                 .hasMessageContaining("network overrides on snapshot load need Firecracker 1.12.0 or newer");
     }
