@@ -31,8 +31,9 @@ public final class DefaultImage {
     static final int FORMAT = 1;
     static final String KERNEL_PACKAGE = "linux-image-cloud-amd64";
     static final String BUSYBOX_PACKAGE = "busybox-static";
+    /** vsock_loopback lets guest programs (and the tests of the agent's vsock listener) use CID 1. */
     static final List<String> MODULES = List.of("virtio_mmio", "virtio_console", "virtio_blk", "virtio_net",
-            "vmw_vsock_virtio_transport", "virtio_rng");
+            "vmw_vsock_virtio_transport", "vsock_loopback", "virtio_rng");
     private static final String PREFIX = "default-";
 
     private final Path imagesDir;
@@ -60,8 +61,8 @@ public final class DefaultImage {
             String agentSha256, List<String> modules, Instant createdAt, String rootDisk) {
     }
 
-    /** The last resolution of the inputs, valid while the apt lists and the agent are unchanged. */
-    record Resolution(String aptLists, String agentSha256, String bundle) {
+    /** The last resolution of the inputs, valid while the apt lists, the agent and the recipe are unchanged. */
+    record Resolution(String aptLists, String agentSha256, String recipe, String bundle) {
     }
 
     /**
@@ -76,14 +77,19 @@ public final class DefaultImage {
         if (Files.isRegularFile(resolutionFile)) {
             Resolution r = Json.read(resolutionFile, Resolution.class);
             Path dir = imagesDir.resolve(r.bundle());
-            if (r.aptLists().equals(lists) && r.agentSha256().equals(agentSha)
+            if (r.aptLists().equals(lists) && r.agentSha256().equals(agentSha) && recipe().equals(r.recipe())
                     && Files.isRegularFile(dir.resolve("image.json"))) {
                 return load(dir);
             }
         }
         ImageBundle bundle = resolveAndBuild();
-        Json.write(resolutionFile, new Resolution(lists, agentSha, bundle.id()));
+        Json.write(resolutionFile, new Resolution(lists, agentSha, recipe(), bundle.id()));
         return bundle;
+    }
+
+    /** How SmartVM makes the image, besides its packages: a change here must rebuild it. */
+    static String recipe() {
+        return "format " + FORMAT + "\n" + String.join(",", MODULES);
     }
 
     /** Names, sizes and times of the apt list files: it changes exactly when apt-get update changed something. */
@@ -110,8 +116,8 @@ public final class DefaultImage {
                             + "; run 'apt-get update' (as root) so the package lists are present"));
         }
         PackageInfo kernel = apt.resolveKernel(KERNEL_PACKAGE);
-        String key = Hashing.sha256(String.join("\n", "format " + FORMAT, kernel.name(), kernel.version(),
-                busybox.get().version(), AgentBinary.sha256(), String.join(",", MODULES))
+        String key = Hashing.sha256(String.join("\n", recipe(), kernel.name(), kernel.version(),
+                busybox.get().version(), AgentBinary.sha256())
                 .getBytes(StandardCharsets.UTF_8)).substring(0, 16);
         Path dir = imagesDir.resolve(PREFIX + key);
         if (Files.isRegularFile(dir.resolve("image.json"))) {
