@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * a vsock port inside the guest, and a small client (src/test/c/vsock-hello.c, compiled here)
  * connects to it over vsock_loopback and does the handshake and a ping.
  */
+@SuppressWarnings("try") // the listener runs for the block
 class AgentVsockIT extends RealVmTest {
     @Test
     void theAgentServesItsProtocolOnAVsockPort() throws IOException, InterruptedException {
