@@ -3,20 +3,17 @@ package dev.smartvm.backend.firecracker;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.config.FirecrackerVersion;
+import dev.smartvm.internal.Downloads;
 import dev.smartvm.internal.Hashing;
 import dev.smartvm.internal.LockFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Locale;
@@ -40,13 +37,10 @@ public final class FirecrackerRelease {
 
     private final URI base;
     private final Path cacheDir;
-    private final HttpClient http;
 
     public FirecrackerRelease(URI base, Path cacheDir) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.cacheDir = cacheDir;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
     }
 
     /** The firecracker and jailer programs of one release. */
@@ -155,26 +149,8 @@ public final class FirecrackerRelease {
         }
     }
 
-    private Path get(URI uri, Path target) {
-        try {
-            HttpResponse<Path> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET().build(),
-                    HttpResponse.BodyHandlers.ofFile(target));
-            if (r.statusCode() != 200) {
-                throw new SmartVmException(ErrorCode.DOWNLOAD_FAILED, "GET " + uri + " answered HTTP " + r.statusCode());
-            }
-            long declared = r.headers().firstValueAsLong("Content-Length").orElse(-1);
-            if (declared >= 0 && Files.size(target) != declared) {
-                throw new SmartVmException(ErrorCode.DOWNLOAD_FAILED, "GET " + uri + " was cut short: " + Files.size(target)
-                        + " of " + declared + " bytes");
-            }
-            return target;
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.DOWNLOAD_FAILED, "cannot download " + uri + ": " + e
-                    + " (set SMARTVM_FIRECRACKER to a firecracker binary to use one you have)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted downloading " + uri, e);
-        }
+    private static Path get(URI uri, Path target) {
+        return Downloads.get(uri, target, " (set SMARTVM_FIRECRACKER to a firecracker binary to use one you have)");
     }
 
     private static void deleteTree(Path dir) {
