@@ -17,6 +17,7 @@ import dev.smartvm.config.Metrics;
 import dev.smartvm.config.VmConfig;
 import dev.smartvm.config.Vsock;
 import dev.smartvm.image.Vmlinux;
+import dev.smartvm.internal.HostArch;
 import dev.smartvm.internal.TextFiles;
 import dev.smartvm.internal.UnixSockets;
 import java.io.File;
@@ -129,7 +130,7 @@ public final class FirecrackerBackend implements Backend {
         String version = env.getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION);
         String base = env.get("SMARTVM_FIRECRACKER_RELEASES");
         return new FirecrackerRelease(base == null || base.isBlank() ? FirecrackerRelease.GITHUB : URI.create(base), cacheDir)
-                .fetch(FirecrackerVersion.parse(version), FirecrackerRelease.hostArch());
+                .fetch(FirecrackerVersion.parse(version), HostArch.name());
     }
 
     /**

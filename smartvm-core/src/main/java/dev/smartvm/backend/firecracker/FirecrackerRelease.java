@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -45,16 +44,6 @@ public final class FirecrackerRelease {
 
     /** The firecracker and jailer programs of one release. */
     public record Binaries(Path firecracker, Path jailer) {
-    }
-
-    /** The host's architecture as Firecracker's releases name it. */
-    public static String hostArch() {
-        String a = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
-        return switch (a) {
-            case "amd64", "x86_64" -> "x86_64";
-            case "aarch64", "arm64" -> "aarch64";
-            default -> throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker has no release for " + a);
-        };
     }
 
     /** The cached binaries of {@code version}, downloading and verifying them first if needed. */
