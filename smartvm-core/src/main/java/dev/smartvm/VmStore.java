@@ -1,5 +1,6 @@
 package dev.smartvm;
 
+import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Json;
 import dev.smartvm.internal.LockFile;
 import java.io.IOException;
@@ -99,7 +100,7 @@ final class VmStore {
         Path dir = dir(id);
         for (int attempt = 1; ; attempt++) {
             try {
-                deleteTree(dir);
+                FileTrees.delete(dir);
                 return;
             } catch (java.nio.file.DirectoryNotEmptyException e) {
                 if (attempt == 3) {
@@ -113,23 +114,6 @@ final class VmStore {
                 }
             } catch (IOException e) {
                 throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (java.nio.file.NoSuchFileException e) {
-            // removed meanwhile by another process: the outcome we wanted
-        } catch (java.io.UncheckedIOException e) {
-            if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
-                throw e.getCause();
             }
         }
     }

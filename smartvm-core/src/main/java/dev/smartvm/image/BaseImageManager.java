@@ -3,6 +3,7 @@ package dev.smartvm.image;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.Downloads;
+import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Hashing;
 import dev.smartvm.internal.HostArch;
 import dev.smartvm.internal.Json;
@@ -291,11 +292,8 @@ public final class BaseImageManager {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
         }

@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.image.DebianPackages.PackageInfo;
 import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Hashing;
 import dev.smartvm.internal.Json;
 import dev.smartvm.internal.LockFile;
@@ -189,7 +190,7 @@ public final class DefaultImage {
             throw new SmartVmException(ErrorCode.IMAGE_BUILD_FAILED, "cannot build the default image: " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
-                deleteTree(tmp);
+                FileTrees.deleteQuietly(tmp);
             }
         }
     }
@@ -236,19 +237,5 @@ public final class DefaultImage {
             cpio.file("etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n".getBytes(StandardCharsets.UTF_8));
         }
         return order;
-    }
-
-    static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort on a temp tree
-                }
-            });
-        } catch (IOException ignored) {
-            // already gone
-        }
     }
 }

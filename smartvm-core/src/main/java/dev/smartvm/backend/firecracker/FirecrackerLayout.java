@@ -1,5 +1,6 @@
 package dev.smartvm.backend.firecracker;
 
+import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +36,8 @@ public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
         try {
             Files.deleteIfExists(apiSocket);
             Files.deleteIfExists(vsockSocket);
-            if (chroot != null && Files.isDirectory(chroot.getParent())) {
-                try (java.util.stream.Stream<Path> all = Files.walk(chroot.getParent())) {
-                    all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+            if (chroot != null) {
+                FileTrees.delete(chroot.getParent());
             }
         } catch (java.io.IOException e) {
             // what is left goes with the VM directory, or is named by the leak checks of the tests

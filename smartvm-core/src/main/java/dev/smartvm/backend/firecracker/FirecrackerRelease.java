@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.config.FirecrackerVersion;
 import dev.smartvm.internal.Downloads;
+import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Hashing;
 import dev.smartvm.internal.LockFile;
 import java.io.IOException;
@@ -14,10 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -70,7 +69,7 @@ public final class FirecrackerRelease {
                 Files.move(work.resolve("out"), dir, StandardCopyOption.ATOMIC_MOVE);
                 return binaries;
             } finally {
-                deleteTree(work);
+                FileTrees.deleteQuietly(work);
             }
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot install Firecracker " + tag + ": " + e.getMessage(), e);
@@ -142,14 +141,4 @@ public final class FirecrackerRelease {
         return Downloads.get(uri, target, " (set SMARTVM_FIRECRACKER to a firecracker binary to use one you have)");
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temp dir starts with a dot and is never mistaken for a release
-        }
-    }
 }
