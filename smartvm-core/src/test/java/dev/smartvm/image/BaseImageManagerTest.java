@@ -3,13 +3,11 @@ package dev.smartvm.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.StaticHttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,9 +32,9 @@ class BaseImageManagerTest {
     @TempDir
     Path dir;
     private Path cache;
-    private HttpServer server;
-    private final Map<String, byte[]> served = new ConcurrentHashMap<>();
-    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private StaticHttpServer server;
+    private Map<String, byte[]> served;
+    private List<String> requests;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final AtomicLong now = new AtomicLong(1_700_000_000);
     private final Clock clock = new Clock() {
@@ -60,26 +57,18 @@ class BaseImageManagerTest {
     @BeforeEach
     void setUp() throws IOException {
         cache = dir.resolve("cache");
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            requests.add(x.getRequestURI().getPath());
-            byte[] body = served.get(x.getRequestURI().getPath());
-            x.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                x.getResponseBody().write(body);
-            }
-            x.close();
-        });
-        server.start();
+        server = new StaticHttpServer();
+        served = server.files();
+        requests = server.requests();
     }
 
     @AfterEach
     void tearDown() {
-        server.stop(0);
+        server.close();
     }
 
     private String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return server.url(path);
     }
 
     private BaseImageManager manager(int limit) {

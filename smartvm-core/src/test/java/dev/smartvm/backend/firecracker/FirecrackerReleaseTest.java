@@ -3,23 +3,19 @@ package dev.smartvm.backend.firecracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.config.FirecrackerVersion;
 import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.StaticHttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
@@ -35,32 +31,24 @@ class FirecrackerReleaseTest {
 
     @TempDir
     Path dir;
-    private HttpServer server;
-    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private StaticHttpServer server;
+    private Map<String, byte[]> files;
+    private List<String> requests;
 
     @BeforeEach
     void serve() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            requests.add(x.getRequestURI().getPath());
-            byte[] body = files.get(x.getRequestURI().getPath());
-            x.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                x.getResponseBody().write(body);
-            }
-            x.close();
-        });
-        server.start();
+        server = new StaticHttpServer();
+        files = server.files();
+        requests = server.requests();
     }
 
     @AfterEach
     void stop() {
-        server.stop(0);
+        server.close();
     }
 
     private URI base() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/download/");
+        return URI.create(server.url("/download/"));
     }
 
     private static byte[] tgz(Map<String, byte[]> entries) throws IOException {
