@@ -5,6 +5,7 @@ import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
+import dev.smartvm.image.BaseImageManager;
 import dev.smartvm.image.ImageStore;
 import dev.smartvm.internal.CommandRunner;
 import java.nio.file.Path;
@@ -40,7 +41,8 @@ public final class SmartVm implements AutoCloseable {
         this.home = b.home;
         this.notices = b.notices;
         this.store = new VmStore(home.resolve("vms"));
-        ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices);
+        ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices,
+                b.baseImages != null ? b.baseImages : BaseImageManager.create(b.notices));
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
         backends.put("qemu", QemuBackend.fromEnvironment());
@@ -201,6 +203,7 @@ public final class SmartVm implements AutoCloseable {
         private CommandRunner runner = CommandRunner.system();
         private Consumer<String> notices = s -> { };
         private final Map<String, Backend> backends = new java.util.HashMap<>();
+        private BaseImageManager baseImages;
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -242,6 +245,12 @@ public final class SmartVm implements AutoCloseable {
 
         public Builder commandRunner(CommandRunner commandRunner) {
             this.runner = commandRunner;
+            return this;
+        }
+
+        /** The cache of base images ({@code hosted:} references); default {@link BaseImageManager#create}. */
+        public Builder baseImages(BaseImageManager manager) {
+            this.baseImages = manager;
             return this;
         }
 

@@ -9,8 +9,32 @@ import java.nio.file.Path;
  * @param id a content key: two bundles with the same id boot the same bits
  * @param kernel the kernel image
  * @param initrd the initramfs (the agent is its /init)
- * @param rootDisk a raw ext4 root disk, or null to run commands in the initramfs
+ * @param rootDisk a raw root disk (first virtio block device), or null to run commands in the initramfs
+ * @param rootFsType the root disk's file system, e.g. ext4
+ * @param rootReadOnly whether the agent mounts the root disk read-only
  * @param description what it is made of, for humans
  */
-public record ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, String description) {
+public record ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, String rootFsType, boolean rootReadOnly,
+        String description) {
+    public ImageBundle {
+        if (rootFsType == null) {
+            rootFsType = "ext4";
+        }
+        if (!rootFsType.matches("[a-z0-9]{1,16}")) {
+            throw new IllegalArgumentException("not a file system type: " + rootFsType);
+        }
+    }
+
+    /** A bundle whose root disk, if any, is a writable ext4. */
+    public ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, String description) {
+        this(id, kernel, initrd, rootDisk, "ext4", false, description);
+    }
+
+    /** What the kernel command line must say for the agent to switch to the root disk ("" without one). */
+    public String rootKernelArgs() {
+        if (rootDisk == null) {
+            return "";
+        }
+        return " smartvm.root=/dev/vda smartvm.rootfstype=" + rootFsType + (rootReadOnly ? " smartvm.rootro=1" : "");
+    }
 }

@@ -7,16 +7,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
-/** Turns an image reference into a bootable bundle. Today: {@code default}, or a built bundle's directory. */
+/**
+ * Turns an image reference into a bootable bundle: {@code default}, a built bundle's directory,
+ * or {@code hosted:<manifest path or URL>} (a base image from {@link BaseImageManager}, whose
+ * root filesystem the agent switches to).
+ */
 public final class ImageStore {
+    public static final String HOSTED_PREFIX = "hosted:";
+
     private final Path imagesDir;
     private final CommandRunner runner;
     private final Consumer<String> progress;
+    private final BaseImageManager baseImages;
 
-    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress) {
+    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, BaseImageManager baseImages) {
         this.imagesDir = imagesDir;
         this.runner = runner;
         this.progress = progress;
+        this.baseImages = baseImages;
+    }
+
+    public BaseImageManager baseImages() {
+        return baseImages;
     }
 
     public Path directory() {
@@ -27,11 +39,25 @@ public final class ImageStore {
         if (ref.equals("default")) {
             return new DefaultImage(imagesDir, runner, progress).ensure();
         }
+        if (ref.startsWith(HOSTED_PREFIX)) {
+            return onDefaultKernel(baseImages.ensureBaseImage(BaseImageManager.HOSTED, ref.substring(HOSTED_PREFIX.length())));
+        }
         Path dir = Path.of(ref);
         if (Files.isRegularFile(dir.resolve("image.json"))) {
             return DefaultImage.load(dir);
         }
-        throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref
-                + "': use 'default' or the directory of a built image (OCI and hosted images are not supported yet)");
+        throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': use 'default', the directory of a"
+                + " built image, or hosted:<manifest path or URL> (OCI images are not supported yet)");
+    }
+
+    /**
+     * A base image's root filesystem booted by the default kernel and the agent's initramfs: the
+     * agent needs its kernel modules, which only the default kernel has. The bundle's own kernel
+     * stays in the cache, unused by the backends so far.
+     */
+    private ImageBundle onDefaultKernel(BaseImageBundle b) {
+        ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
+        return new ImageBundle(b.bundleId() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootfsPath(), b.rootfsType(),
+                b.readOnly(), "base image " + b.bundleId() + " (" + b.source() + ") on " + boot.description());
     }
 }

@@ -197,15 +197,14 @@ public final class FirecrackerBackend implements Backend {
      * copy (Firecracker has no copy-on-write drives); then the customizer's changes.
      */
     private VmConfig configFor(LaunchSpec spec, Staging files, FirecrackerLayout paths) {
-        StringBuilder args = new StringBuilder("console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=")
-                .append(spec.vmId()).append(" smartvm.transport=vsock:").append(FirecrackerProcess.AGENT_PORT);
+        String args = "console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=" + spec.vmId()
+                + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs();
         List<Drive> drives = new ArrayList<>();
         if (files.rootDisk() != null) {
-            args.append(" smartvm.root=/dev/vda smartvm.rootfstype=ext4");
-            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, false));
+            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, spec.image().rootReadOnly()));
         }
         VmConfig own = new VmConfig(
-                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args.toString()),
+                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args),
                 MachineConfig.of(spec.cpus(), spec.memoryMib()),
                 drives, List.of(),
                 new Vsock(3, paths.vmmPath(paths.vsockSocket())),

@@ -37,10 +37,7 @@ final class QemuCommandLine {
         if (spec.acceleration() == Acceleration.TCG && tscKhz.isPresent()) {
             args.append(" tsc_early_khz=").append(tscKhz.getAsLong());
         }
-        if (spec.image().rootDisk() != null) {
-            args.append(" smartvm.root=/dev/vda smartvm.rootfstype=ext4");
-        }
-        return args.toString();
+        return args.append(spec.image().rootKernelArgs()).toString();
     }
 
     static List<String> build(String qemuBinary, LaunchSpec spec, OptionalLong tscKhz) {
