@@ -11,10 +11,15 @@ final class Session {
     }
 
     static SmartVm open() {
+        return builder().build();
+    }
+
+    /** The builder {@link #open} uses, for commands that add to it. */
+    static SmartVm.Builder builder() {
         return SmartVm.builder().notices(msg -> {
             System.err.println(msg);
             System.err.flush();
-        }).build();
+        });
     }
 
     static MicroVm find(SmartVm svm, String name) {

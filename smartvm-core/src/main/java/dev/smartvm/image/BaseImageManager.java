@@ -2,6 +2,7 @@ package dev.smartvm.image;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.DownloadListener;
 import dev.smartvm.internal.Downloads;
 import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Hashing;
@@ -38,12 +39,19 @@ public final class BaseImageManager {
     private final String arch;
     private final Consumer<String> warnings;
     private final Clock clock;
+    private final DownloadListener downloads;
 
     /**
      * @param maxStoredBaseImages how many bundles to keep, at least 1
      * @param warnings receives one line per evicted or repaired bundle
      */
     public BaseImageManager(Path cacheDir, int maxStoredBaseImages, String arch, Consumer<String> warnings, Clock clock) {
+        this(cacheDir, maxStoredBaseImages, arch, warnings, clock, DownloadListener.NONE);
+    }
+
+    /** @param downloads told how each download of a bundle's files goes (a progress bar) */
+    public BaseImageManager(Path cacheDir, int maxStoredBaseImages, String arch, Consumer<String> warnings, Clock clock,
+            DownloadListener downloads) {
         if (maxStoredBaseImages < 1) {
             throw new SmartVmException(ErrorCode.INVALID_BASE_IMAGE_CACHE_LIMIT,
                     "maxStoredBaseImages must be at least 1; found " + maxStoredBaseImages);
@@ -53,6 +61,17 @@ public final class BaseImageManager {
         this.arch = arch;
         this.warnings = warnings;
         this.clock = clock;
+        this.downloads = downloads;
+    }
+
+    /** The same cache, limit and architecture, reporting downloads to {@code listener}. */
+    public BaseImageManager withDownloadListener(DownloadListener listener) {
+        return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, listener);
+    }
+
+    /** The same cache with another limit (at least 1). */
+    public BaseImageManager withLimit(int limit) {
+        return new BaseImageManager(cacheDir, limit, arch, warnings, clock, downloads);
     }
 
     /** The default cache ({@link #defaultCacheDir()}), limit, host architecture and clock. */
@@ -60,9 +79,14 @@ public final class BaseImageManager {
         return new BaseImageManager(defaultCacheDir(), DEFAULT_MAX_STORED, HostArch.name(), warnings, Clock.systemUTC());
     }
 
-    /** {@code <java.io.tmpdir>/.smartvm/base-images}. */
+    /**
+     * {@code smartvm.baseImages} (system property), else $SMARTVM_BASE_IMAGES, else
+     * {@code <java.io.tmpdir>/.smartvm/base-images}.
+     */
     public static Path defaultCacheDir() {
-        return Path.of(System.getProperty("java.io.tmpdir"), ".smartvm", "base-images");
+        String configured = System.getProperty("smartvm.baseImages", System.getenv("SMARTVM_BASE_IMAGES"));
+        return configured != null && !configured.isBlank() ? Path.of(configured)
+                : Path.of(System.getProperty("java.io.tmpdir"), ".smartvm", "base-images");
     }
 
     public Path cacheDir() {
@@ -220,10 +244,10 @@ public final class BaseImageManager {
     }
 
     /** Copies or downloads one artifact to {@code target} and checks its size and sha256. */
-    private static Path obtain(HostedManifest.Artifact a, Path target, String sha) {
+    private Path obtain(HostedManifest.Artifact a, Path target, String sha) {
         String from = a.url() != null ? a.url().toString() : a.path().toString();
         if (a.url() != null) {
-            Downloads.get(a.url(), target, "");
+            Downloads.get(a.url(), target, "", downloads);
         } else {
             try {
                 Files.copy(a.path(), target, StandardCopyOption.REPLACE_EXISTING);

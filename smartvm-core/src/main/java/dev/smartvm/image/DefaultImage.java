@@ -133,18 +133,45 @@ public final class DefaultImage {
         return load(dir);
     }
 
-    private Optional<ImageBundle> newestBuilt() {
+    /** Every built default image, newest first. */
+    static List<ImageBundle> built(Path imagesDir) {
         if (!Files.isDirectory(imagesDir)) {
-            return Optional.empty();
+            return List.of();
         }
         try (Stream<Path> dirs = Files.list(imagesDir)) {
             return dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX))
                     .filter(d -> Files.isRegularFile(d.resolve("image.json")))
-                    .max(Comparator.comparing(d -> Json.read(d.resolve("image.json"), Manifest.class).createdAt()))
-                    .map(DefaultImage::load);
+                    .sorted(Comparator.comparing((Path d) -> Json.read(d.resolve("image.json"), Manifest.class).createdAt())
+                            .reversed())
+                    .map(DefaultImage::load)
+                    .toList();
         } catch (IOException e) {
-            return Optional.empty();
+            return List.of();
         }
+    }
+
+    /**
+     * Deletes the default images that are no longer the current one (a newer kernel, busybox or
+     * agent replaced them) and returns their ids. The current one is the last resolved, else the
+     * newest.
+     */
+    static List<String> pruneOld(Path imagesDir) {
+        List<ImageBundle> all = built(imagesDir);
+        Path resolutionFile = imagesDir.resolve("default.resolved.json");
+        String current = Files.isRegularFile(resolutionFile) ? Json.read(resolutionFile, Resolution.class).bundle()
+                : all.isEmpty() ? null : all.get(0).id();
+        List<String> removed = new java.util.ArrayList<>();
+        for (ImageBundle b : all) {
+            if (!b.id().equals(current)) {
+                FileTrees.deleteQuietly(b.kernel().getParent());
+                removed.add(b.id());
+            }
+        }
+        return removed;
+    }
+
+    private Optional<ImageBundle> newestBuilt() {
+        return built(imagesDir).stream().findFirst();
     }
 
     static ImageBundle load(Path dir) {

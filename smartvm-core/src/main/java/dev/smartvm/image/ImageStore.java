@@ -3,6 +3,7 @@ package dev.smartvm.image;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
@@ -33,6 +34,27 @@ public final class ImageStore {
 
     public Path directory() {
         return imagesDir;
+    }
+
+    /** The default images built in this store, newest first. */
+    public java.util.List<ImageBundle> builtImages() {
+        return DefaultImage.built(imagesDir);
+    }
+
+    /** Deletes one built default image; false when there is none with that id. */
+    public boolean removeBuilt(String id) {
+        for (ImageBundle b : builtImages()) {
+            if (b.id().equals(id)) {
+                FileTrees.deleteQuietly(b.kernel().getParent());
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Deletes default images that a newer build replaced; returns their ids. */
+    public java.util.List<String> pruneOldBuilds() {
+        return DefaultImage.pruneOld(imagesDir);
     }
 
     public ImageBundle resolve(String ref) {

@@ -165,6 +165,10 @@ class BaseImageManagerTest {
         served.put("/bad/rootfs.ext4", "ROOT".getBytes());
         assertThatThrownBy(() -> manager(2).ensureBaseImage("hosted", manifest))
                 .satisfies(t -> assertThat(code(t)).isEqualTo(ErrorCode.CHECKSUM_MISMATCH)).hasMessageContaining("4 bytes");
+        served.put("/bad/rootfs.ext4", "ROOTFS".getBytes());
+        server.announce("/bad/rootfs.ext4", 60);
+        assertThatThrownBy(() -> manager(2).ensureBaseImage("hosted", manifest))
+                .satisfies(t -> assertThat(code(t)).isEqualTo(ErrorCode.DOWNLOAD_FAILED));
         served.remove("/bad/rootfs.ext4");
         assertThatThrownBy(() -> manager(2).ensureBaseImage("hosted", manifest))
                 .satisfies(t -> assertThat(code(t)).isEqualTo(ErrorCode.DOWNLOAD_FAILED));

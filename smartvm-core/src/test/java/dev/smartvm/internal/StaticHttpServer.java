@@ -14,17 +14,23 @@ public final class StaticHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, Long> announced = new ConcurrentHashMap<>();
 
     public StaticHttpServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", x -> {
             requests.add(x.getRequestURI().getPath());
             byte[] body = files.get(x.getRequestURI().getPath());
-            x.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                x.getResponseBody().write(body);
+            Long length = announced.get(x.getRequestURI().getPath());
+            x.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : length != null ? length : body.length);
+            try {
+                if (body != null) {
+                    x.getResponseBody().write(body);
+                }
+                x.close();
+            } catch (IOException e) {
+                // a body shorter than announced: the connection just ends, as a dropped download does
             }
-            x.close();
         });
         server.start();
     }
@@ -32,6 +38,11 @@ public final class StaticHttpServer implements AutoCloseable {
     /** What is served, by absolute path; change it at will. */
     public Map<String, byte[]> files() {
         return files;
+    }
+
+    /** Announces {@code length} for {@code path} whatever the body's size: a longer one is a body cut short. */
+    public void announce(String path, long length) {
+        announced.put(path, length);
     }
 
     /** Every path asked for, in order. */
