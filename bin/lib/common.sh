@@ -61,6 +61,27 @@ ensure_host_packages() {
   return 0
 }
 
+# What only the tests need: a container registry to pull OCI images from (on loopback). As root
+# it is installed without starting Debian's service (the tests start their own); otherwise
+# the tests that need it skip, saying so.
+ensure_test_packages() {
+  command -v docker-registry >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    say "warning: docker-registry is not installed; the OCI pull tests will skip (sudo apt-get install docker-registry)"
+    return 0
+  fi
+  local guard=/usr/sbin/policy-rc.d
+  local made=0
+  if [ ! -e "$guard" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$guard" && chmod 755 "$guard" && made=1
+  fi
+  local rc=0
+  ( apt_install docker-registry ) || rc=$?
+  [ $made -eq 1 ] && rm -f "$guard"
+  [ $rc -eq 0 ] || die "apt-get install docker-registry failed"
+  return 0
+}
+
 # Sets JAVA_HOME to a JDK >= 21, installing one through apt where the distribution has it.
 ensure_jdk() {
   local jdk

@@ -8,6 +8,7 @@ import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.backend.firecracker.FirecrackerProcess;
+import dev.smartvm.image.ExecDefaults;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
@@ -116,7 +117,8 @@ public final class MicroVm implements AutoCloseable {
             VmmProcess launched = started;
             synchronized (this) {
                 vmm = launched;
-                record = record.withVmm(accel, launched.pid(), HostProcess.startTime(launched.pid()).orElse(null));
+                record = record.withVmm(accel, launched.pid(), HostProcess.startTime(launched.pid()).orElse(null),
+                        image.defaults());
                 context.store().save(record);
             }
             AgentClient client = GuestLink.connect(launched, record.spec().bootTimeout(), record.name());
@@ -204,12 +206,21 @@ public final class MicroVm implements AutoCloseable {
         return requireAgent("exec").start(withDefaults(request), true, null, null);
     }
 
+    /** The request, completed by the VM's spec and then by its image: the request wins, then the spec, then the image. */
     private ExecRequest withDefaults(ExecRequest r) {
         VmSpec spec = record.spec();
-        Map<String, String> env = new LinkedHashMap<>(spec.env());
+        ExecDefaults image = record.imageDefaults();
+        Map<String, String> env = new LinkedHashMap<>(image.env());
+        env.putAll(spec.env());
         env.putAll(r.env());
-        return new ExecRequest(r.command(), env, r.workdir() != null ? r.workdir() : spec.workdir(),
-                r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(), r.uid());
+        String workdir = r.workdir() != null ? r.workdir() : spec.workdir() != null ? spec.workdir() : image.workdir();
+        return new ExecRequest(r.command(), env, workdir, r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(),
+                r.uid() != -1 ? r.uid() : image.uid());
+    }
+
+    /** The image's default command (an OCI image's Entrypoint and Cmd), empty when it has none. */
+    public synchronized java.util.List<String> imageCommand() {
+        return record.imageDefaults().command();
     }
 
     /**

@@ -6,6 +6,8 @@ import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
+import dev.smartvm.image.OciRegistryClient;
+import dev.smartvm.internal.DownloadListener;
 import dev.smartvm.image.ImageStore;
 import dev.smartvm.internal.CommandRunner;
 import java.nio.file.Path;
@@ -42,7 +44,8 @@ public final class SmartVm implements AutoCloseable {
         this.notices = b.notices;
         this.store = new VmStore(home.resolve("vms"));
         ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices,
-                b.baseImages != null ? b.baseImages : BaseImageManager.create(b.notices));
+                b.baseImages != null ? b.baseImages : BaseImageManager.create(b.notices),
+                OciRegistryClient.fromEnvironment(b.downloads));
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
         backends.put("qemu", QemuBackend.fromEnvironment());
@@ -204,6 +207,7 @@ public final class SmartVm implements AutoCloseable {
         private Consumer<String> notices = s -> { };
         private final Map<String, Backend> backends = new java.util.HashMap<>();
         private BaseImageManager baseImages;
+        private DownloadListener downloads = DownloadListener.NONE;
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -251,6 +255,12 @@ public final class SmartVm implements AutoCloseable {
         /** The cache of base images ({@code hosted:} references); default {@link BaseImageManager#create}. */
         public Builder baseImages(BaseImageManager manager) {
             this.baseImages = manager;
+            return this;
+        }
+
+        /** Told how each download of an OCI image's blobs goes (a progress bar). */
+        public Builder downloads(DownloadListener listener) {
+            this.downloads = listener;
             return this;
         }
 

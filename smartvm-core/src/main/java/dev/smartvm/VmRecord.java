@@ -1,5 +1,6 @@
 package dev.smartvm;
 
+import dev.smartvm.image.ExecDefaults;
 import java.time.Instant;
 
 /**
@@ -7,26 +8,32 @@ import java.time.Instant;
  * can find, drive and clean it up.
  *
  * @param ownerPid the process whose SmartVm made it and stops it on close; 0 once detached
+ * @param imageDefaults what every exec inherits from the image it last booted (an OCI config)
  */
 record VmRecord(
         String id, String name, VmSpec spec, VmState state, Acceleration acceleration, long pid,
-        Instant vmmStartedAt, Instant createdAt, long ownerPid, Instant ownerStartedAt, String stopReason) {
+        Instant vmmStartedAt, Instant createdAt, long ownerPid, Instant ownerStartedAt, String stopReason,
+        ExecDefaults imageDefaults) {
+    VmRecord {
+        imageDefaults = imageDefaults == null ? ExecDefaults.NONE : imageDefaults;
+    }
 
     VmRecord withState(VmState next) {
         return new VmRecord(id, name, spec, next, acceleration, pid, vmmStartedAt, createdAt, ownerPid,
-                ownerStartedAt, stopReason);
+                ownerStartedAt, stopReason, imageDefaults);
     }
 
-    VmRecord withVmm(Acceleration accel, long vmmPid, Instant startedAt) {
-        return new VmRecord(id, name, spec, state, accel, vmmPid, startedAt, createdAt, ownerPid, ownerStartedAt, null);
+    VmRecord withVmm(Acceleration accel, long vmmPid, Instant startedAt, ExecDefaults defaults) {
+        return new VmRecord(id, name, spec, state, accel, vmmPid, startedAt, createdAt, ownerPid, ownerStartedAt, null, defaults);
     }
 
     VmRecord stopped(String reason) {
         return new VmRecord(id, name, spec, VmState.STOPPED, acceleration, -1, null, createdAt, ownerPid,
-                ownerStartedAt, reason);
+                ownerStartedAt, reason, imageDefaults);
     }
 
     VmRecord detached() {
-        return new VmRecord(id, name, spec, state, acceleration, pid, vmmStartedAt, createdAt, 0, null, stopReason);
+        return new VmRecord(id, name, spec, state, acceleration, pid, vmmStartedAt, createdAt, 0, null, stopReason,
+                imageDefaults);
     }
 }

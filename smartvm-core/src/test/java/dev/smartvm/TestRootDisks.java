@@ -20,20 +20,25 @@ final class TestRootDisks {
     private TestRootDisks() {
     }
 
+    /** The default image's static busybox. */
+    static byte[] busybox(ImageBundle base) throws IOException {
+        try (CpioArchiveInputStream cpio = new CpioArchiveInputStream(Files.newInputStream(base.initrd()))) {
+            CpioArchiveEntry e;
+            while ((e = cpio.getNextEntry()) != null) {
+                if (e.getName().equals("bin/busybox")) {
+                    return ((InputStream) cpio).readAllBytes();
+                }
+            }
+        }
+        throw new IOException("the default image has no bin/busybox");
+    }
+
     /** Writes {@code disk} (32 MiB ext4) built from a tree under {@code work}; skips the test without mkfs.ext4. */
     static Path build(ImageBundle base, Path work, String marker, Path disk) throws IOException {
         Assumptions.assumeTrue(Files.isExecutable(MKFS), "mkfs.ext4 is not installed (bin/test installs e2fsprogs)");
         Path tree = work.resolve("rootfs");
         Path bin = Files.createDirectories(tree.resolve("bin"));
-        Path busybox = bin.resolve("busybox");
-        try (CpioArchiveInputStream cpio = new CpioArchiveInputStream(Files.newInputStream(base.initrd()))) {
-            CpioArchiveEntry e;
-            while ((e = cpio.getNextEntry()) != null) {
-                if (e.getName().equals("bin/busybox")) {
-                    Files.copy((InputStream) cpio, busybox);
-                }
-            }
-        }
+        Path busybox = Files.write(bin.resolve("busybox"), busybox(base));
         Files.setPosixFilePermissions(busybox, PosixFilePermissions.fromString("rwxr-xr-x"));
         for (String applet : List.of("sh", "cat", "ls", "mount", "echo")) {
             Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));

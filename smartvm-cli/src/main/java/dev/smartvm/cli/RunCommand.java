@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "run", description = {"Boots a VM, runs CMD in it and removes the VM (unless --keep).",
+        "Without CMD, runs the image's default command (an OCI image's Entrypoint and Cmd).",
         "Exits with CMD's exit code; SmartVM's own errors exit 125."})
 final class RunCommand implements Callable<Integer> {
     @Mixin
@@ -24,16 +25,25 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Leave the VM running afterwards (see 'smartvm ls').")
     boolean keep;
 
-    @Parameters(arity = "1..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
-    List<String> command;
+    @Parameters(arity = "0..*", paramLabel = "CMD", description = "The command and its arguments (after --).")
+    List<String> command = List.of();
 
     @Override
     public Integer call() {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
-        ExecRequest request = GuestCommand.request(command, Map.of(), null, null, guest.uid);
-        try (SmartVm svm = Session.open()) {
+        if (!command.isEmpty()) {
+            GuestCommand.request(command, Map.of(), null, null, guest.uid); // bad input fails before anything is created
+        }
+        try (SmartVm svm = Session.builder().downloads(new ProgressBar(new java.io.PrintWriter(System.err, true),
+                ProgressBar.stderrIsTerminal())).build()) {
             MicroVm machine = svm.create(spec);
             machine.start();
+            List<String> argv = command.isEmpty() ? machine.imageCommand() : command;
+            if (argv.isEmpty()) {
+                throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT,
+                        "no command given and the image " + spec.image() + " has no default command; add -- CMD...");
+            }
+            ExecRequest request = GuestCommand.request(argv, Map.of(), null, null, guest.uid);
             int code = GuestCommand.run(machine, request, guest.interactive);
             if (keep) {
                 machine.detach();

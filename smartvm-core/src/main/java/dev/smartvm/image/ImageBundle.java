@@ -12,11 +12,13 @@ import java.nio.file.Path;
  * @param rootDisk a raw root disk (first virtio block device), or null to run commands in the initramfs
  * @param rootFsType the root disk's file system, e.g. ext4
  * @param rootReadOnly whether the agent mounts the root disk read-only
+ * @param defaults what every command inherits from the image (an OCI image's config)
  * @param description what it is made of, for humans
  */
 public record ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, String rootFsType, boolean rootReadOnly,
-        String description) {
+        ExecDefaults defaults, String description) {
     public ImageBundle {
+        defaults = defaults == null ? ExecDefaults.NONE : defaults;
         if (rootFsType == null) {
             rootFsType = "ext4";
         }
@@ -27,7 +29,7 @@ public record ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, St
 
     /** A bundle whose root disk, if any, is a writable ext4. */
     public ImageBundle(String id, Path kernel, Path initrd, Path rootDisk, String description) {
-        this(id, kernel, initrd, rootDisk, "ext4", false, description);
+        this(id, kernel, initrd, rootDisk, "ext4", false, ExecDefaults.NONE, description);
     }
 
     /** What the kernel command line must say for the agent to switch to the root disk ("" without one). */

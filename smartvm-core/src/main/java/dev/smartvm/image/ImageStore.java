@@ -20,12 +20,19 @@ public final class ImageStore {
     private final CommandRunner runner;
     private final Consumer<String> progress;
     private final BaseImageManager baseImages;
+    private final OciImages ociImages;
 
-    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, BaseImageManager baseImages) {
+    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, BaseImageManager baseImages,
+            OciRegistryClient registries) {
         this.imagesDir = imagesDir;
         this.runner = runner;
         this.progress = progress;
         this.baseImages = baseImages;
+        this.ociImages = new OciImages(imagesDir.resolve("oci"), registries, runner, progress);
+    }
+
+    public OciImages ociImages() {
+        return ociImages;
     }
 
     public BaseImageManager baseImages() {
@@ -68,8 +75,16 @@ public final class ImageStore {
         if (Files.isRegularFile(dir.resolve("image.json"))) {
             return DefaultImage.load(dir);
         }
+        java.util.Optional<OciReference> oci = OciReference.tryParse(ref);
+        if (oci.isPresent()) {
+            OciImages.OciImage image = ociImages.pull(oci.get());
+            ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
+            return new ImageBundle(image.digest().substring(7, 23) + "+" + boot.id(), boot.kernel(), boot.initrd(),
+                    image.rootDisk(), "ext4", false, image.defaults(), "OCI image " + image.reference() + " (" + image.digest()
+                    + ") on " + boot.description());
+        }
         throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': use 'default', the directory of a"
-                + " built image, or hosted:<manifest path or URL> (OCI images are not supported yet)");
+                + " built image, hosted:<manifest path or URL>, or an OCI reference such as alpine:3.20");
     }
 
     /**
@@ -80,6 +95,6 @@ public final class ImageStore {
     private ImageBundle onDefaultKernel(BaseImageBundle b) {
         ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
         return new ImageBundle(b.bundleId() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootfsPath(), b.rootfsType(),
-                b.readOnly(), "base image " + b.bundleId() + " (" + b.source() + ") on " + boot.description());
+                b.readOnly(), ExecDefaults.NONE, "base image " + b.bundleId() + " (" + b.source() + ") on " + boot.description());
     }
 }

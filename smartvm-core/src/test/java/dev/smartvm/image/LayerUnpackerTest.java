@@ -7,19 +7,12 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.CommandRunner;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Consumer;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,74 +29,8 @@ class LayerUnpackerTest {
         root = Files.createDirectories(dir.resolve("root"));
     }
 
-    /** A layer as registries serve them: a gzip-compressed tar. */
-    static final class Layer {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final TarArchiveOutputStream tar;
-
-        Layer(boolean gzip) throws IOException {
-            OutputStream out = gzip ? new GzipCompressorOutputStream(bytes) : bytes;
-            tar = new TarArchiveOutputStream(out);
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        }
-
-        Layer dir(String name, int mode) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
-            e.setMode(040000 | mode);
-            return put(e, null);
-        }
-
-        Layer file(String name, int mode, String content, int uid, int gid) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name);
-            e.setMode(0100000 | mode);
-            e.setIds(uid, gid);
-            return put(e, content.getBytes(StandardCharsets.UTF_8));
-        }
-
-        Layer file(String name, String content) throws IOException {
-            return file(name, 0644, content, 0, 0);
-        }
-
-        Layer symlink(String name, String target) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
-            e.setLinkName(target);
-            return put(e, null);
-        }
-
-        Layer hardlink(String name, String target) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_LINK);
-            e.setLinkName(target);
-            return put(e, null);
-        }
-
-        /** An entry whose name is kept as given (an absolute one too). */
-        Layer raw(String name, Consumer<TarArchiveEntry> edit) throws IOException {
-            TarArchiveEntry e = new TarArchiveEntry(name, true);
-            e.setMode(0100644);
-            edit.accept(e);
-            return put(e, new byte[0]);
-        }
-
-        private Layer put(TarArchiveEntry e, byte[] content) throws IOException {
-            if (content != null) {
-                e.setSize(content.length);
-            }
-            tar.putArchiveEntry(e);
-            if (content != null) {
-                tar.write(content);
-            }
-            tar.closeArchiveEntry();
-            return this;
-        }
-
-        ByteArrayInputStream stream() throws IOException {
-            tar.close();
-            return new ByteArrayInputStream(bytes.toByteArray());
-        }
-    }
-
-    private void apply(Layer l, String name) throws IOException {
-        new LayerUnpacker(root).apply(l.stream(), name);
+    private void apply(TestLayer l, String name) throws IOException {
+        new LayerUnpacker(root).apply(new ByteArrayInputStream(l.bytes()), name);
     }
 
     private static int mode(Path p) throws IOException {
@@ -112,7 +39,7 @@ class LayerUnpackerTest {
 
     @Test
     void layersStackWithWhiteoutsOpaqueDirectoriesLinksModesAndOwners() throws IOException {
-        apply(new Layer(true)
+        apply(new TestLayer(true)
                 .dir("bin", 0755).file("bin/tool", 04755, "tool v1", 0, 0)
                 .dir("etc", 0755).file("etc/keep", "kept").file("etc/gone", "to be whited out")
                 .dir("var/cache", 0700).file("var/cache/a", "lower a").file("var/cache/b", "lower b")
@@ -120,7 +47,7 @@ class LayerUnpackerTest {
                 .symlink("bin/t", "tool").symlink("usr/bin/sh", "/bin/tool")
                 .hardlink("bin/tool-hard", "bin/tool")
                 .file("bin/other", 0750, "other", 0, 0).hardlink("bin/other-hard", "bin/other"), "layer-1");
-        apply(new Layer(false)
+        apply(new TestLayer(false)
                 .file("etc/.wh.gone", "")
                 .file("var/cache/.wh..wh..opq", "")
                 .file("var/cache/c", "upper c")
@@ -165,17 +92,17 @@ class LayerUnpackerTest {
     @Test
     void entriesThatEscapeTheRootAreRefused() throws IOException {
         Path outside = Files.writeString(dir.resolve("outside"), "untouched");
-        List<Layer> hostile = List.of(
-                new Layer(true).file("../outside", "overwritten"),
-                new Layer(true).raw("/abs", e -> { }),
-                new Layer(true).symlink("escape", "../../outside"),
-                new Layer(true).symlink("lnk", "/").file("lnk/outside", "through a symlink"),
-                new Layer(true).hardlink("hl", "../outside"),
-                new Layer(true).file("a/b/../../../outside", "dotdot in the middle"));
+        List<TestLayer> hostile = List.of(
+                new TestLayer(true).file("../outside", "overwritten"),
+                new TestLayer(true).raw("/abs", e -> { }),
+                new TestLayer(true).symlink("escape", "../../outside"),
+                new TestLayer(true).symlink("lnk", "/").file("lnk/outside", "through a symlink"),
+                new TestLayer(true).hardlink("hl", "../outside"),
+                new TestLayer(true).file("a/b/../../../outside", "dotdot in the middle"));
         List<String> expected = List.of("climbs out", "absolute name", "points outside the image", "goes through the symlink lnk",
                 "climbs out", "climbs out");
         for (int i = 0; i < hostile.size(); i++) {
-            Layer layer = hostile.get(i);
+            TestLayer layer = hostile.get(i);
             String name = "hostile-" + i;
             assertThatThrownBy(() -> apply(layer, name)).isInstanceOf(SmartVmException.class)
                     .hasMessageContaining(name).hasMessageContaining(expected.get(i))
@@ -185,7 +112,7 @@ class LayerUnpackerTest {
     }
 
     @Test
-    void anUnreadableLayerSaysWhich() {
+    void anUnreadableTestLayerSaysWhich() {
         assertThatThrownBy(() -> new LayerUnpacker(root).apply(new ByteArrayInputStream(new byte[] {0x28, (byte) 0xb5, 0x2f,
                 (byte) 0xfd, 0}), "sha256:abc")).hasMessageContaining("sha256:abc").hasMessageContaining("zstd");
         assertThatThrownBy(() -> new LayerUnpacker(root).apply(new ByteArrayInputStream(new byte[] {0x1f, (byte) 0x8b, 8, 0, 1}),
