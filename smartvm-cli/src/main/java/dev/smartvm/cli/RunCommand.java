@@ -7,7 +7,13 @@ import dev.smartvm.VmSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.image.OciReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,6 +24,9 @@ import picocli.CommandLine.Parameters;
 final class RunCommand implements Callable<Integer> {
     @Mixin
     VmOptions vm;
+
+    @Spec
+    CommandSpec cli;
 
     @Mixin
     GuestOptions guest;
@@ -33,17 +42,20 @@ final class RunCommand implements Callable<Integer> {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
         if (!command.isEmpty()) {
             GuestCommand.request(command, Map.of(), null, null, guest.uid); // bad input fails before anything is created
+        } else if (OciReference.tryParse(spec.image()).isEmpty() || spec.image().equals("default")) {
+            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (only an OCI image has"
+                    + " a default command)");
         }
         try (SmartVm svm = Session.builder().downloads(new ProgressBar(new java.io.PrintWriter(System.err, true),
                 ProgressBar.stderrIsTerminal())).build()) {
-            MicroVm machine = svm.create(spec);
-            machine.start();
-            List<String> argv = command.isEmpty() ? machine.imageCommand() : command;
+            List<String> argv = command.isEmpty() ? svm.images().resolve(spec.image()).defaults().command() : command;
             if (argv.isEmpty()) {
-                throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT,
-                        "no command given and the image " + spec.image() + " has no default command; add -- CMD...");
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "no command given and the image " + spec.image()
+                        + " has no default command (no Entrypoint or Cmd); add -- CMD...");
             }
             ExecRequest request = GuestCommand.request(argv, Map.of(), null, null, guest.uid);
+            MicroVm machine = svm.create(spec);
+            machine.start();
             int code = GuestCommand.run(machine, request, guest.interactive);
             if (keep) {
                 machine.detach();

@@ -77,7 +77,17 @@ public final class ImageStore {
         }
         java.util.Optional<OciReference> oci = OciReference.tryParse(ref);
         if (oci.isPresent()) {
-            OciImages.OciImage image = ociImages.pull(oci.get());
+            OciImages.OciImage image;
+            try {
+                image = ociImages.pull(oci.get());
+            } catch (SmartVmException e) {
+                boolean bareWord = !ref.contains("/") && !ref.contains(":") && !ref.contains("@");
+                if (!bareWord || e.code() != ErrorCode.DOWNLOAD_FAILED && e.code() != ErrorCode.IMAGE_NOT_FOUND) {
+                    throw e;
+                }
+                throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': it is no image directory here,"
+                        + " and as " + oci.get() + ": " + e.getMessage(), e);
+            }
             ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
             return new ImageBundle(image.digest().substring(7, 23) + "+" + boot.id(), boot.kernel(), boot.initrd(),
                     image.rootDisk(), "ext4", false, image.defaults(), "OCI image " + image.reference() + " (" + image.digest()

@@ -229,8 +229,11 @@ public final class OciRegistryClient {
                 return r;
             }
         } catch (IOException e) {
+            String why = e.getMessage() != null ? e.getMessage()
+                    : e instanceof java.net.ConnectException ? "cannot connect (no such host, or nothing listens there)"
+                    : e.getClass().getSimpleName();
             throw new SmartVmException(ErrorCode.DOWNLOAD_FAILED, "cannot reach the registry " + ref.registry() + " ("
-                    + uri + "): " + e.getMessage(), e);
+                    + uri + "): " + why, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted talking to " + ref.registry(), e);
