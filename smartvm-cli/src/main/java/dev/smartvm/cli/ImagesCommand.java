@@ -9,6 +9,8 @@ import dev.smartvm.image.BaseImageBundle;
 import dev.smartvm.image.BaseImageManager;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.image.ImageStore;
+import dev.smartvm.image.OciImages;
+import dev.smartvm.image.OciReference;
 import dev.smartvm.internal.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -29,10 +31,11 @@ final class ImagesCommand {
     /** The SmartVm of this home, its base images reporting downloads to stderr. */
     static SmartVm open(CommandSpec spec) {
         PrintWriter err = spec.commandLine().getErr();
-        return Session.builder().baseImages(BaseImageManager.create(msg -> {
+        ProgressBar bar = new ProgressBar(err, ProgressBar.stderrIsTerminal());
+        return Session.builder().downloads(bar).baseImages(BaseImageManager.create(msg -> {
             err.println(msg);
             err.flush();
-        }).withDownloadListener(new ProgressBar(err, ProgressBar.stderrIsTerminal()))).build();
+        }).withDownloadListener(bar)).build();
     }
 
     @Command(name = "ls", description = "The default images built here and the cached base images.")
@@ -49,6 +52,7 @@ final class ImagesCommand {
             try (SmartVm svm = open(spec)) {
                 List<ImageBundle> built = svm.images().builtImages();
                 List<BaseImageBundle> base = svm.images().baseImages().list();
+                List<OciImages.OciImage> oci = svm.images().ociImages().list();
                 if (json) {
                     ArrayNode arr = Json.MAPPER.createArrayNode();
                     for (ImageBundle b : built) {
@@ -62,6 +66,11 @@ final class ImagesCommand {
                                 .put("lastAccessedAt", b.lastAccessedAt().toString());
                         o.set("versions", Json.MAPPER.valueToTree(b.versions()));
                     }
+                    for (OciImages.OciImage i : oci) {
+                        arr.addObject().put("id", i.digest().substring(7, 19)).put("kind", "oci").put("reference", i.reference())
+                                .put("digest", i.digest()).put("rootDisk", i.rootDisk().toString())
+                                .put("pulledAt", i.pulledAt().toString());
+                    }
                     out.println(Json.MAPPER.writeValueAsString(arr));
                 } else {
                     String fmt = "%-40s %-8s %s%n";
@@ -72,6 +81,9 @@ final class ImagesCommand {
                     for (BaseImageBundle b : base) {
                         out.printf(fmt, b.bundleId(), b.preset(), b.source() + " (used " + b.lastAccessedAt() + ")");
                     }
+                    for (OciImages.OciImage i : oci) {
+                        out.printf(fmt, i.digest().substring(7, 19), "oci", i.reference() + " (" + i.digest() + ")");
+                    }
                 }
                 out.flush();
                 return 0;
@@ -79,8 +91,8 @@ final class ImagesCommand {
         }
     }
 
-    @Command(name = "pull", description = {"Fetches an image into the cache and prints its id:",
-            "'default' (built from Debian packages) or hosted:<manifest path or URL>."})
+    @Command(name = "pull", description = {"Fetches an image into the cache and prints its id: 'default' (built from",
+            "Debian packages), hosted:<manifest path or URL>, or an OCI reference (registry/repo:tag, repo@sha256:...)."})
     static final class Pull implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -98,8 +110,7 @@ final class ImagesCommand {
                 } else if (ref.equals("default")) {
                     id = svm.images().resolve(ref).id();
                 } else {
-                    throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "cannot pull '" + ref
-                            + "': use 'default' or hosted:<manifest path or URL>");
+                    id = svm.images().ociImages().pull(OciReference.parse(ref)).digest().substring(7, 19);
                 }
                 spec.commandLine().getOut().println(id);
                 spec.commandLine().getOut().flush();
@@ -121,7 +132,8 @@ final class ImagesCommand {
             try (SmartVm svm = open(spec)) {
                 List<String> unknown = new ArrayList<>();
                 for (String id : ids) {
-                    boolean removed = svm.images().baseImages().remove(id) || svm.images().removeBuilt(id);
+                    boolean removed = svm.images().baseImages().remove(id) || svm.images().removeBuilt(id)
+                            || svm.images().ociImages().remove(id);
                     if (!removed) {
                         unknown.add(id);
                     }

@@ -95,8 +95,10 @@ class ImagesCommandTest {
                 .doesNotContain("Exception");
         assertThat(run("images", "pull", "hosted:" + server.url("/none.json"))).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).startsWith("error[BASE_IMAGE_MANIFEST_FAILED]");
-        assertThat(run("images", "pull", "docker.io/library/alpine")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(err.toString()).startsWith("error[IMAGE_NOT_FOUND]");
+        assertThat(run("images", "pull", "Not A Reference")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: 'Not A Reference' is not an image reference");
+        assertThat(run("images", "pull", "127.0.0.1:1/nothing/here:1")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).startsWith("error[DOWNLOAD_FAILED]: cannot reach the registry 127.0.0.1:1");
         assertThat(run("images", "prune", "--max", "0")).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).startsWith("error[INVALID_BASE_IMAGE_CACHE_LIMIT]");
         assertThat(ls()).isEmpty();

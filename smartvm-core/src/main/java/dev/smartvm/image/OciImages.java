@@ -89,6 +89,40 @@ public final class OciImages {
     private record RefRecord(String reference, String digest) {
     }
 
+    /** Every image in the cache, newest first. */
+    public List<OciImage> list() {
+        Path images = dir.resolve("images");
+        if (!Files.isDirectory(images)) {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> dirs = Files.list(images)) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve("image.json")))
+                    .map(d -> Json.read(d.resolve("image.json"), OciImage.class))
+                    .sorted(java.util.Comparator.comparing(OciImage::pulledAt).reversed())
+                    .toList();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot list " + images + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the image whose manifest digest is or starts with {@code digest} (hex, with or without sha256:). */
+    @SuppressWarnings("try") // the lock is held for the block
+    public boolean remove(String digest) {
+        String hex = digest.startsWith("sha256:") ? digest.substring(7) : digest;
+        if (!hex.matches("[0-9a-f]{12,64}")) {
+            return false;
+        }
+        for (OciImage image : list()) {
+            if (image.digest().substring(7).startsWith(hex)) {
+                try (LockFile lock = LockFile.acquire(dir.resolve(".lock-" + image.digest().substring(7)))) {
+                    FileTrees.deleteQuietly(imageDir(image.digest()));
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
     private Path imageDir(String digest) {
         return dir.resolve("images").resolve(digest.substring("sha256:".length()));
     }
