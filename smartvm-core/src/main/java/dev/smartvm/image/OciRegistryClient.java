@@ -42,8 +42,7 @@ public final class OciRegistryClient {
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
     private static final int MAX_MANIFEST = 4 << 20;
 
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(20)).build();
+    private volatile HttpClient http; // made on first use: building one sets up TLS, which costs a CLI run 0.4 s
     private final Set<String> insecure;
     private final DownloadListener listener;
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
@@ -199,6 +198,20 @@ public final class OciRegistryClient {
         return (plain ? "http://" : "https://") + host + "/v2/" + ref.repository();
     }
 
+    private HttpClient http() {
+        HttpClient h = http;
+        if (h == null) {
+            synchronized (this) {
+                if (http == null) {
+                    http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+                            .connectTimeout(Duration.ofSeconds(20)).build();
+                }
+                h = http;
+            }
+        }
+        return h;
+    }
+
     /** GET with the scope's token; on 401 obtains a bearer token once; follows redirects without credentials. */
     private HttpResponse<InputStream> send(OciReference ref, String path, String accept) {
         String scope = "repository:" + ref.repository() + ":pull";
@@ -211,7 +224,7 @@ public final class OciRegistryClient {
                 if (token != null) {
                     b.header("Authorization", "Bearer " + token);
                 }
-                HttpResponse<InputStream> r = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> r = http().send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
                 if (r.statusCode() == 401 && attempt == 0) {
                     String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
                     r.body().close();
@@ -223,7 +236,7 @@ public final class OciRegistryClient {
                     URI next = uri.resolve(r.headers().firstValue("Location").orElseThrow(() ->
                             new IOException("a redirect without Location")));
                     r.body().close();
-                    r = http.send(HttpRequest.newBuilder(next).timeout(Duration.ofMinutes(30)).GET().build(),
+                    r = http().send(HttpRequest.newBuilder(next).timeout(Duration.ofMinutes(30)).GET().build(),
                             HttpResponse.BodyHandlers.ofInputStream());
                 }
                 return r;
@@ -260,7 +273,7 @@ public final class OciRegistryClient {
             q.append("service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8)).append('&');
         }
         q.append("scope=").append(URLEncoder.encode(params.getOrDefault("scope", scope), StandardCharsets.UTF_8));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(q.toString())).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = http().send(HttpRequest.newBuilder(URI.create(q.toString())).timeout(Duration.ofSeconds(30))
                 .GET().build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new SmartVmException(ErrorCode.DOWNLOAD_FAILED, "the token service " + realm + " answered HTTP " + r.statusCode());

@@ -49,7 +49,7 @@ public final class FirecrackerBackend implements Backend {
 
     private final Supplier<FirecrackerRelease.Binaries> binaries;
     private final Jailer jailer;
-    private final FieldSupport support;
+    private final Supplier<FieldSupport> support;
     private final UnaryOperator<VmConfig> customizer;
 
     /**
@@ -58,10 +58,10 @@ public final class FirecrackerBackend implements Backend {
      * @param jailer the jail to run in, or null to run Firecracker directly
      */
     public FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support) {
-        this(binaries, jailer, support, UnaryOperator.identity());
+        this(binaries, jailer, () -> support, UnaryOperator.identity());
     }
 
-    private FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support,
+    private FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, Supplier<FieldSupport> support,
             UnaryOperator<VmConfig> customizer) {
         this.binaries = binaries;
         this.jailer = jailer;
@@ -92,7 +92,16 @@ public final class FirecrackerBackend implements Backend {
         return new FirecrackerBackend(() -> {
             requireKvm();
             return locate(cacheDir);
-        }, null, FieldSupport.load());
+        }, null, BundledFieldSupport::get, UnaryOperator.identity());
+    }
+
+    /** The bundled field table, read on first use: a QEMU-only run never pays for it. */
+    private static final class BundledFieldSupport {
+        private static final FieldSupport TABLE = FieldSupport.load();
+
+        static FieldSupport get() {
+            return TABLE;
+        }
     }
 
     /** Firecracker runs on KVM only: without a usable /dev/kvm it cannot start a VM. */
@@ -256,7 +265,7 @@ public final class FirecrackerBackend implements Backend {
      */
     public List<ApiRequest> plan(LaunchSpec spec, FirecrackerVersion version) {
         FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
-        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support);
+        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support.get());
     }
 
     @Override
@@ -316,8 +325,8 @@ public final class FirecrackerBackend implements Backend {
             FirecrackerApiClient api = vmm.api();
             FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
                     .path("firecracker_version").asText());
-            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support)
-                    : List.of(load.request(layout, version, support));
+            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support.get())
+                    : List.of(load.request(layout, version, support.get()));
             for (ApiRequest r : requests) {
                 api.send(r);
             }
