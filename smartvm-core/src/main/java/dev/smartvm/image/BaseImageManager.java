@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  * then moved into place, under a lock per bundle so that processes fetching the same image
  * wait for each other instead of corrupting it.
  */
+@SuppressWarnings("try") // locks are held for their blocks
 public final class BaseImageManager {
     public static final int DEFAULT_MAX_STORED = 2;
     public static final String HOSTED = "hosted";
