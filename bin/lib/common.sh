@@ -61,13 +61,17 @@ ensure_host_packages() {
   return 0
 }
 
-# What only the tests need: a container registry to pull OCI images from (on loopback). As root
-# it is installed without starting Debian's service (the tests start their own); otherwise
-# the tests that need it skip, saying so.
+# What only the tests need: a container registry to pull OCI images from (on loopback), and
+# squashfs-tools to make the squashfs images the Firecracker CI tests serve. As root they are
+# installed without starting Debian's registry service (the tests start their own); otherwise
+# the tests that need them skip, saying so.
 ensure_test_packages() {
-  command -v docker-registry >/dev/null && return 0
+  local need=()
+  command -v docker-registry >/dev/null || need+=(docker-registry)
+  command -v mksquashfs >/dev/null || [ -x /usr/bin/mksquashfs ] || need+=(squashfs-tools)
+  [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
-    say "warning: docker-registry is not installed; the OCI pull tests will skip (sudo apt-get install docker-registry)"
+    say "warning: ${need[*]} not installed; the tests that need them will skip (sudo apt-get install ${need[*]})"
     return 0
   fi
   local guard=/usr/sbin/policy-rc.d
@@ -76,9 +80,9 @@ ensure_test_packages() {
     printf '#!/bin/sh\nexit 101\n' > "$guard" && chmod 755 "$guard" && made=1
   fi
   local rc=0
-  ( apt_install docker-registry ) || rc=$?
+  ( apt_install "${need[@]}" ) || rc=$?
   [ $made -eq 1 ] && rm -f "$guard"
-  [ $rc -eq 0 ] || die "apt-get install docker-registry failed"
+  [ $rc -eq 0 ] || die "apt-get install ${need[*]} failed"
   return 0
 }
 

@@ -92,7 +92,8 @@ final class ImagesCommand {
     }
 
     @Command(name = "pull", description = {"Fetches an image into the cache and prints its id: 'default' (built from",
-            "Debian packages), hosted:<manifest path or URL>, or an OCI reference (registry/repo:tag, repo@sha256:...)."})
+            "Debian packages), hosted:<manifest path or URL>, firecracker-ci:lts|latest, or an OCI reference",
+            "(registry/repo:tag, repo@sha256:...)."})
     static final class Pull implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -107,6 +108,9 @@ final class ImagesCommand {
                 if (ref.startsWith(ImageStore.HOSTED_PREFIX)) {
                     id = svm.images().baseImages().ensureBaseImage(BaseImageManager.HOSTED,
                             ref.substring(ImageStore.HOSTED_PREFIX.length())).bundleId();
+                } else if (ref.startsWith(ImageStore.FIRECRACKER_CI_PREFIX)) {
+                    id = svm.images().baseImages().ensureBaseImage(ref.substring(ImageStore.FIRECRACKER_CI_PREFIX.length()),
+                            null).bundleId();
                 } else if (ref.equals("default")) {
                     id = svm.images().resolve(ref).id();
                 } else {

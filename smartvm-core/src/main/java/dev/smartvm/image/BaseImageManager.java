@@ -2,6 +2,7 @@ package dev.smartvm.image;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.CommandRunner;
 import dev.smartvm.internal.DownloadListener;
 import dev.smartvm.internal.Downloads;
 import dev.smartvm.internal.FileTrees;
@@ -34,6 +35,8 @@ import java.util.stream.Stream;
 public final class BaseImageManager {
     public static final int DEFAULT_MAX_STORED = 2;
     public static final String HOSTED = "hosted";
+    /** Firecracker's CI images: the newest dated build ({@code latest}) or release line ({@code lts}). */
+    public static final List<String> CI_PRESETS = List.of("lts", "latest");
 
     private final Path cacheDir;
     private final int maxStoredBaseImages;
@@ -41,6 +44,8 @@ public final class BaseImageManager {
     private final Consumer<String> warnings;
     private final Clock clock;
     private final DownloadListener downloads;
+    private final java.net.URI ciBucket;
+    private final CommandRunner runner;
 
     /**
      * @param maxStoredBaseImages how many bundles to keep, at least 1
@@ -53,6 +58,11 @@ public final class BaseImageManager {
     /** @param downloads told how each download of a bundle's files goes (a progress bar) */
     public BaseImageManager(Path cacheDir, int maxStoredBaseImages, String arch, Consumer<String> warnings, Clock clock,
             DownloadListener downloads) {
+        this(cacheDir, maxStoredBaseImages, arch, warnings, clock, downloads, ciBucketFromEnvironment(), CommandRunner.system());
+    }
+
+    private BaseImageManager(Path cacheDir, int maxStoredBaseImages, String arch, Consumer<String> warnings, Clock clock,
+            DownloadListener downloads, java.net.URI ciBucket, CommandRunner runner) {
         if (maxStoredBaseImages < 1) {
             throw new SmartVmException(ErrorCode.INVALID_BASE_IMAGE_CACHE_LIMIT,
                     "maxStoredBaseImages must be at least 1; found " + maxStoredBaseImages);
@@ -63,16 +73,30 @@ public final class BaseImageManager {
         this.warnings = warnings;
         this.clock = clock;
         this.downloads = downloads;
+        this.ciBucket = ciBucket;
+        this.runner = runner;
+    }
+
+    /** $SMARTVM_FIRECRACKER_CI (a mirror of the bucket), else Firecracker's public CI bucket. */
+    private static java.net.URI ciBucketFromEnvironment() {
+        String configured = System.getenv("SMARTVM_FIRECRACKER_CI");
+        return configured == null || configured.isBlank() ? FirecrackerCi.DEFAULT_BUCKET
+                : java.net.URI.create(configured.endsWith("/") ? configured : configured + "/");
+    }
+
+    /** The same manager, listing Firecracker's CI images from {@code bucket} (a mirror, or a test server). */
+    public BaseImageManager withCiBucket(java.net.URI bucket) {
+        return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, downloads, bucket, runner);
     }
 
     /** The same cache, limit and architecture, reporting downloads to {@code listener}. */
     public BaseImageManager withDownloadListener(DownloadListener listener) {
-        return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, listener);
+        return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, listener, ciBucket, runner);
     }
 
     /** The same cache with another limit (at least 1). */
     public BaseImageManager withLimit(int limit) {
-        return new BaseImageManager(cacheDir, limit, arch, warnings, clock, downloads);
+        return new BaseImageManager(cacheDir, limit, arch, warnings, clock, downloads, ciBucket, runner);
     }
 
     /** The default cache ({@link #defaultCacheDir()}), limit, host architecture and clock. */
@@ -105,9 +129,12 @@ public final class BaseImageManager {
      * @param manifest for {@code hosted}: the manifest's path or URL
      */
     public BaseImageBundle ensureBaseImage(String preset, String manifest) {
+        if (CI_PRESETS.contains(preset)) {
+            return ensureCiImage(preset);
+        }
         if (!HOSTED.equals(preset)) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "unknown base image preset '" + preset + "'; known: "
-                    + HOSTED);
+                    + HOSTED + ", " + String.join(", ", CI_PRESETS));
         }
         if (manifest == null || manifest.isBlank()) {
             throw new SmartVmException(ErrorCode.BASE_IMAGE_MANIFEST_FAILED,
@@ -138,6 +165,100 @@ public final class BaseImageManager {
         }
         pruneBaseImageCache(id);
         return bundle;
+    }
+
+    /**
+     * A Firecracker CI image: the kernel as it is and the Ubuntu squashfs made into ext4. The
+     * bucket publishes no checksums, so they are recorded at the first download; cached files
+     * are checked against them, and a file fetched again must match what was first downloaded
+     * (the ext4, made again from the same squashfs, gets a new checksum).
+     */
+    private BaseImageBundle ensureCiImage(String preset) {
+        createCacheDir();
+        Path scratch = temporaryDir(".listing-");
+        FirecrackerCi.Selection sel;
+        try {
+            sel = FirecrackerCi.select(ciBucket, preset, arch, scratch);
+        } finally {
+            deleteTree(scratch);
+        }
+        String id = "firecracker-ci-" + sel.build().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9.-]", "-") + "-" + arch;
+        BaseImageBundle bundle;
+        try (LockFile lock = LockFile.acquire(cacheDir.resolve(".lock-" + id))) {
+            Path dir = cacheDir.resolve(id);
+            BaseImageBundle cached = Files.isRegularFile(dir.resolve(BaseImageBundle.FILE)) ? read(dir) : null;
+            bundle = cached != null && intact(cached) ? cached : fetchCi(preset, sel, id, cached);
+            bundle = bundle.accessedAt(clock.instant());
+            write(bundle);
+        }
+        pruneBaseImageCache(id);
+        return bundle;
+    }
+
+    /** True when the kernel and root filesystem still match the checksums recorded at download. */
+    private boolean intact(BaseImageBundle b) {
+        for (Path file : List.of(b.kernelPath(), b.rootfsPath())) {
+            String name = file.getFileName().toString();
+            if (!Files.isRegularFile(file)) {
+                return false;
+            }
+            if (!stamp(file).equals(b.stamps().get(name)) && !Hashing.sha256(file).equals(b.checksums().get(name))) {
+                warnings.accept("warning: base image " + b.bundleId() + ": " + name + " no longer matches its checksum;"
+                        + " fetching it again");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private BaseImageBundle fetchCi(String preset, FirecrackerCi.Selection sel, String id, BaseImageBundle stale) {
+        if (!Files.isExecutable(Path.of("/usr/bin/unsquashfs"))) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker's CI root filesystems are squashfs;"
+                    + " unpacking them needs unsquashfs: apt-get install squashfs-tools");
+        }
+        Path tmp = temporaryDir(".fetch-" + id + "-");
+        try {
+            Path kernel = Downloads.get(ciBucket.resolve(sel.kernel().key()), tmp.resolve("vmlinux"), "", downloads);
+            Path squashfs = Downloads.get(ciBucket.resolve(sel.rootfs().key()), tmp.resolve("rootfs.squashfs"), "", downloads);
+            for (var part : List.of(java.util.Map.entry(kernel, sel.kernel()), java.util.Map.entry(squashfs, sel.rootfs()))) {
+                if (Files.size(part.getKey()) != part.getValue().size()) {
+                    throw new SmartVmException(ErrorCode.CHECKSUM_MISMATCH, part.getValue().key() + " has "
+                            + Files.size(part.getKey()) + " bytes; the bucket listing says " + part.getValue().size());
+                }
+            }
+            String squashSha = Hashing.sha256(squashfs);
+            String kernelSha = Hashing.sha256(kernel);
+            if (stale != null && (!kernelSha.equals(stale.checksums().get("vmlinux"))
+                    || !squashSha.equals(stale.checksums().get("rootfs.squashfs")))) {
+                throw new SmartVmException(ErrorCode.CHECKSUM_MISMATCH, "Firecracker CI build " + sel.build() + " changed since"
+                        + " its first download (the recorded checksums no longer match); remove " + id + " to accept it");
+            }
+            Path tree = tmp.resolve("tree");
+            runner.run(List.of("/usr/bin/unsquashfs", "-q", "-n", "-d", tree.toString(), squashfs.toString()), null,
+                    java.time.Duration.ofMinutes(10)).orThrow(ErrorCode.IMAGE_BUILD_FAILED);
+            Path rootfs = Ext4Image.make(tree, tmp.resolve("rootfs.ext4"), runner);
+            deleteTree(tree);
+            Files.delete(squashfs);
+            Map<String, String> checksums = Map.of("vmlinux", kernelSha, "rootfs.ext4", Hashing.sha256(rootfs),
+                    "rootfs.squashfs", squashSha);
+            Path dir = cacheDir.resolve(id);
+            Instant now = clock.instant();
+            BaseImageBundle bundle = new BaseImageBundle(preset, arch, Map.of("kernel", sel.kernelVersion(), "ubuntu",
+                    sel.ubuntuVersion(), "build", sel.build()), id, dir, dir.resolve("vmlinux"), dir.resolve("rootfs.ext4"),
+                    "ext4", false, "console=ttyS0 reboot=k panic=1 pci=off", ciBucket.resolve(FirecrackerCi.ROOT + sel.build()
+                    + "/" + arch + "/").toString(), checksums, stale != null ? stale.createdAt() : now, now,
+                    Map.of("vmlinux", stamp(kernel), "rootfs.ext4", stamp(rootfs)));
+            Json.write(tmp.resolve(BaseImageBundle.FILE), bundle);
+            if (stale != null) {
+                deleteTree(dir);
+            }
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            return bundle;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot store base image " + id + ": " + e.getMessage(), e);
+        } finally {
+            deleteTree(tmp);
+        }
     }
 
     /** Every cached bundle, least recently used first. */

@@ -10,11 +10,13 @@ import java.util.function.Consumer;
 
 /**
  * Turns an image reference into a bootable bundle: {@code default}, a built bundle's directory,
- * or {@code hosted:<manifest path or URL>} (a base image from {@link BaseImageManager}, whose
- * root filesystem the agent switches to).
+ * {@code hosted:<manifest path or URL>} or {@code firecracker-ci:lts|latest} (base images from
+ * {@link BaseImageManager}, whose root filesystem the agent switches to), or an OCI reference.
  */
 public final class ImageStore {
     public static final String HOSTED_PREFIX = "hosted:";
+    /** {@code firecracker-ci:lts} or {@code firecracker-ci:latest}: an Ubuntu image of Firecracker's CI. */
+    public static final String FIRECRACKER_CI_PREFIX = "firecracker-ci:";
 
     private final Path imagesDir;
     private final CommandRunner runner;
@@ -71,6 +73,9 @@ public final class ImageStore {
         if (ref.startsWith(HOSTED_PREFIX)) {
             return onDefaultKernel(baseImages.ensureBaseImage(BaseImageManager.HOSTED, ref.substring(HOSTED_PREFIX.length())));
         }
+        if (ref.startsWith(FIRECRACKER_CI_PREFIX)) {
+            return onDefaultKernel(baseImages.ensureBaseImage(ref.substring(FIRECRACKER_CI_PREFIX.length()), null));
+        }
         Path dir = Path.of(ref);
         if (Files.isRegularFile(dir.resolve("image.json"))) {
             return DefaultImage.load(dir);
@@ -94,7 +99,7 @@ public final class ImageStore {
                     + ") on " + boot.description());
         }
         throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': use 'default', the directory of a"
-                + " built image, hosted:<manifest path or URL>, or an OCI reference such as alpine:3.20");
+                + " built image, hosted:<manifest path or URL>, firecracker-ci:lts|latest, or an OCI reference such as alpine:3.20");
     }
 
     /**

@@ -19,8 +19,10 @@ public final class StaticHttpServer implements AutoCloseable {
     public StaticHttpServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", x -> {
-            requests.add(x.getRequestURI().getPath());
-            byte[] body = files.get(x.getRequestURI().getPath());
+            String path = x.getRequestURI().getPath();
+            String query = x.getRequestURI().getRawQuery();
+            requests.add(query == null ? path : path + "?" + query);
+            byte[] body = query != null && files.containsKey(path + "?" + query) ? files.get(path + "?" + query) : files.get(path);
             Long length = announced.get(x.getRequestURI().getPath());
             x.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : length != null ? length : body.length);
             try {
@@ -35,7 +37,7 @@ public final class StaticHttpServer implements AutoCloseable {
         server.start();
     }
 
-    /** What is served, by absolute path; change it at will. */
+    /** What is served, by absolute path (or path?raw-query, which wins); change it at will. */
     public Map<String, byte[]> files() {
         return files;
     }
@@ -45,7 +47,7 @@ public final class StaticHttpServer implements AutoCloseable {
         announced.put(path, length);
     }
 
-    /** Every path asked for, in order. */
+    /** Every path asked for (with ?query when there was one), in order. */
     public List<String> requests() {
         return requests;
     }
