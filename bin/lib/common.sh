@@ -61,14 +61,16 @@ ensure_host_packages() {
   return 0
 }
 
-# What only the tests need: a container registry to pull OCI images from (on loopback), and
-# squashfs-tools to make the squashfs images the Firecracker CI tests serve. As root they are
+# What only the tests need: a container registry to pull OCI images from (on loopback),
+# squashfs-tools to make the squashfs images the Firecracker CI tests serve, and mmdebstrap for
+# the Debian image test. As root they are
 # installed without starting Debian's registry service (the tests start their own); otherwise
 # the tests that need them skip, saying so.
 ensure_test_packages() {
   local need=()
   command -v docker-registry >/dev/null || need+=(docker-registry)
   command -v mksquashfs >/dev/null || [ -x /usr/bin/mksquashfs ] || need+=(squashfs-tools)
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     say "warning: ${need[*]} not installed; the tests that need them will skip (sudo apt-get install ${need[*]})"

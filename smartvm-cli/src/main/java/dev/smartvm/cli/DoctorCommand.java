@@ -39,6 +39,12 @@ final class DoctorCommand implements Callable<Integer> {
         check("nft", Files.isExecutable(Path.of("/usr/sbin/nft")), "nftables (for egress rules, coming)", "apt-get install nftables", false);
         check("mkfs.ext4", Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
                 "e2fsprogs (for root-disk images)", "apt-get install e2fsprogs", false);
+        report(Files.isExecutable(Path.of("/usr/bin/mmdebstrap")) ? "ok" : "info", "mmdebstrap",
+                "for --image debian and 'images build debian'", Files.isExecutable(Path.of("/usr/bin/mmdebstrap")) ? null
+                        : "apt-get install mmdebstrap");
+        report(Files.isExecutable(Path.of("/usr/bin/unsquashfs")) ? "ok" : "info", "squashfs",
+                "for --image firecracker-ci:lts|latest", Files.isExecutable(Path.of("/usr/bin/unsquashfs")) ? null
+                        : "apt-get install squashfs-tools");
         check("home", Files.isWritable(existingParent(home)), home.toString(), "set SMARTVM_HOME to a writable directory", true);
         System.out.println(problems == 0 ? "ready: 'smartvm run -- uname -a' should work" : problems + " problem(s) to fix first");
         return problems == 0 ? 0 : 1;

@@ -7,6 +7,7 @@ import dev.smartvm.SmartVm;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.image.BaseImageBundle;
 import dev.smartvm.image.BaseImageManager;
+import dev.smartvm.image.DebianRootfs;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.image.ImageStore;
 import dev.smartvm.image.OciImages;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "images", description = "Lists, fetches and removes images.",
-        subcommands = {ImagesCommand.Ls.class, ImagesCommand.Pull.class, ImagesCommand.Rm.class, ImagesCommand.Prune.class})
+        subcommands = {ImagesCommand.Ls.class, ImagesCommand.Pull.class, ImagesCommand.Build.class, ImagesCommand.Rm.class,
+                ImagesCommand.Prune.class})
 final class ImagesCommand {
     private ImagesCommand() {
     }
@@ -117,6 +119,42 @@ final class ImagesCommand {
                     id = svm.images().ociImages().pull(OciReference.parse(ref)).digest().substring(7, 19);
                 }
                 spec.commandLine().getOut().println(id);
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "build", description = {"Builds a Debian root filesystem with mmdebstrap and prints its directory, which",
+            "--image takes ('--image debian[:SUITE]' builds or reuses one with python3)."})
+    static final class Build implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "debian", description = "What to build (only debian for now).")
+        String what;
+
+        @Option(names = "--suite", paramLabel = "SUITE", description = "Debian suite (default ${DEFAULT-VALUE}).")
+        String suite = DebianRootfs.DEFAULT_SUITE;
+
+        @Option(names = "--package", paramLabel = "PKG", description = "A package to include (repeatable; default python3).")
+        List<String> packages;
+
+        @Option(names = "--mirror", paramLabel = "URL", description = "Debian mirror (default ${DEFAULT-VALUE}).")
+        String mirror = DebianRootfs.DEFAULT_MIRROR;
+
+        @Option(names = "--rebuild", description = "Build again even when a build with these inputs exists.")
+        boolean rebuild;
+
+        @Override
+        public Integer call() {
+            if (!what.equals("debian")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "can only build 'debian'; found '" + what + "'");
+            }
+            try (SmartVm svm = open(spec)) {
+                DebianRootfs.Build b = svm.images().debian().ensure(suite, packages == null ? DebianRootfs.DEFAULT_PACKAGES : packages,
+                        mirror, rebuild);
+                spec.commandLine().getOut().println(b.rootDisk().getParent());
                 spec.commandLine().getOut().flush();
                 return 0;
             }

@@ -73,12 +73,21 @@ public final class ImageStore {
         if (ref.startsWith(HOSTED_PREFIX)) {
             return onDefaultKernel(baseImages.ensureBaseImage(BaseImageManager.HOSTED, ref.substring(HOSTED_PREFIX.length())));
         }
+        if (ref.equals("debian") || ref.startsWith("debian:")) {
+            String suite = ref.equals("debian") ? DebianRootfs.DEFAULT_SUITE : ref.substring("debian:".length());
+            return onDefaultKernel(new DebianRootfs(imagesDir, runner, progress).ensure(suite, DebianRootfs.DEFAULT_PACKAGES,
+                    DebianRootfs.DEFAULT_MIRROR, false));
+        }
         if (ref.startsWith(FIRECRACKER_CI_PREFIX)) {
             return onDefaultKernel(baseImages.ensureBaseImage(ref.substring(FIRECRACKER_CI_PREFIX.length()), null));
         }
         Path dir = Path.of(ref);
         if (Files.isRegularFile(dir.resolve("image.json"))) {
             return DefaultImage.load(dir);
+        }
+        java.util.Optional<DebianRootfs.Build> debian = DebianRootfs.load(dir);
+        if (debian.isPresent()) {
+            return onDefaultKernel(debian.get());
         }
         java.util.Optional<OciReference> oci = OciReference.tryParse(ref);
         if (oci.isPresent()) {
@@ -107,6 +116,17 @@ public final class ImageStore {
      * agent needs its kernel modules, which only the default kernel has. The bundle's own kernel
      * stays in the cache, unused by the backends so far.
      */
+    private ImageBundle onDefaultKernel(DebianRootfs.Build b) {
+        ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
+        return new ImageBundle("debian-" + b.suite() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootDisk(), "ext4", false,
+                ExecDefaults.NONE, "Debian " + b.suite() + " (" + String.join(", ", b.packages()) + ") on " + boot.description());
+    }
+
+    /** Debian root filesystems built by mmdebstrap in this store. */
+    public DebianRootfs debian() {
+        return new DebianRootfs(imagesDir, runner, progress);
+    }
+
     private ImageBundle onDefaultKernel(BaseImageBundle b) {
         ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
         return new ImageBundle(b.bundleId() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootfsPath(), b.rootfsType(),
