@@ -248,12 +248,7 @@ public final class BaseImageManager {
                     "ext4", false, "console=ttyS0 reboot=k panic=1 pci=off", ciBucket.resolve(FirecrackerCi.ROOT + sel.build()
                     + "/" + arch + "/").toString(), checksums, stale != null ? stale.createdAt() : now, now,
                     Map.of("vmlinux", stamp(kernel), "rootfs.ext4", stamp(rootfs)));
-            Json.write(tmp.resolve(BaseImageBundle.FILE), bundle);
-            if (stale != null) {
-                deleteTree(dir);
-            }
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            return bundle;
+            return install(bundle, tmp);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot store base image " + id + ": " + e.getMessage(), e);
         } finally {
@@ -326,14 +321,20 @@ public final class BaseImageManager {
             BaseImageBundle bundle = new BaseImageBundle(HOSTED, arch, m.versions(), id, dir, dir.resolve(m.kernel().fileName()),
                     dir.resolve(m.rootfs().fileName()), m.rootfsType(), m.readOnly(), m.bootArgs(), m.source(), expected, now,
                     now, stamps);
-            Json.write(tmp.resolve(BaseImageBundle.FILE), bundle);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            return bundle;
+            return install(bundle, tmp);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot store base image " + id + ": " + e.getMessage(), e);
         } finally {
             deleteTree(tmp);
         }
+    }
+
+    /** Puts a bundle assembled in {@code tmp} in its place (replacing a stale one) with its record. */
+    private static BaseImageBundle install(BaseImageBundle bundle, Path tmp) throws IOException {
+        Json.write(tmp.resolve(BaseImageBundle.FILE), bundle);
+        deleteTree(bundle.bundleDir());
+        Files.move(tmp, bundle.bundleDir(), StandardCopyOption.ATOMIC_MOVE);
+        return bundle;
     }
 
     /** Re-fetches each cached file whose stamp changed and whose checksum no longer matches. */
