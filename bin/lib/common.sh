@@ -62,8 +62,8 @@ ensure_host_packages() {
 }
 
 # What only the tests need: a container registry to pull OCI images from (on loopback),
-# squashfs-tools to make the squashfs images the Firecracker CI tests serve, and mmdebstrap for
-# the Debian image test. As root they are
+# squashfs-tools to make the squashfs images the Firecracker CI tests serve, mmdebstrap for
+# the Debian image test, nftables and python3 for the egress tests (python3 serves in namespaces). As root they are
 # installed without starting Debian's registry service (the tests start their own); otherwise
 # the tests that need them skip, saying so.
 ensure_test_packages() {
@@ -71,6 +71,8 @@ ensure_test_packages() {
   command -v docker-registry >/dev/null || need+=(docker-registry)
   command -v mksquashfs >/dev/null || [ -x /usr/bin/mksquashfs ] || need+=(squashfs-tools)
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+  [ -x /usr/sbin/nft ] || need+=(nftables)
+  command -v python3 >/dev/null || need+=(python3)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     say "warning: ${need[*]} not installed; the tests that need them will skip (sudo apt-get install ${need[*]})"

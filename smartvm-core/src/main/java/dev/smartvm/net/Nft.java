@@ -1,0 +1,72 @@
+package dev.smartvm.net;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.CommandRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** Applies nft scripts atomically ({@code nft -f}: all of a script or none of it). */
+public final class Nft {
+    static final Path NFT = Path.of("/usr/sbin/nft");
+
+    private final CommandRunner runner;
+
+    public Nft(CommandRunner runner) {
+        this.runner = runner;
+    }
+
+    public static boolean available() {
+        return Files.isExecutable(NFT);
+    }
+
+    /** Deletes SmartVM's tables when no VM has chains in them any more. */
+    public void deleteTablesIfEmpty() {
+        if (!available()) {
+            return;
+        }
+        for (String family : List.of("inet", "bridge")) {
+            var r = runner.run(List.of(NFT.toString(), "-j", "list", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
+            if (r.exitCode() != 0) {
+                continue; // no such table
+            }
+            try {
+                var json = dev.smartvm.internal.Json.MAPPER.readTree(r.stdout());
+                boolean chains = false;
+                for (var item : json.path("nftables")) {
+                    chains |= item.has("chain");
+                }
+                if (!chains) {
+                    runner.run(List.of(NFT.toString(), "delete", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
+                }
+            } catch (IOException e) {
+                // leave it: an empty table is harmless
+            }
+        }
+    }
+
+    public void apply(String script) {
+        if (!available()) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "egress rules need nftables: apt-get install nftables");
+        }
+        Path file = null;
+        try {
+            file = Files.createTempFile("smartvm-", ".nft");
+            Files.writeString(file, script);
+            runner.run(List.of(NFT.toString(), "-f", file.toString()), null, Duration.ofSeconds(30)).orThrow(ErrorCode.VMM_ERROR);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write an nft script: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temp file
+                }
+            }
+        }
+    }
+}
