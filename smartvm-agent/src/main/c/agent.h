@@ -48,7 +48,9 @@ struct boot_config {
     int root_readonly;
     char hostname[64];
     unsigned vsock_port; /* smartvm.transport=vsock:PORT (Firecracker); 0: the virtio port */
+    char ip[256];        /* ip=ADDR::GATEWAY:NETMASK::DEV:off, or empty for no network */
 };
+void net_configure(const char *spec);
 void boot_mount_early(void);
 void boot_read_cmdline(struct boot_config *cfg);
 void boot_load_modules(void);

@@ -98,6 +98,8 @@ void boot_read_cmdline(struct boot_config *cfg) {
             cfg->root_readonly = !strcmp(v, "1");
         else if (klen == 16 && !strncmp(tok, "smartvm.hostname", klen))
             copy_value(cfg->hostname, sizeof cfg->hostname, v, strlen(v));
+        else if (klen == 2 && !strncmp(tok, "ip", klen))
+            copy_value(cfg->ip, sizeof cfg->ip, v, strlen(v));
         else if (klen == 17 && !strncmp(tok, "smartvm.transport", klen) && !strncmp(v, "vsock:", 6))
             cfg->vsock_port = (unsigned)strtoul(v + 6, NULL, 10);
     }

@@ -386,6 +386,7 @@ int main(int argc, char **argv) {
     boot_read_cmdline(&cfg);
     sethostname(cfg.hostname, strlen(cfg.hostname));
     boot_load_modules();
+    net_configure(cfg.ip);
     if (cfg.vsock_port) {
         stop_by_reset = 1;
         /* The transport module probes asynchronously: wait for it, 10 s at most. */

@@ -6,10 +6,13 @@ import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.NicSpec;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.backend.firecracker.FirecrackerProcess;
 import dev.smartvm.image.ExecDefaults;
 import dev.smartvm.image.ImageBundle;
+import dev.smartvm.net.EgressPolicy;
+import dev.smartvm.net.HostNetwork;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -76,11 +79,22 @@ public final class MicroVm implements AutoCloseable {
     private void refresh() {
         if (record.state().isActive() && record.state() != VmState.STARTING && vmm != null && !vmm.isAlive()) {
             String reason = vmm.exitReason().orElse("the VMM exited");
+            releaseNetwork();
             moveTo(VmState.STOPPED, reason);
             if (agent != null) {
                 agent.close(new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + record.name() + "' stopped: " + reason));
                 agent = null;
             }
+        }
+    }
+
+    /** Gives back the TAP, address and rules the VM held while it ran. Caller holds the lock. */
+    private void releaseNetwork() {
+        HostNetwork.Attachment n = record.network();
+        if (n != null) {
+            uninterruptibly(() -> context.network().detach(record.id(), n.tap(), n.ip()));
+            record = record.withNetwork(null);
+            context.store().save(record);
         }
     }
 
@@ -112,8 +126,19 @@ public final class MicroVm implements AutoCloseable {
             Backend backend = context.backend(record.spec().backend());
             Acceleration accel = context.acceleration(backend, record.spec().acceleration());
             deleteIfExists(consoleLog());
+            NicSpec nic = null;
+            NetworkSpec net = record.spec().network();
+            if (net.enabled()) {
+                HostNetwork.Attachment attachment = context.network().attach(record.id(),
+                        EgressPolicy.parse(net.allow(), net.deny()));
+                synchronized (this) {
+                    record = record.withNetwork(attachment);
+                    context.store().save(record);
+                }
+                nic = new NicSpec(attachment.tap(), attachment.mac(), attachment.bootArgs());
+            }
             started = backend.launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
-                    record.spec().memoryMib(), accel, record.spec().firecrackerConfig()));
+                    record.spec().memoryMib(), accel, record.spec().firecrackerConfig(), nic));
             VmmProcess launched = started;
             synchronized (this) {
                 vmm = launched;
@@ -142,6 +167,7 @@ public final class MicroVm implements AutoCloseable {
             }
             synchronized (this) {
                 vmm = null;
+                releaseNetwork();
                 if (before == VmState.CREATED && started == null) {
                     moveTo(VmState.CREATED, null);
                 } else {
@@ -324,6 +350,7 @@ public final class MicroVm implements AutoCloseable {
                         process.close();
                     }
                     vmm = null;
+                    releaseNetwork();
                     moveTo(VmState.STOPPED, "stopped by request");
                     deleteIfExists(dir().resolve("agent.sock"));
                     deleteIfExists(dir().resolve("qmp.sock"));

@@ -6,6 +6,8 @@ import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
+import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.NetworkManager;
 import dev.smartvm.image.OciRegistryClient;
 import dev.smartvm.internal.DownloadListener;
 import dev.smartvm.image.ImageStore;
@@ -57,7 +59,7 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
             }
             return v.acceleration();
-        }, this::released);
+        }, this::released, new HostNetwork(new NetworkManager(home.resolve("net")), home.resolve("net"), b.runner));
         reapOrphans();
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -144,6 +146,9 @@ public final class SmartVm implements AutoCloseable {
                 if (ownerGone) {
                     if (r.pid() > 0) {
                         HostProcess.kill(r.pid(), r.vmmStartedAt());
+                    }
+                    if (r.network() != null) {
+                        context.network().detach(r.id(), r.network().tap(), r.network().ip());
                     }
                     store.delete(r.id());
                 } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  * @param firecrackerConfig a file in Firecracker's config-file format whose objects (balloon,
  *     MMDS, entropy, logger, extra drives and interfaces, machine-config...) are added to what
  *     SmartVM configures; firecracker backend only, null for none
+ * @param network the VM's network and egress policy ({@link NetworkSpec#NONE}: no network)
  */
 public record VmSpec(
         String name,
@@ -34,7 +35,8 @@ public record VmSpec(
         Duration defaultTimeout,
         Acceleration acceleration,
         Duration bootTimeout,
-        java.nio.file.Path firecrackerConfig) {
+        java.nio.file.Path firecrackerConfig,
+        NetworkSpec network) {
 
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
@@ -51,6 +53,10 @@ public record VmSpec(
         backend = Objects.requireNonNullElse(backend, "qemu");
         if (!BACKENDS.contains(backend)) {
             throw invalid("backend must be one of " + BACKENDS + " (smolvm is not built yet); found '" + backend + "'");
+        }
+        network = Objects.requireNonNullElse(network, NetworkSpec.NONE);
+        if (network.enabled()) {
+            dev.smartvm.net.EgressPolicy.parse(network.allow(), network.deny()); // a bad rule fails here, before anything exists
         }
         if (firecrackerConfig != null && !backend.equals("firecracker")) {
             throw invalid("a Firecracker config file needs the firecracker backend; the backend is '" + backend + "'");
@@ -105,7 +111,8 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).backend(backend).image(image).cpus(cpus).memoryMib(memoryMib)
                 .env(env).workdir(workdir).defaultTimeout(defaultTimeout).acceleration(acceleration)
-                .bootTimeout(bootTimeout).firecrackerConfig(firecrackerConfig);
+                .bootTimeout(bootTimeout).firecrackerConfig(firecrackerConfig)
+                .network(network);
     }
 
     /** Builds a {@link VmSpec}; everything has a default. */
@@ -121,6 +128,13 @@ public record VmSpec(
         private Acceleration acceleration = Acceleration.AUTO;
         private Duration bootTimeout = Duration.ofSeconds(60);
         private java.nio.file.Path firecrackerConfig;
+        private NetworkSpec network = NetworkSpec.NONE;
+
+        /** The VM's network and egress policy (default: none). */
+        public Builder network(NetworkSpec network) {
+            this.network = network;
+            return this;
+        }
 
         /** Extra Firecracker API objects, in Firecracker's config-file format (firecracker backend only). */
         public Builder firecrackerConfig(java.nio.file.Path file) {
@@ -185,7 +199,7 @@ public record VmSpec(
 
         public VmSpec build() {
             return new VmSpec(name, backend, image, cpus, memoryMib, env, workdir, defaultTimeout,
-                    acceleration, bootTimeout, firecrackerConfig);
+                    acceleration, bootTimeout, firecrackerConfig, network);
         }
     }
 }

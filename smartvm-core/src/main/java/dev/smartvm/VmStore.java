@@ -39,7 +39,7 @@ final class VmStore {
             }
             Files.createDirectories(dir(id));
             VmRecord r = new VmRecord(id, name, spec, VmState.CREATED, spec.acceleration(), -1, null,
-                    java.time.Instant.now(), ownerPid, ownerStartedAt, null, null);
+                    java.time.Instant.now(), ownerPid, ownerStartedAt, null, null, null);
             save(r);
             return r;
         } catch (IOException e) {

@@ -47,7 +47,7 @@ final class PlanCommand implements Callable<Integer> {
         try (SmartVm svm = Session.open()) {
             ImageBundle image = svm.images().resolve(spec.image());
             LaunchSpec launch = new LaunchSpec(PLANNED_ID, svm.home().resolve("vms").resolve(PLANNED_ID), image, spec.cpus(),
-                    spec.memoryMib(), Acceleration.KVM, spec.firecrackerConfig());
+                    spec.memoryMib(), Acceleration.KVM, spec.firecrackerConfig(), null);
             List<ApiRequest> requests = FirecrackerBackend.fromEnvironment(svm.home().resolve("firecracker")).plan(launch, target);
             List<Map<String, Object>> out = new ArrayList<>();
             for (ApiRequest r : requests) {

@@ -14,11 +14,17 @@ import java.nio.file.Path;
  * @param memoryMib guest memory
  * @param acceleration KVM or TCG, already resolved (never AUTO)
  * @param firecrackerConfig extra objects in Firecracker's config-file format, or null
+ * @param nic the network interface, or null for none
  */
 public record LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration,
-        Path firecrackerConfig) {
+        Path firecrackerConfig, NicSpec nic) {
     public LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration) {
-        this(vmId, vmDir, image, cpus, memoryMib, acceleration, null);
+        this(vmId, vmDir, image, cpus, memoryMib, acceleration, null, null);
+    }
+
+    /** The kernel arguments the network adds ("" without one). */
+    public String nicKernelArgs() {
+        return nic == null ? "" : " " + nic.kernelArgs();
     }
 
     public LaunchSpec {

@@ -207,7 +207,7 @@ public final class FirecrackerBackend implements Backend {
      */
     private VmConfig configFor(LaunchSpec spec, Staging files, FirecrackerLayout paths) {
         String args = "console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=" + spec.vmId()
-                + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs();
+                + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs() + spec.nicKernelArgs();
         List<Drive> drives = new ArrayList<>();
         if (files.rootDisk() != null) {
             drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, spec.image().rootReadOnly()));
@@ -215,7 +215,8 @@ public final class FirecrackerBackend implements Backend {
         VmConfig own = new VmConfig(
                 new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args),
                 MachineConfig.of(spec.cpus(), spec.memoryMib()),
-                drives, List.of(),
+                drives, spec.nic() == null ? List.of()
+                        : List.of(new dev.smartvm.config.NetworkInterface("eth0", spec.nic().tap(), spec.nic().mac(), null, null, null)),
                 new Vsock(3, paths.vmmPath(paths.vsockSocket())),
                 null, null,
                 new Logger("Info", paths.vmmPath(files.log()), true, null, null),

@@ -37,7 +37,7 @@ final class QemuCommandLine {
         if (spec.acceleration() == Acceleration.TCG && tscKhz.isPresent()) {
             args.append(" tsc_early_khz=").append(tscKhz.getAsLong());
         }
-        return args.append(spec.image().rootKernelArgs()).toString();
+        return args.append(spec.image().rootKernelArgs()).append(spec.nicKernelArgs()).toString();
     }
 
     static List<String> build(String qemuBinary, LaunchSpec spec, OptionalLong tscKhz) {
@@ -64,6 +64,11 @@ final class QemuCommandLine {
                 "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT,
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng"));
+        if (spec.nic() != null) {
+            a.addAll(List.of(
+                    "-netdev", "tap,id=net0,ifname=" + spec.nic().tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
+        }
         if (spec.image().rootDisk() != null) {
             a.addAll(List.of(
                     "-drive", "id=root,file=" + spec.image().rootDisk() + ",format=raw,if=none,snapshot=on",

@@ -1,0 +1,155 @@
+package dev.smartvm.net;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.CommandResult;
+import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.LockFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The host side of VM networking (root only): the bridge carrying the gateway address, IP
+ * forwarding, NAT of the VM subnet out of the host's other interfaces, and per VM a TAP device
+ * on the bridge plus its egress rules. The bridge, NAT and forwarding exist while some VM is
+ * attached and go with the last one (forwarding is put back as it was). Changes are serialized by a file lock, across processes too; a failure
+ * half-way rolls back what that attach made.
+ */
+public final class HostNetwork {
+    private static final Path IP = Path.of("/usr/sbin/ip");
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+
+    private final NetworkManager manager;
+    private final CommandRunner runner;
+    private final Nft nft;
+    private final Path stateDir;
+
+    public HostNetwork(NetworkManager manager, Path stateDir, CommandRunner runner) {
+        this.manager = manager;
+        this.stateDir = stateDir;
+        this.runner = runner;
+        this.nft = new Nft(runner);
+    }
+
+    /** What one VM got: its TAP, address and MAC, and the kernel argument that configures its eth0. */
+    public record Attachment(String vmId, String tap, String ip, String mac, String bootArgs) {
+    }
+
+    /** Whether this process may set up host networking (root, with iproute2 and nftables). */
+    public static String unavailableReason() {
+        try {
+            if (((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) != 0) {
+                return "VM networking needs root (TAP devices, a bridge and nftables rules)";
+            }
+        } catch (IOException | RuntimeException e) {
+            return "cannot tell whether this process is root";
+        }
+        if (!Files.isExecutable(IP)) {
+            return "VM networking needs iproute2: apt-get install iproute2";
+        }
+        if (!Nft.available()) {
+            return "VM networking needs nftables: apt-get install nftables";
+        }
+        return null;
+    }
+
+    @SuppressWarnings("try") // the lock is held for the block
+    public Attachment attach(String vmId, EgressPolicy policy) {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, why);
+        }
+        String tap = NetworkManager.generateTapName(vmId, "eth0");
+        String ip = null;
+        boolean tapMade = false;
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            try {
+                ip = manager.allocateIp(vmId);
+                ensureBridge();
+                run("tuntap", "add", "dev", tap, "mode", "tap");
+                tapMade = true;
+                run("link", "set", tap, "master", manager.bridge(), "up");
+                nft.apply(NftRules.install(vmId, manager.bridge(), tap, ip, manager.subnet(), List.of(manager.gateway()), policy));
+                return new Attachment(vmId, tap, ip, NetworkManager.generateMac(vmId, "eth0"), manager.bootArgs(ip));
+            } catch (RuntimeException e) {
+                undo(vmId, tapMade ? tap : null, ip);
+                throw e;
+            }
+        }
+    }
+
+    /** Removes what {@link #attach} made for the VM; safe to call twice, or for a half-made attach. */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void detach(String vmId, String tap, String ip) {
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            undo(vmId, tap, ip);
+        }
+    }
+
+    private void undo(String vmId, String tap, String ip) {
+        for (String line : NftRules.remove(vmId).split("\n")) { // one by one: a chain never made is no reason to stop
+            List<String> argv = new java.util.ArrayList<>(List.of(Nft.NFT.toString()));
+            argv.addAll(List.of(line.split(" ")));
+            runner.run(argv, null, Duration.ofSeconds(30));
+        }
+        if (tap != null) {
+            runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
+        }
+        if (ip != null) {
+            manager.releaseIp(ip);
+        }
+        if (manager.leases().isEmpty()) {
+            runner.run(List.of(Nft.NFT.toString(), "delete", "chain", "inet", NftRules.TABLE, "nat-postrouting"), null,
+                    Duration.ofSeconds(30));
+            runner.run(List.of(IP.toString(), "link", "del", manager.bridge()), null, Duration.ofSeconds(30));
+            nft.deleteTablesIfEmpty();
+            restoreForwarding();
+        }
+    }
+
+    /** Puts IP forwarding back as it was before the first VM was attached. */
+    private void restoreForwarding() {
+        Path saved = stateDir.resolve("ip_forward.before");
+        try {
+            if (Files.isRegularFile(saved)) {
+                Files.writeString(IP_FORWARD, Files.readString(saved).strip());
+                Files.delete(saved);
+            }
+        } catch (IOException e) {
+            // forwarding stays on: harmless without the bridge
+        }
+    }
+
+    private void ensureBridge() {
+        if (runner.run(List.of(IP.toString(), "link", "show", manager.bridge()), null, Duration.ofSeconds(30)).exitCode() != 0) {
+            run("link", "add", manager.bridge(), "type", "bridge");
+            run("addr", "add", manager.gateway() + "/" + manager.subnet().prefix(), "dev", manager.bridge());
+            run("link", "set", manager.bridge(), "up");
+        }
+        try {
+            Path saved = stateDir.resolve("ip_forward.before");
+            if (!Files.exists(saved)) {
+                Files.createDirectories(stateDir);
+                Files.writeString(saved, Files.readString(IP_FORWARD).strip());
+            }
+            Files.writeString(IP_FORWARD, "1");
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot enable IP forwarding: " + e.getMessage(), e);
+        }
+        nft.apply("add table inet " + NftRules.TABLE + "\n"
+                + "add chain inet " + NftRules.TABLE + " nat-postrouting { type nat hook postrouting priority srcnat; }\n"
+                + "flush chain inet " + NftRules.TABLE + " nat-postrouting\n"
+                + "add rule inet " + NftRules.TABLE + " nat-postrouting ip saddr " + manager.subnet() + " oifname != \""
+                + manager.bridge() + "\" masquerade\n");
+    }
+
+    private void run(String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of(IP.toString()));
+        argv.addAll(List.of(args));
+        CommandResult r = runner.run(argv, null, Duration.ofSeconds(30));
+        r.orThrow(ErrorCode.HOST_DEPENDENCY_MISSING);
+    }
+}
