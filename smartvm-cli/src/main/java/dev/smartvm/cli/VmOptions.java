@@ -1,6 +1,7 @@
 package dev.smartvm.cli;
 
 import dev.smartvm.Acceleration;
+import dev.smartvm.NetworkSpec;
 import dev.smartvm.VmSpec;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,6 +30,16 @@ final class VmOptions {
             description = "Extra Firecracker objects (balloon, mmds-config, entropy, drives...) in Firecracker's config-file format.")
     java.nio.file.Path firecrackerConfig;
 
+    @Option(names = "--net", description = "Give the VM a network: an address on SmartVM's bridge, NAT to the outside (root).")
+    boolean net;
+
+    @Option(names = "--allow", paramLabel = "CIDR|IP|HOST[:PORT]",
+            description = "Allow only these destinations (repeatable; with --net). Everything else is dropped.")
+    List<String> allow = List.of();
+
+    @Option(names = "--deny", paramLabel = "CIDR|IP|HOST[:PORT]", description = "Deny these destinations (repeatable; with --net).")
+    List<String> deny = List.of();
+
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "Acceleration (default ${DEFAULT-VALUE}).")
     String accel = "auto";
 
@@ -44,7 +55,8 @@ final class VmOptions {
 
     VmSpec toSpec() {
         return VmSpec.builder().name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
-                .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel)).build();
+                .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel))
+                .network(new NetworkSpec(net, allow, deny)).build();
     }
 
     static final class EnvOptions {
