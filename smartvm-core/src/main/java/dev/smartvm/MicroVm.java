@@ -13,6 +13,7 @@ import dev.smartvm.image.ExecDefaults;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.PortMapping;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -130,7 +131,7 @@ public final class MicroVm implements AutoCloseable {
             NetworkSpec net = record.spec().network();
             if (net.enabled()) {
                 HostNetwork.Attachment attachment = context.network().attach(record.id(),
-                        EgressPolicy.parse(net.allow(), net.deny()));
+                        EgressPolicy.parse(net.allow(), net.deny()), net.publish().stream().map(PortMapping::parse).toList());
                 synchronized (this) {
                     record = record.withNetwork(attachment);
                     context.store().save(record);

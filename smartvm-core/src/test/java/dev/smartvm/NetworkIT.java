@@ -79,6 +79,38 @@ class NetworkIT extends RealVmTest {
     }
 
     @Test
+    void aPublishedPortReachesTheGuestFromTheHostAndCannotBeTakenTwice() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        NetworkSpec net = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of(port + ":8000"));
+        try (MicroVm vm = svm.start(VmSpec.builder().network(net).build());
+                ExecProcess server = vm.spawn(ExecRequest.shell("while true; do echo hello-from-guest | nc -l -p 8000; done"))) {
+            String got = "";
+            for (int i = 0; i < 50 && got.isEmpty(); i++) { // until the guest listens
+                try (java.net.Socket s = new java.net.Socket()) {
+                    s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+                    s.setSoTimeout(2000);
+                    got = new String(s.getInputStream().readAllBytes()).strip();
+                } catch (java.io.IOException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(got).isEqualTo("hello-from-guest");
+
+            MicroVm second = svm.create(VmSpec.builder().network(net).build());
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(second::start);
+            assertThat(t).hasMessageContaining("is already published by VM " + vm.id());
+            assertThat(sh("ip link show " + NetworkManager.generateTapName(second.id(), "eth0")).exitCode())
+                    .as("the failed attach left no TAP").isNotZero();
+            assertThat(Files.readString(home.resolve("net/leases.json"))).doesNotContain(second.id());
+            second.remove();
+        }
+        assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
+    }
+
+    @Test
     void theAllowListIsEnforcedOnTheHostAndEverythingGoesAway() throws Exception {
         String tap;
         try (MicroVm vm = svm.start(VmSpec.builder().network(NetworkSpec.enabled(List.of("10.233.1.2:8080"), List.of())).build())) {

@@ -40,6 +40,10 @@ final class VmOptions {
     @Option(names = "--deny", paramLabel = "CIDR|IP|HOST[:PORT]", description = "Deny these destinations (repeatable; with --net).")
     List<String> deny = List.of();
 
+    @Option(names = {"-p", "--publish"}, paramLabel = "[ADDR:]HOST:GUEST",
+            description = "Publish a guest TCP port on the host (repeatable; with --net; 127.0.0.1 unless ADDR).")
+    List<String> publish = List.of();
+
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "Acceleration (default ${DEFAULT-VALUE}).")
     String accel = "auto";
 
@@ -56,7 +60,7 @@ final class VmOptions {
     VmSpec toSpec() {
         return VmSpec.builder().name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
                 .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel))
-                .network(new NetworkSpec(net, allow, deny)).build();
+                .network(new NetworkSpec(net, allow, deny, publish)).build();
     }
 
     static final class EnvOptions {

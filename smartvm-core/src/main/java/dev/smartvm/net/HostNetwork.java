@@ -56,8 +56,13 @@ public final class HostNetwork {
         return null;
     }
 
-    @SuppressWarnings("try") // the lock is held for the block
     public Attachment attach(String vmId, EgressPolicy policy) {
+        return attach(vmId, policy, List.of());
+    }
+
+    /** Attaches the VM and publishes {@code ports} (a host port already published by another VM is refused). */
+    @SuppressWarnings("try") // the lock is held for the block
+    public Attachment attach(String vmId, EgressPolicy policy, List<PortMapping> ports) {
         String why = unavailableReason();
         if (why != null) {
             throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, why);
@@ -73,7 +78,15 @@ public final class HostNetwork {
                 tapMade = true;
                 run("link", "set", tap, "master", manager.bridge(), "up");
                 nft.apply(NftRules.install(vmId, manager.bridge(), tap, ip, manager.subnet(), List.of(manager.gateway()), policy));
+                if (!ports.isEmpty()) {
+                    claimPorts(vmId, ports);
+                    Files.writeString(Path.of("/proc/sys/net/ipv4/conf", manager.bridge(), "route_localnet"), "1");
+                    nft.apply(NftRules.publish(vmId, ip, ports));
+                }
                 return new Attachment(vmId, tap, ip, NetworkManager.generateMac(vmId, "eth0"), manager.bootArgs(ip));
+            } catch (IOException e) {
+                undo(vmId, tapMade ? tap : null, ip);
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot publish ports: " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 undo(vmId, tapMade ? tap : null, ip);
                 throw e;
@@ -98,6 +111,7 @@ public final class HostNetwork {
         if (tap != null) {
             runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
         }
+        releasePorts(vmId);
         if (ip != null) {
             manager.releaseIp(ip);
         }
@@ -107,6 +121,47 @@ public final class HostNetwork {
             runner.run(List.of(IP.toString(), "link", "del", manager.bridge()), null, Duration.ofSeconds(30));
             nft.deleteTablesIfEmpty();
             restoreForwarding();
+        }
+    }
+
+    private record Ports(java.util.Map<String, String> byAddress) {
+        Ports {
+            byAddress = byAddress == null ? new java.util.TreeMap<>() : new java.util.TreeMap<>(byAddress);
+        }
+    }
+
+    private Path portsFile() {
+        return stateDir.resolve("ports.json");
+    }
+
+    private Ports ports() {
+        return Files.isRegularFile(portsFile()) ? dev.smartvm.internal.Json.read(portsFile(), Ports.class) : new Ports(null);
+    }
+
+    /** Records the VM's host ports; one published by another VM (on that or every address) is refused. Under the host lock. */
+    private void claimPorts(String vmId, List<PortMapping> mappings) {
+        Ports taken = ports();
+        for (PortMapping p : mappings) {
+            for (var e : taken.byAddress().entrySet()) {
+                String[] addrPort = e.getKey().split(":");
+                boolean samePort = Integer.parseInt(addrPort[1]) == p.hostPort();
+                boolean overlap = addrPort[0].equals(p.address()) || addrPort[0].equals("0.0.0.0") || p.anyAddress();
+                if (samePort && overlap && !e.getValue().equals(vmId)) {
+                    throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "host port " + e.getKey() + " is already published by VM "
+                            + e.getValue());
+                }
+            }
+        }
+        for (PortMapping p : mappings) {
+            taken.byAddress().put(p.address() + ":" + p.hostPort(), vmId);
+        }
+        dev.smartvm.internal.Json.write(portsFile(), taken);
+    }
+
+    private void releasePorts(String vmId) {
+        Ports taken = ports();
+        if (taken.byAddress().values().removeIf(vmId::equals)) {
+            dev.smartvm.internal.Json.write(portsFile(), taken);
         }
     }
 

@@ -87,11 +87,40 @@ public final class NftRules {
         return out;
     }
 
+    /**
+     * The nft script that publishes the VM's ports: DNAT of connections made on the host
+     * (output) and arriving from elsewhere (prerouting) to the VM, and masquerading of those
+     * that come from 127.0.0.1 (the kernel would drop a loopback source on the bridge otherwise).
+     */
+    public static String publish(String vmId, String vmIp, List<PortMapping> ports) {
+        String c = chain(vmId);
+        List<String> s = new ArrayList<>();
+        s.add("add table inet " + TABLE);
+        s.add("add chain inet " + TABLE + " " + c + "-dnat-output { type nat hook output priority -100; }");
+        s.add("flush chain inet " + TABLE + " " + c + "-dnat-output");
+        s.add("add chain inet " + TABLE + " " + c + "-dnat-prerouting { type nat hook prerouting priority -100; }");
+        s.add("flush chain inet " + TABLE + " " + c + "-dnat-prerouting");
+        s.add("add chain inet " + TABLE + " " + c + "-snat { type nat hook postrouting priority srcnat; }");
+        s.add("flush chain inet " + TABLE + " " + c + "-snat");
+        for (PortMapping p : ports) {
+            String to = " tcp dport " + p.hostPort() + " dnat ip to " + vmIp + ":" + p.guestPort();
+            String where = p.anyAddress() ? "fib daddr type local" : "ip daddr " + p.address();
+            s.add("add rule inet " + TABLE + " " + c + "-dnat-output " + where + to);
+            if (!p.loopback()) {
+                s.add("add rule inet " + TABLE + " " + c + "-dnat-prerouting " + where + to);
+            }
+            s.add("add rule inet " + TABLE + " " + c + "-snat ip saddr 127.0.0.0/8 ip daddr " + vmIp + " tcp dport " + p.guestPort()
+                    + " masquerade");
+        }
+        return String.join("\n", s) + "\n";
+    }
+
     /** The nft script that removes the VM's chains (and nothing else). */
     public static String remove(String vmId) {
         String c = chain(vmId);
         return "delete chain inet " + TABLE + " " + c + "-forward\ndelete chain inet " + TABLE + " " + c + "-input\n"
                 + "delete chain inet " + TABLE + " " + c + "\ndelete chain bridge " + TABLE + " " + c + "-prerouting\n"
-                + "delete chain bridge " + TABLE + " " + c + "-forward\n";
+                + "delete chain bridge " + TABLE + " " + c + "-forward\ndelete chain inet " + TABLE + " " + c + "-dnat-output\n"
+                + "delete chain inet " + TABLE + " " + c + "-dnat-prerouting\ndelete chain inet " + TABLE + " " + c + "-snat\n";
     }
 }
