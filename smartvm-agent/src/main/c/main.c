@@ -85,13 +85,19 @@ void session_ack(struct session *s, uint32_t n) {
     }
 }
 
-/* Forget everything of the current connection: its requests die with it. */
-static void reset_connection(void) {
+/* Forget the current session: its requests die with it; unread input stays (it may hold the
+ * next host's preamble). */
+static void reset_session(void) {
     for (int i = 0; i < MAX_SESSIONS; i++)
         if (sessions[i].kind != S_FREE) session_free(&sessions[i]);
     outq.len = 0;
-    inq.len = 0;
     synced = 0;
+}
+
+/* Forget everything of the current connection, its unread input too. */
+static void reset_connection(void) {
+    reset_session();
+    inq.len = 0;
 }
 
 static void disconnect(void) {
@@ -205,9 +211,11 @@ static void process_input(void) {
         uint32_t len = rd_u32(&h), id = rd_u32(&h);
         uint8_t type = rd_u8(&h);
         if (len > MAX_PAYLOAD) {
-            /* Not a frame: a new host's preamble, or garbage. Start over and look for a preamble. */
-            reset_connection();
-            return;
+            /* Not a frame: a new host's preamble (its hang-up and arrival came between two polls of
+             * the virtio port, so no hang-up was seen), or garbage. Start over, keeping the input:
+             * the preamble is found in it. */
+            reset_session();
+            continue;
         }
         if (inq.len < FRAME_HEADER_LEN + len) return;
         dispatch(id, type, inq.p + FRAME_HEADER_LEN, len);

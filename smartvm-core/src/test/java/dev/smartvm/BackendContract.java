@@ -106,19 +106,22 @@ public abstract class BackendContract {
     void anotherSmartVmOnTheSameHomeDrivesTheVm() throws IOException {
         String name = "shared-" + backend();
         MicroVm first = svm.start(spec().name(name).build());
-        assertThat(first.exec("echo", "first").stdout()).isEqualTo("first\n");
-        first.detach();
-        try (SmartVm other = configure(SmartVm.builder().home(home)).build()) {
-            MicroVm seen = other.get(name).orElseThrow();
-            assertThat(seen.state()).isEqualTo(VmState.RUNNING);
-            assertThat(seen.exec("echo", "from", "another").stdout()).isEqualTo("from another\n");
-            seen.pause();
-            seen.resume();
-            seen.detach();
-        }
-        try (MicroVm again = svm.get(name).orElseThrow()) {
-            assertThat(again.exec("echo", "still").stdout()).isEqualTo("still\n");
-            again.remove();
+        try {
+            assertThat(first.exec("echo", "first").stdout()).isEqualTo("first\n");
+            first.detach();
+            try (SmartVm other = configure(SmartVm.builder().home(home)).build()) {
+                MicroVm seen = other.get(name).orElseThrow();
+                assertThat(seen.state()).isEqualTo(VmState.RUNNING);
+                assertThat(seen.exec("echo", "from", "another").stdout()).isEqualTo("from another\n");
+                seen.pause();
+                seen.resume();
+                seen.detach();
+            }
+            try (MicroVm again = svm.get(name).orElseThrow()) {
+                assertThat(again.exec("echo", "still").stdout()).isEqualTo("still\n");
+            }
+        } finally {
+            svm.get(name).ifPresent(MicroVm::remove); // detached: nobody else removes it
         }
     }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * host answers and the other does not. The two "internet" hosts are network namespaces this test
  * makes and removes; no traffic leaves the machine.
  */
+@SuppressWarnings("try") // the guest's server runs for its block
 class NetworkIT extends RealVmTest {
     private static final CommandRunner RUN = CommandRunner.system();
     private final String tag = Integer.toString(ThreadLocalRandom.current().nextInt(1000, 9999));

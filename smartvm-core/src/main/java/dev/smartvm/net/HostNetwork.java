@@ -103,11 +103,7 @@ public final class HostNetwork {
     }
 
     private void undo(String vmId, String tap, String ip) {
-        for (String line : NftRules.remove(vmId).split("\n")) { // one by one: a chain never made is no reason to stop
-            List<String> argv = new java.util.ArrayList<>(List.of(Nft.NFT.toString()));
-            argv.addAll(List.of(line.split(" ")));
-            runner.run(argv, null, Duration.ofSeconds(30));
-        }
+        nft.removeVm(vmId);
         if (tap != null) {
             runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
         }

@@ -23,6 +23,18 @@ public final class Nft {
         return Files.isExecutable(NFT);
     }
 
+    /** Removes the VM's chains one by one: a chain it never had (no published port) is no reason to stop. */
+    public void removeVm(String vmId) {
+        if (!available()) {
+            return;
+        }
+        for (String line : NftRules.remove(vmId).split("\n")) {
+            List<String> argv = new java.util.ArrayList<>(List.of(NFT.toString()));
+            argv.addAll(List.of(line.split(" ")));
+            runner.run(argv, null, Duration.ofSeconds(30));
+        }
+    }
+
     /** Deletes SmartVM's tables when no VM has chains in them any more. */
     public void deleteTablesIfEmpty() {
         if (!available()) {

@@ -115,7 +115,7 @@ public final class NftRules {
         return String.join("\n", s) + "\n";
     }
 
-    /** The nft script that removes the VM's chains (and nothing else). */
+    /** The commands that remove the VM's chains (and nothing else), one a line; see {@link Nft#removeVm}. */
     public static String remove(String vmId) {
         String c = chain(vmId);
         return "delete chain inet " + TABLE + " " + c + "-forward\ndelete chain inet " + TABLE + " " + c + "-input\n"

@@ -55,6 +55,70 @@ class AgentProtocolTest {
         return client.run(new ExecRequest(List.of(argv), PATH, null, null, null, -1));
     }
 
+    private static void write(java.nio.channels.SocketChannel ch, byte[] bytes) throws java.io.IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    /** Reads one frame: {type, id, payload...} as (type, id) and the payload. */
+    private static byte[] frame(java.nio.channels.SocketChannel ch, int[] typeAndId) throws java.io.IOException {
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(9);
+        while (h.hasRemaining()) {
+            if (ch.read(h) < 0) {
+                throw new java.io.EOFException();
+            }
+        }
+        h.flip();
+        int len = h.getInt();
+        typeAndId[1] = h.getInt();
+        typeAndId[0] = h.get() & 0xff;
+        java.nio.ByteBuffer p = java.nio.ByteBuffer.allocate(len);
+        while (p.hasRemaining()) {
+            if (ch.read(p) < 0) {
+                throw new java.io.EOFException();
+            }
+        }
+        return p.array();
+    }
+
+    private static byte[] preamble(byte fill) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(FrameType.MAGIC.length + FrameType.NONCE_LENGTH + 4);
+        b.put(FrameType.MAGIC);
+        for (int i = 0; i < FrameType.NONCE_LENGTH; i++) {
+            b.put(fill);
+        }
+        b.putInt(FrameType.VERSION);
+        return b.array();
+    }
+
+    /**
+     * A new host's preamble arriving in the middle of a session (a virtio port whose hang-up and
+     * reconnection fell between two polls of the agent) starts a new session at once.
+     */
+    @Test
+    void aPreambleInTheMiddleOfASessionStartsANewOne() throws Exception {
+        client.close();
+        try (java.nio.channels.SocketChannel ch = dev.smartvm.internal.UnixSockets.connect(agent.socket(),
+                System.nanoTime() + T.toNanos(), () -> true)) {
+            int[] ti = new int[2];
+            write(ch, preamble((byte) 1));
+            byte[] hello = frame(ch, ti);
+            assertThat(ti[0]).isEqualTo(0x81);
+            assertThat(hello[0]).isEqualTo((byte) 1);
+            write(ch, preamble((byte) 2));
+            hello = frame(ch, ti);
+            assertThat(ti[0]).as("a second HELLO").isEqualTo(0x81);
+            assertThat(hello[0]).as("with the new nonce").isEqualTo((byte) 2);
+            write(ch, new byte[] {0, 0, 0, 1, 0, 0, 0, 5, 0x0B, 'x'});
+            byte[] pong = frame(ch, ti);
+            assertThat(ti).containsExactly(0x8B, 5);
+            assertThat(pong).containsExactly('x');
+        }
+        client = agent.connect();
+    }
+
     @Test
     void reportsExitCodesAndKeepsStreamsApart() {
         ExecResult r = run("sh", "-c", "echo out; echo err >&2; exit 7");

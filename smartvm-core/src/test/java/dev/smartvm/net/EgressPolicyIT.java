@@ -106,7 +106,7 @@ class EgressPolicyIT {
 
     @AfterAll
     void cleanUp() {
-        sh("nft -f - <<EOF\n" + NftRules.remove("t" + tag) + "EOF");
+        nft.removeVm("t" + tag);
         nft.deleteTablesIfEmpty();
         sh("ip route del 169.254.169.254/32 via 10.232.2.2");
         for (String pidFile : listenerPidFiles) {
@@ -150,7 +150,7 @@ class EgressPolicyIT {
         assertThat(fromVm("169.254.169.254")).as("metadata, explicitly allowed").isEqualTo("b");
         assertThat(fromVm("10.232.1.2")).isEmpty();
 
-        nft.apply(NftRules.remove("t" + tag));
+        nft.removeVm("t" + tag);
         assertThat(fromVm("10.232.2.2")).as("rules removed").isEqualTo("b");
         assertThat(fromVm("10.231.0.1")).as("rules removed").isEqualTo("host");
         assertThat(sh("nft list table inet smartvm; nft list table bridge smartvm").stdout()).doesNotContain("vm-t" + tag);
