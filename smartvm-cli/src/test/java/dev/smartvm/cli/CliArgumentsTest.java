@@ -59,11 +59,14 @@ class CliArgumentsTest {
         assertThat(run("run", "--accel", "warp", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(run("run", "--user", "-7", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(run("run", "--allow", "10.0.0.1", "--", "true")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(err.toString()).contains("egress rules need the network: enable it (--net)");
+        assertThat(err.toString()).contains("egress rules and published ports need the network: enable it (--net)");
         assertThat(run("run", "--net", "--allow", "10.0.0.0/33", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).contains("invalid egress rule '10.0.0.0/33'");
         assertThat(run("run", "--net", "--deny", "host:99999", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).contains("port 99999 is not between 1 and 65535");
+        assertThat(run("run", "--net", "-p", "8080", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(err.toString()).contains("invalid published port '8080'");
+        assertThat(run("run", "-p", "8080:80", "--", "true")).isEqualTo(Main.EXIT_ERROR);
         assertThat(Files.exists(home.resolve("state"))).as("nothing was created").isFalse();
     }
 
