@@ -3,15 +3,13 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.smartvm.internal.CommandResult;
-import dev.smartvm.internal.CommandRunner;
 import dev.smartvm.net.HostNetwork;
 import dev.smartvm.net.NetworkManager;
+import dev.smartvm.net.TestNetworks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,55 +22,22 @@ import org.junit.jupiter.api.Test;
  */
 @SuppressWarnings("try") // the guest's server runs for its block
 class NetworkIT extends RealVmTest {
-    private static final CommandRunner RUN = CommandRunner.system();
-    private final String tag = Integer.toString(ThreadLocalRandom.current().nextInt(1000, 9999));
-    private final List<String> namespaces = new ArrayList<>();
-    private final List<String> links = new ArrayList<>();
-    private final List<String> pidFiles = new ArrayList<>();
+    private final TestNetworks net = new TestNetworks();
 
     private static CommandResult sh(String command) {
-        return RUN.run(List.of("/bin/sh", "-c", command), null, Duration.ofSeconds(30));
-    }
-
-    private static void ok(String command) {
-        CommandResult r = sh(command);
-        assertThat(r.exitCode()).as(command + "\n" + r.stderr()).isZero();
+        return TestNetworks.sh(command);
     }
 
     @BeforeAll
     void hosts() {
         Assumptions.assumeTrue(HostNetwork.unavailableReason() == null, () -> "skipped: " + HostNetwork.unavailableReason());
-        for (int n = 1; n <= 2; n++) {
-            String ns = "svn-" + n + "-" + tag;
-            String link = "svnh" + n + tag;
-            ok("ip netns add " + ns);
-            namespaces.add(ns);
-            ok("ip link add " + link + " type veth peer name eth0 netns " + ns);
-            links.add(link);
-            ok("ip addr add 10.233." + n + ".1/24 dev " + link + " && ip link set " + link + " up");
-            ok("ip -n " + ns + " addr add 10.233." + n + ".2/24 dev eth0 && ip -n " + ns + " link set eth0 up && ip -n " + ns
-                    + " route add default via 10.233." + n + ".1");
-            String pidFile = "/tmp/svn-" + tag + "-" + n + ".pid";
-            pidFiles.add(pidFile);
-            ok("ip netns exec " + ns + " python3 -c \"import socket,os\nif os.fork(): os._exit(0)\nos.setsid()\n"
-                    + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8080)); s.listen(8)\n"
-                    + "open('" + pidFile + "','w').write(str(os.getpid()))\n"
-                    + "while True:\n c,_=s.accept(); c.sendall(b'host" + n + "\\\\n'); c.close()\" > /dev/null 2>&1");
-            ok("for i in $(seq 100); do [ -s " + pidFile + " ] && exit 0; sleep 0.05; done; exit 1");
-        }
+        net.host("host1", 233, 1);
+        net.host("host2", 233, 2);
     }
 
     @AfterAll
     void removeHosts() {
-        for (String pidFile : pidFiles) {
-            sh("[ -f " + pidFile + " ] && kill -9 $(cat " + pidFile + "); rm -f " + pidFile);
-        }
-        for (String ns : namespaces) {
-            sh("ip netns del " + ns);
-        }
-        for (String l : links) {
-            sh("ip link del " + l);
-        }
+        net.close();
     }
 
     private static String fetch(MicroVm vm, String address) {
