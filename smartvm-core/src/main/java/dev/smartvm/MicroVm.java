@@ -13,6 +13,7 @@ import dev.smartvm.image.ExecDefaults;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.NetworkManager;
 import dev.smartvm.net.PortMapping;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
@@ -129,7 +130,10 @@ public final class MicroVm implements AutoCloseable {
             deleteIfExists(consoleLog());
             NicSpec nic = null;
             NetworkSpec net = record.spec().network();
-            if (net.enabled()) {
+            if (net.resolvedMode() == NetworkSpec.Mode.USER) {
+                nic = new NicSpec(null, NetworkManager.generateMac(record.id(), "eth0"),
+                        "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", net.publish());
+            } else if (net.enabled()) {
                 HostNetwork.Attachment attachment = context.network().attach(record.id(),
                         EgressPolicy.parse(net.allow(), net.deny()), net.publish().stream().map(PortMapping::parse).toList());
                 synchronized (this) {

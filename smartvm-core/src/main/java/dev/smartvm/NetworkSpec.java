@@ -10,13 +10,37 @@ import java.util.List;
  * allowed. Enforced on the host with nftables; hostnames are resolved on the host and pinned.
  * {@code publish} lists TCP ports of the guest reachable from the host.
  */
-public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish) {
-    public static final NetworkSpec NONE = new NetworkSpec(false, List.of(), List.of(), List.of());
+public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish, Mode mode) {
+    public static final NetworkSpec NONE = new NetworkSpec(false, List.of(), List.of(), List.of(), Mode.AUTO);
+
+    /**
+     * How the VM is connected. BRIDGE: SmartVM's bridge with NAT and nftables egress rules
+     * (root). USER: QEMU's user-mode network, isolated (no egress at all, the host's own services
+     * unreachable), only published ports reach in; no root needed, no egress rules possible.
+     * AUTO: BRIDGE for root, USER otherwise.
+     */
+    public enum Mode {
+        AUTO, BRIDGE, USER;
+
+        public static Mode parse(String text) {
+            for (Mode m : values()) {
+                if (m.name().equalsIgnoreCase(text)) {
+                    return m;
+                }
+            }
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a network mode is auto, bridge or user; found '" + text + "'");
+        }
+    }
 
     public NetworkSpec {
         allow = allow == null ? List.of() : List.copyOf(allow);
         deny = deny == null ? List.of() : List.copyOf(deny);
         publish = publish == null ? List.of() : List.copyOf(publish);
+        mode = mode == null ? Mode.AUTO : mode;
+        if (mode == Mode.USER && (!allow.isEmpty() || !deny.isEmpty())) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the user-mode network reaches nothing outside, so it takes no"
+                    + " egress rules; use the bridge (root) for --allow and --deny");
+        }
         if (!enabled && (!allow.isEmpty() || !deny.isEmpty() || !publish.isEmpty())) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "egress rules and published ports need the network: enable it"
                     + " (--net)");
@@ -24,16 +48,39 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
         publish.forEach(dev.smartvm.net.PortMapping::parse); // a bad one fails here, before anything exists
     }
 
+    public NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish) {
+        this(enabled, allow, deny, publish, Mode.AUTO);
+    }
+
     public NetworkSpec(boolean enabled, List<String> allow, List<String> deny) {
-        this(enabled, allow, deny, List.of());
+        this(enabled, allow, deny, List.of(), Mode.AUTO);
     }
 
     public static NetworkSpec enabled(List<String> allow, List<String> deny) {
-        return new NetworkSpec(true, allow, deny, List.of());
+        return new NetworkSpec(true, allow, deny, List.of(), Mode.AUTO);
     }
 
     /** The same network with {@code HOST:GUEST} (or {@code ADDR:HOST:GUEST}) TCP ports published; 127.0.0.1 by default. */
     public NetworkSpec publishing(List<String> ports) {
-        return new NetworkSpec(enabled, allow, deny, ports);
+        return new NetworkSpec(enabled, allow, deny, ports, mode);
+    }
+
+    /**
+     * How this VM will be connected: null without a network; for AUTO, BRIDGE where this process
+     * can set one up (root, iproute2, nftables) or egress rules ask for one, USER otherwise.
+     */
+    public Mode resolvedMode() {
+        if (!enabled) {
+            return null;
+        }
+        if (mode != Mode.AUTO) {
+            return mode;
+        }
+        boolean bridgeable = dev.smartvm.net.HostNetwork.unavailableReason() == null;
+        return bridgeable || !allow.isEmpty() || !deny.isEmpty() ? Mode.BRIDGE : Mode.USER;
+    }
+
+    public NetworkSpec inMode(Mode m) {
+        return new NetworkSpec(enabled, allow, deny, publish, m);
     }
 }

@@ -46,24 +46,11 @@ class NetworkIT extends RealVmTest {
 
     @Test
     void aPublishedPortReachesTheGuestFromTheHostAndCannotBeTakenTwice() throws Exception {
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
         NetworkSpec net = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of(port + ":8000"));
         try (MicroVm vm = svm.start(VmSpec.builder().network(net).build());
                 ExecProcess server = vm.spawn(ExecRequest.shell("while true; do echo hello-from-guest | nc -l -p 8000; done"))) {
-            String got = "";
-            for (int i = 0; i < 50 && got.isEmpty(); i++) { // until the guest listens
-                try (java.net.Socket s = new java.net.Socket()) {
-                    s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
-                    s.setSoTimeout(2000);
-                    got = new String(s.getInputStream().readAllBytes()).strip();
-                } catch (java.io.IOException e) {
-                    Thread.sleep(100);
-                }
-            }
-            assertThat(got).isEqualTo("hello-from-guest");
+            assertThat(readLocal(port)).isEqualTo("hello-from-guest");
 
             MicroVm second = svm.create(VmSpec.builder().network(net).build());
             Throwable t = org.assertj.core.api.Assertions.catchThrowable(second::start);
@@ -74,6 +61,51 @@ class NetworkIT extends RealVmTest {
             second.remove();
         }
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
+    }
+
+    /** Reads what 127.0.0.1:port answers, retrying while nothing listens yet; "" when it never does. */
+    private static String readLocal(int port) throws InterruptedException {
+        for (int i = 0; i < 50; i++) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+                s.setSoTimeout(2000);
+                String got = new String(s.getInputStream().readAllBytes()).strip();
+                if (!got.isEmpty()) {
+                    return got;
+                }
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        return "";
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
+    }
+
+    @Test
+    void theUserModeNetworkIsIsolatedAndOnlyPublishedPortsReachIn() throws Exception {
+        int published = freePort();
+        try (java.net.ServerSocket hostService = new java.net.ServerSocket(0, 4, java.net.InetAddress.getLoopbackAddress())) {
+            NetworkSpec user = NetworkSpec.enabled(List.of(), List.of()).inMode(NetworkSpec.Mode.USER)
+                    .publishing(List.of(published + ":8000"));
+            try (MicroVm vm = svm.start(VmSpec.builder().network(user).build());
+                    ExecProcess server = vm.spawn(ExecRequest.shell("while true; do echo hello-user-mode | nc -l -p 8000; done"))) {
+                assertThat(vm.exec("cat", "/sys/class/net/eth0/address").stdout().strip())
+                        .isEqualTo(NetworkManager.generateMac(vm.id(), "eth0"));
+                assertThat(readLocal(published)).as("a published port reaches in").isEqualTo("hello-user-mode");
+                assertThat(vm.exec(ExecRequest.shell("echo | nc -w 2 10.0.2.2 " + hostService.getLocalPort()))
+                        .exitCode()).as("the host's own services stay out of reach").isNotZero();
+                assertThat(fetch(vm, "10.233.1.2")).as("and so does everything else").isEmpty();
+                assertThat(vm.info().spec().network().resolvedMode()).isEqualTo(NetworkSpec.Mode.USER);
+            }
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NetworkSpec.enabled(List.of("10.0.0.1"), List.of())
+                .inMode(NetworkSpec.Mode.USER)).hasMessageContaining("takes no egress rules");
     }
 
     @Test

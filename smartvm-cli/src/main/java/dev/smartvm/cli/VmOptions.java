@@ -40,6 +40,10 @@ final class VmOptions {
     @Option(names = "--deny", paramLabel = "CIDR|IP|HOST[:PORT]", description = "Deny these destinations (repeatable; with --net).")
     List<String> deny = List.of();
 
+    @Option(names = "--net-mode", paramLabel = "auto|bridge|user", description = {"With --net: bridge (root; egress rules),",
+            "user (QEMU user mode: isolated, only published ports reach in), auto (bridge as root, else user; default)."})
+    String netMode = "auto";
+
     @Option(names = {"-p", "--publish"}, paramLabel = "[ADDR:]HOST:GUEST",
             description = "Publish a guest TCP port on the host (repeatable; with --net; 127.0.0.1 unless ADDR).")
     List<String> publish = List.of();
@@ -60,7 +64,7 @@ final class VmOptions {
     VmSpec toSpec() {
         return VmSpec.builder().name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
                 .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel))
-                .network(new NetworkSpec(net, allow, deny, publish)).build();
+                .network(new NetworkSpec(net, allow, deny, publish, NetworkSpec.Mode.parse(netMode))).build();
     }
 
     static final class EnvOptions {

@@ -287,6 +287,10 @@ public final class FirecrackerBackend implements Backend {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker instance id has 1 to 64 letters, digits or '-'; found '"
                     + spec.vmId() + "'");
         }
+        if (spec.nic() != null && spec.nic().userMode()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "Firecracker has no user-mode network: use the bridge"
+                    + " (--net-mode bridge, as root)");
+        }
         FirecrackerRelease.Binaries bin = binaries.get();
         Path dir = spec.vmDir();
         FirecrackerLayout layout = layout(spec, bin.firecracker());

@@ -40,6 +40,20 @@ final class QemuCommandLine {
         return args.append(spec.image().rootKernelArgs()).append(spec.nicKernelArgs()).toString();
     }
 
+    /**
+     * QEMU's user-mode network, restricted: the guest reaches nothing (neither the outside nor,
+     * through 10.0.2.2, the host's own services); only the forwarded host ports reach in.
+     */
+    static String userNetdev(dev.smartvm.backend.NicSpec nic) {
+        StringBuilder b = new StringBuilder("user,id=net0,net=10.0.2.0/24,host=10.0.2.2,restrict=on");
+        for (String f : nic.hostForwards()) {
+            String[] p = f.split(":");
+            String addr = p.length == 3 ? p[0] : "127.0.0.1";
+            b.append(",hostfwd=tcp:").append(addr).append(':').append(p[p.length - 2]).append("-:").append(p[p.length - 1]);
+        }
+        return b.toString();
+    }
+
     static List<String> build(String qemuBinary, LaunchSpec spec, OptionalLong tscKhz) {
         Path dir = spec.vmDir();
         List<String> a = new ArrayList<>(List.of(qemuBinary,
@@ -65,9 +79,8 @@ final class QemuCommandLine {
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng"));
         if (spec.nic() != null) {
-            a.addAll(List.of(
-                    "-netdev", "tap,id=net0,ifname=" + spec.nic().tap() + ",script=no,downscript=no",
-                    "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
+            a.addAll(List.of("-netdev", spec.nic().userMode() ? userNetdev(spec.nic()) : "tap,id=net0,ifname=" + spec.nic().tap()
+                    + ",script=no,downscript=no", "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
         }
         if (spec.image().rootDisk() != null) {
             a.addAll(List.of(

@@ -59,4 +59,19 @@ class QemuCommandLineTest {
         assertThat(HostClock.tscKhz(Files.writeString(dir.resolve("none"), "processor: 0\n"))).isEmpty();
         assertThat(HostClock.tscKhz(dir.resolve("missing"))).isEmpty();
     }
+
+    @Test
+    void networkInterfacesInBothModes() {
+        dev.smartvm.backend.NicSpec tap = new dev.smartvm.backend.NicSpec("sv0123456789abc", "02:aa:bb:cc:dd:ee",
+                "ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off");
+        List<String> a = QemuCommandLine.build("qemu", new LaunchSpec("abc", DIR, IMAGE, 1, 256, Acceleration.TCG, null, tap),
+                OptionalLong.empty());
+        assertThat(String.join(" ", a)).contains("-netdev tap,id=net0,ifname=sv0123456789abc,script=no,downscript=no")
+                .contains("-device virtio-net-device,netdev=net0,mac=02:aa:bb:cc:dd:ee")
+                .contains("ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off");
+        dev.smartvm.backend.NicSpec user = new dev.smartvm.backend.NicSpec(null, "02:aa:bb:cc:dd:ee",
+                "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", List.of("8080:80", "0.0.0.0:9000:90"));
+        assertThat(QemuCommandLine.userNetdev(user)).isEqualTo("user,id=net0,net=10.0.2.0/24,host=10.0.2.2,restrict=on"
+                + ",hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:0.0.0.0:9000-:90");
+    }
 }
