@@ -32,7 +32,9 @@ class NetworkIT extends RealVmTest {
     void hosts() {
         Assumptions.assumeTrue(HostNetwork.unavailableReason() == null, () -> "skipped: " + HostNetwork.unavailableReason());
         net.host("host1", 233, 1);
-        net.host("host2", 233, 2);
+        String host2 = net.host("host2", 233, 2);
+        TestNetworks.ok("ip -n " + host2 + " addr add 169.254.169.254/32 dev eth0"); // host2 also plays cloud metadata
+        net.change("ip route add 169.254.169.254/32 via 10.233.2.2", "ip route del 169.254.169.254/32 via 10.233.2.2");
     }
 
     @AfterAll
@@ -61,6 +63,28 @@ class NetworkIT extends RealVmTest {
             second.remove();
         }
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
+    }
+
+    @Test
+    void withoutAnAllowListTheOutsideIsOpenButMetadataAndOtherVmsAreNot() throws Exception {
+        NetworkSpec open = NetworkSpec.enabled(List.of(), List.of("10.233.2.2"));
+        try (MicroVm server = svm.start(VmSpec.builder().network(open).build());
+                ExecProcess listening = server.spawn(ExecRequest.shell("while true; do echo from-vm | nc -l -p 8080; done"));
+                MicroVm client = svm.start(VmSpec.builder().network(open).build())) {
+            String serverIp = server.exec("sh", "-c", "ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'")
+                    .stdout().strip();
+            assertThat(serverIp).startsWith("172.30.0.");
+            String fromHost = "";
+            for (int i = 0; i < 50 && fromHost.isEmpty(); i++) { // the host reaches the guest's server
+                fromHost = sh("echo | timeout 3 python3 -c \"import socket\ns=socket.create_connection(('" + serverIp
+                        + "', 8080), timeout=1); print(s.recv(20).decode().strip())\" 2>/dev/null").stdout().strip();
+            }
+            assertThat(fromHost).isEqualTo("from-vm");
+            assertThat(fetch(client, "10.233.1.2")).as("not denied: open").isEqualTo("host1");
+            assertThat(fetch(client, "10.233.2.2")).as("denied").isEmpty();
+            assertThat(fetch(client, "169.254.169.254")).as("metadata, denied by default").isEmpty();
+            assertThat(fetch(client, serverIp)).as("another VM, denied by default").isEmpty();
+        }
     }
 
     /** Reads what 127.0.0.1:port answers, retrying while nothing listens yet; "" when it never does. */
@@ -117,6 +141,7 @@ class NetworkIT extends RealVmTest {
             assertThat(fetch(vm, "10.233.1.2")).as("allowed").isEqualTo("host1");
             assertThat(fetch(vm, "10.233.2.2")).as("not on the allow-list").isEmpty();
             assertThat(fetch(vm, "172.30.0.1")).as("the host itself").isEmpty();
+            assertThat(fetch(vm, "169.254.169.254")).as("cloud metadata").isEmpty();
             tap = NetworkManager.generateTapName(vm.id(), "eth0");
             assertThat(sh("ip link show " + tap).exitCode()).isZero();
         }
