@@ -6,6 +6,7 @@ import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
+import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
 import dev.smartvm.net.NetworkManager;
 import dev.smartvm.image.OciRegistryClient;
@@ -84,8 +85,13 @@ public final class SmartVm implements AutoCloseable {
     /** Makes a VM (state CREATED): nothing runs until {@link MicroVm#start()}. */
     public MicroVm create(VmSpec spec) {
         ensureOpen();
+        // What needs the host (files, name resolution) is checked here, not in VmSpec, which is also
+        // read back from disk long after: a bad file or a name that does not resolve fails before anything exists.
         if (spec.firecrackerConfig() != null) {
-            FirecrackerBackend.checkConfigFile(spec.firecrackerConfig()); // a bad file fails before anything exists
+            FirecrackerBackend.checkConfigFile(spec.firecrackerConfig());
+        }
+        if (spec.network().enabled()) {
+            EgressPolicy.parse(spec.network().allow(), spec.network().deny());
         }
         VmRecord r = store.create(spec, selfPid, selfStart);
         MicroVm vm = new MicroVm(context, r, true);

@@ -56,13 +56,11 @@ public record VmSpec(
         }
         network = Objects.requireNonNullElse(network, NetworkSpec.NONE);
         if (network.enabled()) {
-            dev.smartvm.net.EgressPolicy.parse(network.allow(), network.deny()); // a bad rule fails here, before anything exists
+            // Form only: a spec is also read back from disk, when a name may no longer resolve (SmartVm.create resolves).
+            dev.smartvm.net.EgressPolicy.check(network.allow(), network.deny());
         }
         if (firecrackerConfig != null && !backend.equals("firecracker")) {
             throw invalid("a Firecracker config file needs the firecracker backend; the backend is '" + backend + "'");
-        }
-        if (firecrackerConfig != null && !java.nio.file.Files.isRegularFile(firecrackerConfig)) {
-            throw invalid("no Firecracker config file " + firecrackerConfig);
         }
         image = Objects.requireNonNullElse(image, "default");
         if (image.isBlank()) {

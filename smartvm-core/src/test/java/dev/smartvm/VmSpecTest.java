@@ -65,4 +65,30 @@ class VmSpecTest {
             assertThat(e.getMessage()).contains(message);
         });
     }
+
+    /**
+     * A spec is also read back from disk (vm.json), maybe long after the VM was made: it must
+     * load although an allowed name no longer resolves or a config file is gone, so that the VM
+     * can still be listed and removed. Those are checked when a VM is created.
+     */
+    @Test
+    void aSpecReadBackFromDiskNeedsNoNameResolutionOrFiles() throws Exception {
+        VmSpec spec = VmSpec.builder().backend("firecracker").firecrackerConfig(java.nio.file.Path.of("/nonexistent/fc.json"))
+                .network(NetworkSpec.enabled(List.of("gone-since.invalid:443"), List.of())).build();
+        String json = dev.smartvm.internal.Json.MAPPER.writeValueAsString(spec);
+        assertThat(dev.smartvm.internal.Json.MAPPER.readValue(json, VmSpec.class)).isEqualTo(spec);
+        assertThatThrownBy(() -> VmSpec.builder().network(NetworkSpec.enabled(List.of("10.0.0.0/33"), List.of())).build())
+                .hasMessageContaining("invalid egress rule '10.0.0.0/33'");
+
+        java.nio.file.Path home = java.nio.file.Files.createTempDirectory("svspec");
+        try (SmartVm svm = SmartVm.builder().home(home).build()) {
+            assertThatThrownBy(() -> svm.create(VmSpec.builder().network(NetworkSpec.enabled(List.of("gone-since.invalid:443"),
+                    List.of())).build())).hasMessageContaining("the host cannot resolve 'gone-since.invalid'");
+            assertThatThrownBy(() -> svm.create(spec.toBuilder().network(NetworkSpec.NONE).build()))
+                    .hasMessageContaining("cannot read the Firecracker config");
+            assertThat(svm.list()).isEmpty();
+        } finally {
+            dev.smartvm.internal.FileTrees.delete(home);
+        }
+    }
 }

@@ -15,6 +15,12 @@ public record EgressPolicy(List<EgressRule> allow, List<EgressRule> deny) {
         deny = List.copyOf(deny);
     }
 
+    /** Checks every rule's form without resolving names (see {@link EgressRule#check}). */
+    public static void check(List<String> allow, List<String> deny) {
+        allow.forEach(EgressRule::check);
+        deny.forEach(EgressRule::check);
+    }
+
     /** Parses (and resolves) every rule; the first bad one is refused before anything is set up. */
     public static EgressPolicy parse(List<String> allow, List<String> deny) {
         return new EgressPolicy(allow.stream().map(EgressRule::parse).toList(), deny.stream().map(EgressRule::parse).toList());

@@ -29,8 +29,41 @@ public record EgressRule(String text, List<String> cidrs, int port) {
         cidrs = List.copyOf(cidrs);
     }
 
+    /** What a rule says before any name is resolved: a CIDR, or a hostname, and a port. */
+    private record Parsed(String text, String cidr, String host, int port) {
+    }
+
+    /**
+     * Checks a rule's form only (no name is resolved): what a VM's spec, read again from disk
+     * long after, can always pass.
+     */
+    public static void check(String text) {
+        syntax(text);
+    }
+
     /** Parses and resolves one rule; a malformed CIDR, port or hostname, or a name that does not resolve, is refused. */
     public static EgressRule parse(String text) {
+        Parsed p = syntax(text);
+        if (p.cidr() != null) {
+            return new EgressRule(text, List.of(p.cidr()), p.port());
+        }
+        List<String> addresses = new ArrayList<>();
+        try {
+            for (InetAddress a : InetAddress.getAllByName(p.host())) {
+                if (a instanceof Inet4Address) {
+                    addresses.add(a.getHostAddress() + "/32");
+                }
+            }
+        } catch (UnknownHostException e) {
+            throw invalid(text, "the host cannot resolve '" + p.host() + "'");
+        }
+        if (addresses.isEmpty()) {
+            throw invalid(text, "'" + p.host() + "' has no IPv4 address");
+        }
+        return new EgressRule(text, addresses.stream().distinct().sorted().toList(), p.port());
+    }
+
+    private static Parsed syntax(String text) {
         Matcher m = text == null ? null : FORM.matcher(text.strip());
         if (m == null || !m.matches()) {
             throw invalid(text, "write CIDR, IP or HOST, each with an optional :PORT");
@@ -56,25 +89,12 @@ public record EgressRule(String text, List<String> cidrs, int port) {
                 throw invalid(text, "/" + prefix + " is not a prefix length");
             }
             long mask = prefix == 0 ? 0 : (0xFFFFFFFFL << (32 - prefix)) & 0xFFFFFFFFL;
-            return new EgressRule(text, List.of(Subnet.format(ip & mask) + "/" + prefix), port);
+            return new Parsed(text, Subnet.format(ip & mask) + "/" + prefix, null, port);
         }
         if (target.matches("[0-9.]+") || !HOST.matcher(target).matches()) {
             throw invalid(text, "'" + target + "' is neither an IPv4 address, a CIDR nor a hostname");
         }
-        List<String> addresses = new ArrayList<>();
-        try {
-            for (InetAddress a : InetAddress.getAllByName(target)) {
-                if (a instanceof Inet4Address) {
-                    addresses.add(a.getHostAddress() + "/32");
-                }
-            }
-        } catch (UnknownHostException e) {
-            throw invalid(text, "the host cannot resolve '" + target + "'");
-        }
-        if (addresses.isEmpty()) {
-            throw invalid(text, "'" + target + "' has no IPv4 address");
-        }
-        return new EgressRule(text, addresses.stream().distinct().sorted().toList(), port);
+        return new Parsed(text, null, target, port);
     }
 
     private static SmartVmException invalid(String text, String why) {
