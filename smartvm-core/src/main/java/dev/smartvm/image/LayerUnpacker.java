@@ -3,6 +3,7 @@ package dev.smartvm.image;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.FileTrees;
+import dev.smartvm.internal.HostUser;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +32,7 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 public final class LayerUnpacker {
     private static final String WHITEOUT = ".wh.";
     private static final String OPAQUE = ".wh..wh..opq";
-    private static final boolean ROOT = runningAsRoot();
+    private static final boolean ROOT = HostUser.isRoot();
 
     private final Path root;
 
@@ -190,14 +191,6 @@ public final class LayerUnpacker {
         if (ROOT) {
             Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
             Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
-        }
-    }
-
-    private static boolean runningAsRoot() {
-        try {
-            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
-        } catch (IOException | RuntimeException e) {
-            return false;
         }
     }
 

@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.CommandResult;
 import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.HostUser;
 import dev.smartvm.internal.LockFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,12 +41,8 @@ public final class HostNetwork {
 
     /** Whether this process may set up host networking (root, with iproute2 and nftables). */
     public static String unavailableReason() {
-        try {
-            if (((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) != 0) {
-                return "VM networking needs root (TAP devices, a bridge and nftables rules)";
-            }
-        } catch (IOException | RuntimeException e) {
-            return "cannot tell whether this process is root";
+        if (!HostUser.isRoot()) {
+            return "VM networking needs root (TAP devices, a bridge and nftables rules)";
         }
         if (!Files.isExecutable(IP)) {
             return "VM networking needs iproute2: apt-get install iproute2";

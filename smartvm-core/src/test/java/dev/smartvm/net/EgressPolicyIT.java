@@ -35,7 +35,7 @@ class EgressPolicyIT {
 
     @BeforeAll
     void network() throws Exception {
-        Assumptions.assumeTrue(((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0, "needs root");
+        Assumptions.assumeTrue(dev.smartvm.internal.HostUser.isRoot(), "needs root");
         Assumptions.assumeTrue(Nft.available() && Files.isExecutable(Path.of("/usr/sbin/ip")), "needs nftables and iproute2");
         forwardBefore = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
         net.change("echo 1 > /proc/sys/net/ipv4/ip_forward", "echo " + forwardBefore + " > /proc/sys/net/ipv4/ip_forward");
