@@ -102,24 +102,28 @@ public final class ImageStore {
                 throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': it is no image directory here,"
                         + " and as " + oci.get() + ": " + e.getMessage(), e);
             }
-            ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
-            return new ImageBundle(image.digest().substring(7, 23) + "+" + boot.id(), boot.kernel(), boot.initrd(),
-                    image.rootDisk(), "ext4", false, image.defaults(), "OCI image " + image.reference() + " (" + image.digest()
-                    + ") on " + boot.description());
+            return onDefaultKernel(image.digest().substring(7, 23), image.rootDisk(), "ext4", false, image.defaults(),
+                    "OCI image " + image.reference() + " (" + image.digest() + ")");
         }
         throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': use 'default', the directory of a"
                 + " built image, hosted:<manifest path or URL>, firecracker-ci:lts|latest, or an OCI reference such as alpine:3.20");
     }
 
     /**
-     * A base image's root filesystem booted by the default kernel and the agent's initramfs: the
-     * agent needs its kernel modules, which only the default kernel has. The bundle's own kernel
-     * stays in the cache, unused by the backends so far.
+     * A root filesystem booted by the default kernel and the agent's initramfs: the agent needs
+     * its kernel modules, which only the default kernel has (a base image's own kernel stays in
+     * the cache, unused by the backends so far).
      */
-    private ImageBundle onDefaultKernel(DebianRootfs.Build b) {
+    private ImageBundle onDefaultKernel(String id, Path rootDisk, String fsType, boolean readOnly, ExecDefaults defaults,
+            String what) {
         ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
-        return new ImageBundle("debian-" + b.suite() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootDisk(), "ext4", false,
-                ExecDefaults.NONE, "Debian " + b.suite() + " (" + String.join(", ", b.packages()) + ") on " + boot.description());
+        return new ImageBundle(id + "+" + boot.id(), boot.kernel(), boot.initrd(), rootDisk, fsType, readOnly, defaults,
+                what + " on " + boot.description());
+    }
+
+    private ImageBundle onDefaultKernel(DebianRootfs.Build b) {
+        return onDefaultKernel("debian-" + b.suite(), b.rootDisk(), "ext4", false, ExecDefaults.NONE,
+                "Debian " + b.suite() + " (" + String.join(", ", b.packages()) + ")");
     }
 
     /** Debian root filesystems built by mmdebstrap in this store. */
@@ -128,8 +132,7 @@ public final class ImageStore {
     }
 
     private ImageBundle onDefaultKernel(BaseImageBundle b) {
-        ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
-        return new ImageBundle(b.bundleId() + "+" + boot.id(), boot.kernel(), boot.initrd(), b.rootfsPath(), b.rootfsType(),
-                b.readOnly(), ExecDefaults.NONE, "base image " + b.bundleId() + " (" + b.source() + ") on " + boot.description());
+        return onDefaultKernel(b.bundleId(), b.rootfsPath(), b.rootfsType(), b.readOnly(), ExecDefaults.NONE,
+                "base image " + b.bundleId() + " (" + b.source() + ")");
     }
 }
