@@ -132,7 +132,7 @@ public final class MicroVm implements AutoCloseable {
             NetworkSpec net = record.spec().network();
             if (net.resolvedMode() == NetworkSpec.Mode.USER) {
                 nic = new NicSpec(null, NetworkManager.generateMac(record.id(), "eth0"),
-                        "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", net.publish());
+                        "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", net.publish().stream().map(PortMapping::parse).toList());
             } else if (net.enabled()) {
                 HostNetwork.Attachment attachment = context.network().attach(record.id(),
                         EgressPolicy.parse(net.allow(), net.deny()), net.publish().stream().map(PortMapping::parse).toList());

@@ -8,7 +8,7 @@ import java.util.List;
  * {@code deny} take {@code CIDR}, {@code IP} or {@code HOST}, each with an optional
  * {@code :PORT}. Link-local/metadata addresses, the host and other VMs are denied unless
  * allowed. Enforced on the host with nftables; hostnames are resolved on the host and pinned.
- * {@code publish} lists TCP ports of the guest reachable from the host.
+ * {@code publish} lists guest ports (TCP, or UDP with {@code /udp}) reachable from the host.
  */
 public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish, Mode mode) {
     public static final NetworkSpec NONE = new NetworkSpec(false, List.of(), List.of(), List.of(), Mode.AUTO);
@@ -46,6 +46,14 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
                     + " (--net)");
         }
         publish.forEach(dev.smartvm.net.PortMapping::parse); // a bad one fails here, before anything exists
+        if (mode == Mode.USER && publishesUdp(publish)) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the user-mode network publishes TCP ports only (QEMU's"
+                    + " restricted user network drops the guest's UDP replies); use the bridge (root) for /udp");
+        }
+    }
+
+    private static boolean publishesUdp(List<String> publish) {
+        return publish.stream().anyMatch(p -> dev.smartvm.net.PortMapping.parse(p).protocol().equals("udp"));
     }
 
     public NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish) {
@@ -60,14 +68,18 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
         return new NetworkSpec(true, allow, deny, List.of(), Mode.AUTO);
     }
 
-    /** The same network with {@code HOST:GUEST} (or {@code ADDR:HOST:GUEST}) TCP ports published; 127.0.0.1 by default. */
+    /**
+     * The same network with {@code HOST:GUEST} (or {@code ADDR:HOST:GUEST}) ports published, on
+     * 127.0.0.1 by default; TCP unless a port ends in {@code /udp}.
+     */
     public NetworkSpec publishing(List<String> ports) {
         return new NetworkSpec(enabled, allow, deny, ports, mode);
     }
 
     /**
      * How this VM will be connected: null without a network; for AUTO, BRIDGE where this process
-     * can set one up (root, iproute2, nftables) or egress rules ask for one, USER otherwise.
+     * can set one up (root, iproute2, nftables) or egress rules or a UDP port ask for one, USER
+     * otherwise.
      */
     public Mode resolvedMode() {
         if (!enabled) {
@@ -77,7 +89,7 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
             return mode;
         }
         boolean bridgeable = dev.smartvm.net.HostNetwork.unavailableReason() == null;
-        return bridgeable || !allow.isEmpty() || !deny.isEmpty() ? Mode.BRIDGE : Mode.USER;
+        return bridgeable || !allow.isEmpty() || !deny.isEmpty() || publishesUdp(publish) ? Mode.BRIDGE : Mode.USER;
     }
 
     public NetworkSpec inMode(Mode m) {

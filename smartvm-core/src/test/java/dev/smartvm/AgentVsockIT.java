@@ -18,10 +18,7 @@ import org.junit.jupiter.api.Test;
 class AgentVsockIT extends RealVmTest {
     @Test
     void theAgentServesItsProtocolOnAVsockPort() throws IOException, InterruptedException {
-        Path client = home.resolve("vsock-hello");
-        Process gcc = new ProcessBuilder("gcc", "-static", "-O2", "-Wall", "-Werror", "-o", client.toString(),
-                Path.of("src/test/c/vsock-hello.c").toAbsolutePath().toString()).inheritIO().start();
-        assertThat(gcc.waitFor()).as("gcc builds the test client").isZero();
+        Path client = TestPrograms.compile(home, "vsock-hello");
         try (MicroVm vm = svm.start(VmSpec.builder().build())) {
             vm.copyTo(client, "/tmp/vsock-hello");
             try (ExecProcess listener = vm.spawn(ExecRequest.of("/init", "--listen", "vsock:5000"))) {

@@ -47,12 +47,15 @@ class NetworkIT extends RealVmTest {
     }
 
     @Test
-    void aPublishedPortReachesTheGuestFromTheHostAndCannotBeTakenTwice() throws Exception {
+    void publishedPortsReachTheGuestFromTheHostAndCannotBeTakenTwice() throws Exception {
         int port = freePort();
-        NetworkSpec net = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of(port + ":8000"));
+        int udp = freeUdpPort();
+        NetworkSpec net = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of(port + ":8000", udp + ":5300/udp"));
         try (MicroVm vm = svm.start(VmSpec.builder().network(net).build());
-                ExecProcess server = vm.spawn(ExecRequest.shell("while true; do echo hello-from-guest | nc -l -p 8000; done"))) {
+                ExecProcess server = vm.spawn(ExecRequest.shell("while true; do echo hello-from-guest | nc -l -p 8000; done"));
+                ExecProcess echo = udpEcho(vm, 5300)) {
             assertThat(readLocal(port)).isEqualTo("hello-from-guest");
+            assertThat(askUdp(udp, "ping")).as("a UDP port too").isEqualTo("echo:ping");
 
             MicroVm second = svm.create(VmSpec.builder().network(net).build());
             Throwable t = org.assertj.core.api.Assertions.catchThrowable(second::start);
@@ -103,6 +106,37 @@ class NetworkIT extends RealVmTest {
             Thread.sleep(100);
         }
         return "";
+    }
+
+    /** Starts a UDP echo server (src/test/c/udp-echo.c) on the guest's {@code port}. */
+    private ExecProcess udpEcho(MicroVm vm, int port) throws Exception {
+        vm.copyTo(TestPrograms.compile(home, "udp-echo"), "/tmp/udp-echo");
+        return vm.spawn(ExecRequest.of("/tmp/udp-echo", Integer.toString(port)));
+    }
+
+    /** Sends {@code text} to 127.0.0.1:port over UDP until an answer comes back; "" when none does. */
+    private static String askUdp(int port, String text) throws java.io.IOException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            s.setSoTimeout(500);
+            byte[] out = text.getBytes();
+            for (int i = 0; i < 40; i++) {
+                s.send(new java.net.DatagramPacket(out, out.length, java.net.InetAddress.getLoopbackAddress(), port));
+                java.net.DatagramPacket in = new java.net.DatagramPacket(new byte[600], 600);
+                try {
+                    s.receive(in);
+                    return new String(in.getData(), 0, in.getLength());
+                } catch (java.net.SocketTimeoutException e) {
+                    // the server is not up yet
+                }
+            }
+        }
+        return "";
+    }
+
+    private static int freeUdpPort() throws java.io.IOException {
+        try (java.net.DatagramSocket free = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
     }
 
     private static int freePort() throws java.io.IOException {

@@ -91,4 +91,14 @@ class VmSpecTest {
             dev.smartvm.internal.FileTrees.delete(home);
         }
     }
+
+    @Test
+    void userModePublishesTcpOnlyAndAUdpPortAsksForTheBridge() {
+        NetworkSpec udp = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of("5353:53/udp"));
+        assertThat(udp.resolvedMode()).isEqualTo(NetworkSpec.Mode.BRIDGE);
+        expectInvalid(() -> udp.inMode(NetworkSpec.Mode.USER), "publishes TCP ports only");
+        NetworkSpec user = NetworkSpec.enabled(List.of(), List.of()).inMode(NetworkSpec.Mode.USER);
+        expectInvalid(() -> user.publishing(List.of("5353:53/udp")), "publishes TCP ports only");
+        assertThat(user.publishing(List.of("8080:80/tcp")).publish()).containsExactly("8080:80/tcp");
+    }
 }

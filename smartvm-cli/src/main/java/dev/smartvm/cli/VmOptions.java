@@ -44,8 +44,9 @@ final class VmOptions {
             "user (QEMU user mode: isolated, only published ports reach in), auto (bridge as root, else user; default)."})
     String netMode = "auto";
 
-    @Option(names = {"-p", "--publish"}, paramLabel = "[ADDR:]HOST:GUEST",
-            description = "Publish a guest TCP port on the host (repeatable; with --net; 127.0.0.1 unless ADDR).")
+    @Option(names = {"-p", "--publish"}, paramLabel = "[ADDR:]HOST:GUEST[/udp]",
+            description = "Publish a guest port on the host (repeatable; with --net; 127.0.0.1 unless ADDR; TCP unless /udp,"
+                    + " which needs the bridge).")
     List<String> publish = List.of();
 
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "Acceleration (default ${DEFAULT-VALUE}).")

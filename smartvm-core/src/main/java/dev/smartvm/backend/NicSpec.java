@@ -1,5 +1,6 @@
 package dev.smartvm.backend;
 
+import dev.smartvm.net.PortMapping;
 import java.util.List;
 
 /**
@@ -7,9 +8,9 @@ import java.util.List;
  * network (tap null: isolated, only the published ports reach in); the guest MAC; and what the
  * kernel command line must say for the agent to configure the guest's eth0.
  *
- * @param hostForwards user mode only: {@code [ADDR:]HOST:GUEST} TCP ports forwarded into the guest
+ * @param hostForwards user mode only: the host ports QEMU forwards into the guest
  */
-public record NicSpec(String tap, String mac, String kernelArgs, List<String> hostForwards) {
+public record NicSpec(String tap, String mac, String kernelArgs, List<PortMapping> hostForwards) {
     public NicSpec {
         hostForwards = hostForwards == null ? List.of() : List.copyOf(hostForwards);
     }

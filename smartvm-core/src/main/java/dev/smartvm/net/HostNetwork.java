@@ -136,17 +136,14 @@ public final class HostNetwork {
         Ports taken = ports();
         for (PortMapping p : mappings) {
             for (var e : taken.byAddress().entrySet()) {
-                String[] addrPort = e.getKey().split(":");
-                boolean samePort = Integer.parseInt(addrPort[1]) == p.hostPort();
-                boolean overlap = addrPort[0].equals(p.address()) || addrPort[0].equals("0.0.0.0") || p.anyAddress();
-                if (samePort && overlap && !e.getValue().equals(vmId)) {
+                if (p.clashesWith(PortMapping.fromHostSide(e.getKey())) && !e.getValue().equals(vmId)) {
                     throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "host port " + e.getKey() + " is already published by VM "
                             + e.getValue());
                 }
             }
         }
         for (PortMapping p : mappings) {
-            taken.byAddress().put(p.address() + ":" + p.hostPort(), vmId);
+            taken.byAddress().put(p.hostSide(), vmId);
         }
         dev.smartvm.internal.Json.write(portsFile(), taken);
     }

@@ -103,13 +103,13 @@ public final class NftRules {
         s.add("add chain inet " + TABLE + " " + c + "-snat { type nat hook postrouting priority srcnat; }");
         s.add("flush chain inet " + TABLE + " " + c + "-snat");
         for (PortMapping p : ports) {
-            String to = " tcp dport " + p.hostPort() + " dnat ip to " + vmIp + ":" + p.guestPort();
+            String to = " " + p.protocol() + " dport " + p.hostPort() + " dnat ip to " + vmIp + ":" + p.guestPort();
             String where = p.anyAddress() ? "fib daddr type local" : "ip daddr " + p.address();
             s.add("add rule inet " + TABLE + " " + c + "-dnat-output " + where + to);
             if (!p.loopback()) {
                 s.add("add rule inet " + TABLE + " " + c + "-dnat-prerouting " + where + to);
             }
-            s.add("add rule inet " + TABLE + " " + c + "-snat ip saddr 127.0.0.0/8 ip daddr " + vmIp + " tcp dport " + p.guestPort()
+            s.add("add rule inet " + TABLE + " " + c + "-snat ip saddr 127.0.0.0/8 ip daddr " + vmIp + " " + p.protocol() + " dport " + p.guestPort()
                     + " masquerade");
         }
         return String.join("\n", s) + "\n";

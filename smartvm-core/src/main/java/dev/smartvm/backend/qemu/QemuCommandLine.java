@@ -46,10 +46,9 @@ final class QemuCommandLine {
      */
     static String userNetdev(dev.smartvm.backend.NicSpec nic) {
         StringBuilder b = new StringBuilder("user,id=net0,net=10.0.2.0/24,host=10.0.2.2,restrict=on");
-        for (String f : nic.hostForwards()) {
-            String[] p = f.split(":");
-            String addr = p.length == 3 ? p[0] : "127.0.0.1";
-            b.append(",hostfwd=tcp:").append(addr).append(':').append(p[p.length - 2]).append("-:").append(p[p.length - 1]);
+        for (var p : nic.hostForwards()) {
+            b.append(",hostfwd=").append(p.protocol()).append(':').append(p.address()).append(':').append(p.hostPort())
+                    .append("-:").append(p.guestPort());
         }
         return b.toString();
     }

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.smartvm.Acceleration;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.image.ImageBundle;
+import dev.smartvm.net.PortMapping;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,8 +72,8 @@ class QemuCommandLineTest {
                 .contains("-device virtio-net-device,netdev=net0,mac=02:aa:bb:cc:dd:ee")
                 .contains("ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off");
         dev.smartvm.backend.NicSpec user = new dev.smartvm.backend.NicSpec(null, "02:aa:bb:cc:dd:ee",
-                "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", List.of("8080:80", "0.0.0.0:9000:90"));
+                "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", Stream.of("8080:80", "0.0.0.0:9000:90", "5353:53/udp").map(PortMapping::parse).toList());
         assertThat(QemuCommandLine.userNetdev(user)).isEqualTo("user,id=net0,net=10.0.2.0/24,host=10.0.2.2,restrict=on"
-                + ",hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:0.0.0.0:9000-:90");
+                + ",hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:0.0.0.0:9000-:90,hostfwd=udp:127.0.0.1:5353-:53");
     }
 }
