@@ -65,7 +65,23 @@ public final class MicroVm implements AutoCloseable {
     public synchronized VmInfo info() {
         refresh();
         return new VmInfo(record.id(), record.name(), record.state(), record.spec().backend(), record.acceleration(),
-                record.pid(), record.spec(), record.createdAt(), dir(), record.stopReason());
+                record.pid(), record.spec(), record.createdAt(), dir(), record.stopReason(), network());
+    }
+
+    /** How the VM is connected, from its record. Caller holds the lock. */
+    private VmNetwork network() {
+        NetworkSpec.Mode mode = record.spec().network().resolvedMode();
+        if (mode == null) {
+            return null;
+        }
+        HostNetwork.Attachment a = record.network();
+        if (a != null) {
+            return new VmNetwork(mode, a.ip(), a.mac(), a.tap());
+        }
+        boolean up = record.state().isActive() && record.state() != VmState.STARTING;
+        return mode == NetworkSpec.Mode.USER && up
+                ? new VmNetwork(mode, VmNetwork.USER_MODE_ADDRESS, NetworkManager.generateMac(record.id(), "eth0"), null)
+                : new VmNetwork(mode, null, null, null);
     }
 
     /** The guest's serial console output of the current or last boot. */
@@ -132,7 +148,8 @@ public final class MicroVm implements AutoCloseable {
             NetworkSpec net = record.spec().network();
             if (net.resolvedMode() == NetworkSpec.Mode.USER) {
                 nic = new NicSpec(null, NetworkManager.generateMac(record.id(), "eth0"),
-                        "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off", net.publish().stream().map(PortMapping::parse).toList());
+                        "ip=" + VmNetwork.USER_MODE_ADDRESS + "::10.0.2.2:255.255.255.0::eth0:off",
+                        net.publish().stream().map(PortMapping::parse).toList());
             } else if (net.enabled()) {
                 HostNetwork.Attachment attachment = context.network().attach(record.id(),
                         EgressPolicy.parse(net.allow(), net.deny()), net.publish().stream().map(PortMapping::parse).toList());

@@ -16,8 +16,9 @@ import java.time.Instant;
  * @param createdAt when it was created
  * @param stateDir its directory under $SMARTVM_HOME/vms
  * @param stopReason why it last stopped, or null
+ * @param network how it is connected, or null without a network
  */
 public record VmInfo(
         String id, String name, VmState state, String backend, Acceleration acceleration, long pid,
-        VmSpec spec, Instant createdAt, Path stateDir, String stopReason) {
+        VmSpec spec, Instant createdAt, Path stateDir, String stopReason, VmNetwork network) {
 }

@@ -25,7 +25,7 @@ final class LsCommand implements Callable<Integer> {
                             .put("backend", v.backend()).put("acceleration", v.acceleration().name().toLowerCase())
                             .put("pid", v.pid()).put("cpus", v.spec().cpus()).put("memoryMib", v.spec().memoryMib())
                             .put("image", v.spec().image()).put("createdAt", v.createdAt().toString())
-                            .put("network", v.spec().network().enabled() ? v.spec().network().resolvedMode().name().toLowerCase() : "none").put("stopReason", v.stopReason());
+                            .put("network", InspectCommand.mode(v)).put("stopReason", v.stopReason());
                 }
                 System.out.println(Json.MAPPER.writeValueAsString(arr));
                 return 0;

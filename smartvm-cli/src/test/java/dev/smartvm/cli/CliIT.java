@@ -153,6 +153,11 @@ class CliIT {
         assertThat(ls.get(0).get("name").asText()).isEqualTo("box");
         assertThat(ls.get(0).get("state").asText()).isEqualTo("running");
         assertThat(ls.get(0).get("memoryMib").asInt()).isEqualTo(192);
+        JsonNode inspect = Json.MAPPER.readTree(smartvm("inspect", "box").out());
+        assertThat(inspect.get("state").asText()).isEqualTo("running");
+        assertThat(inspect.get("network").get("mode").asText()).isEqualTo("none");
+        assertThat(inspect.get("spec").get("memoryMib").asInt()).isEqualTo(192);
+        assertError(smartvm("inspect", "nobox"), 125, "VM_NOT_FOUND", "nobox");
 
         assertThat(smartvm("exec", "-e", "X=1", "box", "--", "sh", "-c", "echo made$X > /tmp/f").code()).isZero();
         assertThat(smartvm("exec", "--user", "65534", "box", "--", "id", "-u").out()).isEqualTo("65534\n");
@@ -179,6 +184,34 @@ class CliIT {
         assertError(smartvm("rm", "box"), 125, "INVALID_STATE", "rm -f");
         assertThat(smartvm("rm", "-f", "box").code()).isZero();
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
+    @Test
+    void inspectAndLsSayHowAVmIsConnected() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.net.HostNetwork.unavailableReason() == null,
+                "bridge networking needs root");
+        assertThat(smartvm("create", "--name", "bridged", "--net", "--allow", "10.9.9.9:443", "-p", "18000:8000").code()).isZero();
+        assertThat(smartvm("create", "--name", "isolated", "--net", "--net-mode", "user").code()).isZero();
+        JsonNode bridged = Json.MAPPER.readTree(smartvm("inspect", "bridged").out()).get("network");
+        assertThat(bridged.get("mode").asText()).isEqualTo("bridge");
+        assertThat(bridged.get("address").asText()).startsWith("172.30.0.");
+        assertThat(bridged.get("tap").asText()).startsWith("sv").hasSize(15);
+        assertThat(bridged.get("mac").asText()).startsWith("02:");
+        assertThat(bridged.get("allow").get(0).asText()).isEqualTo("10.9.9.9:443");
+        assertThat(bridged.get("publish").get(0).asText()).isEqualTo("18000:8000");
+        JsonNode isolated = Json.MAPPER.readTree(smartvm("inspect", "isolated").out()).get("network");
+        assertThat(isolated.get("mode").asText()).isEqualTo("user");
+        assertThat(isolated.get("address").asText()).isEqualTo("10.0.2.15");
+        assertThat(isolated.get("tap").isNull()).isTrue();
+        JsonNode ls = Json.MAPPER.readTree(smartvm("ls", "--json").out());
+        assertThat(ls.findValuesAsText("network")).containsExactlyInAnyOrder("bridge", "user");
+
+        assertThat(smartvm("stop", "bridged").code()).isZero();
+        bridged = Json.MAPPER.readTree(smartvm("inspect", "bridged").out()).get("network");
+        assertThat(bridged.get("mode").asText()).isEqualTo("bridge");
+        assertThat(bridged.get("address").isNull()).as("the address went back").isTrue();
+        assertThat(smartvm("rm", "-f", "bridged").code()).isZero();
+        assertThat(smartvm("rm", "-f", "isolated").code()).isZero();
     }
 
     /** A {@code smartvm run --name NAME -- sleep 1000} in the background, once its VM runs. */

@@ -1,0 +1,44 @@
+package dev.smartvm.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smartvm.SmartVm;
+import dev.smartvm.VmInfo;
+import dev.smartvm.VmNetwork;
+import dev.smartvm.internal.Json;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", description = "Prints everything known about a VM as one JSON object: its state, spec and network.")
+final class InspectCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    /** The VM's network mode as the CLI writes it: bridge, user or none. */
+    static String mode(VmInfo v) {
+        return v.network() == null ? "none" : v.network().mode().name().toLowerCase();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (SmartVm svm = Session.open()) {
+            VmInfo v = Session.find(svm, name).info();
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("id", v.id()).put("name", v.name()).put("state", v.state().name().toLowerCase()).put("backend", v.backend())
+                    .put("acceleration", v.acceleration().name().toLowerCase()).put("pid", v.pid())
+                    .put("createdAt", v.createdAt().toString()).put("stateDir", v.stateDir().toString())
+                    .put("stopReason", v.stopReason());
+            ObjectNode net = o.putObject("network").put("mode", mode(v));
+            VmNetwork n = v.network();
+            if (n != null) {
+                net.put("address", n.address()).put("mac", n.mac()).put("tap", n.tap());
+                net.set("allow", Json.MAPPER.valueToTree(v.spec().network().allow()));
+                net.set("deny", Json.MAPPER.valueToTree(v.spec().network().deny()));
+                net.set("publish", Json.MAPPER.valueToTree(v.spec().network().publish()));
+            }
+            o.set("spec", Json.MAPPER.valueToTree(v.spec()));
+            System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+            return 0;
+        }
+    }
+}

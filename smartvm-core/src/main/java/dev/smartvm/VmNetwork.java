@@ -1,0 +1,15 @@
+package dev.smartvm;
+
+/**
+ * How a VM is connected: its mode, and while it runs its guest address, MAC and (bridge mode)
+ * the host's TAP device.
+ *
+ * @param mode BRIDGE (SmartVM's bridge, egress rules on the host) or USER (QEMU's isolated user network)
+ * @param address the guest's IPv4 address while it runs, else null
+ * @param mac the guest's MAC address while it runs, else null
+ * @param tap the host's TAP device while it runs in bridge mode, else null
+ */
+public record VmNetwork(NetworkSpec.Mode mode, String address, String mac, String tap) {
+    /** The address QEMU's user network gives the guest. */
+    static final String USER_MODE_ADDRESS = "10.0.2.15";
+}
