@@ -44,6 +44,8 @@ public enum ErrorCode {
     DOWNLOAD_FAILED,
     /** Downloaded or cached bytes do not match their published checksum. */
     CHECKSUM_MISMATCH,
+    /** No DNS server answered for a hostname (of an egress rule). */
+    DNS_FAILED,
     /** A host I/O operation failed. */
     IO_ERROR,
     /** The calling thread was interrupted. */

@@ -13,6 +13,7 @@ import dev.smartvm.image.ExecDefaults;
 import dev.smartvm.image.ImageBundle;
 import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.HostnamePins;
 import dev.smartvm.net.NetworkManager;
 import dev.smartvm.net.PortMapping;
 import dev.smartvm.internal.TextFiles;
@@ -38,6 +39,7 @@ public final class MicroVm implements AutoCloseable {
     private VmRecord record;
     private VmmProcess vmm;
     private AgentClient agent;
+    private HostnamePins pins;
     private boolean released;
 
     MicroVm(VmContext context, VmRecord record, boolean owned) {
@@ -108,6 +110,7 @@ public final class MicroVm implements AutoCloseable {
 
     /** Gives back the TAP, address and rules the VM held while it ran. Caller holds the lock. */
     private void releaseNetwork() {
+        stopPins();
         HostNetwork.Attachment n = record.network();
         if (n != null) {
             uninterruptibly(() -> context.network().detach(record.id(), n.tap(), n.ip()));
@@ -151,11 +154,16 @@ public final class MicroVm implements AutoCloseable {
                         "ip=" + VmNetwork.USER_MODE_ADDRESS + "::10.0.2.2:255.255.255.0::eth0:off",
                         net.publish().stream().map(PortMapping::parse).toList());
             } else if (net.enabled()) {
-                HostNetwork.Attachment attachment = context.network().attach(record.id(),
-                        EgressPolicy.parse(net.allow(), net.deny()), net.publish().stream().map(PortMapping::parse).toList());
+                EgressPolicy policy = EgressPolicy.parse(net.allow(), net.deny(), context.resolver());
+                HostNetwork.Attachment attachment = context.network().attach(record.id(), policy,
+                        net.publish().stream().map(PortMapping::parse).toList());
                 synchronized (this) {
                     record = record.withNetwork(attachment);
                     context.store().save(record);
+                    if (policy.hasHostnames()) {
+                        String id = record.id();
+                        pins = HostnamePins.start(id, policy, context.resolver(), p -> context.network().repin(id, p));
+                    }
                 }
                 nic = new NicSpec(attachment.tap(), attachment.mac(), attachment.bootArgs());
             }
@@ -406,6 +414,7 @@ public final class MicroVm implements AutoCloseable {
      * Use {@code smartvm stop/rm} or {@link SmartVm#get} later.
      */
     public synchronized void detach() {
+        stopPins();
         record = record.detached();
         context.store().save(record);
         closeAgent();
@@ -449,9 +458,18 @@ public final class MicroVm implements AutoCloseable {
             remove();
         } else {
             synchronized (this) {
+                stopPins();
                 closeAgent();
                 release();
             }
+        }
+    }
+
+    /** Stops re-resolving the VM's hostnames. Caller holds the lock. */
+    private void stopPins() {
+        if (pins != null) {
+            pins.close();
+            pins = null;
         }
     }
 

@@ -8,6 +8,7 @@ import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
 import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.NameResolver;
 import dev.smartvm.net.NetworkManager;
 import dev.smartvm.image.OciRegistryClient;
 import dev.smartvm.internal.DownloadListener;
@@ -60,7 +61,7 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
             }
             return v.acceleration();
-        }, this::released, new HostNetwork(new NetworkManager(home.resolve("net")), home.resolve("net"), b.runner));
+        }, this::released, new HostNetwork(new NetworkManager(home.resolve("net")), home.resolve("net"), b.runner), b.resolver);
         reapOrphans();
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -91,7 +92,7 @@ public final class SmartVm implements AutoCloseable {
             FirecrackerBackend.checkConfigFile(spec.firecrackerConfig());
         }
         if (spec.network().enabled()) {
-            EgressPolicy.parse(spec.network().allow(), spec.network().deny());
+            EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
         }
         VmRecord r = store.create(spec, selfPid, selfStart);
         MicroVm vm = new MicroVm(context, r, true);
@@ -219,6 +220,7 @@ public final class SmartVm implements AutoCloseable {
         private final Map<String, Backend> backends = new java.util.HashMap<>();
         private BaseImageManager baseImages;
         private DownloadListener downloads = DownloadListener.NONE;
+        private NameResolver resolver = NameResolver.system();
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -272,6 +274,15 @@ public final class SmartVm implements AutoCloseable {
         /** Told how each download of an OCI image's blobs goes (a progress bar). */
         public Builder downloads(DownloadListener listener) {
             this.downloads = listener;
+            return this;
+        }
+
+        /**
+         * Resolves the hostnames of egress rules, when a VM is made and again when their TTL ends
+         * (default: the host's hosts file and DNS servers).
+         */
+        public Builder resolver(NameResolver nameResolver) {
+            this.resolver = nameResolver;
             return this;
         }
 

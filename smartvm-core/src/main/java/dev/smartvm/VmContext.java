@@ -3,13 +3,15 @@ package dev.smartvm;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.image.ImageStore;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.NameResolver;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /** What a {@link MicroVm} needs from the {@link SmartVm} that made or found it. */
 record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images,
-        UnaryOperator<Acceleration> accelerations, Consumer<MicroVm> released, HostNetwork network) {
+        UnaryOperator<Acceleration> accelerations, Consumer<MicroVm> released, HostNetwork network,
+        NameResolver resolver) {
     Backend backend(String name) {
         Backend b = backends.get(name);
         if (b == null) {

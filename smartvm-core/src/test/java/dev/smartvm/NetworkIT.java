@@ -90,6 +90,35 @@ class NetworkIT extends RealVmTest {
         }
     }
 
+    /**
+     * An allow-listed hostname, resolved by a DNS server of the test's: the guest reaches its
+     * address; when the name moves (after its 1 s TTL, so within SmartVM's 5 s floor), the VM
+     * follows it, from inside the guest too; and the VM's sets go with it.
+     */
+    @Test
+    void anAllowedHostnameIsResolvedAgainWhenItsTtlEnds() throws Exception {
+        String id;
+        try (dev.smartvm.net.TestDnsServer dns = new dev.smartvm.net.TestDnsServer();
+                SmartVm withDns = SmartVm.builder().home(home).imagesDir(sharedImages())
+                        .resolver(dev.smartvm.net.DnsResolver.using(dns.address())).build()) {
+            dns.answer("svc.smartvm.test", 1, "10.233.1.2");
+            try (MicroVm vm = withDns.start(VmSpec.builder()
+                    .network(NetworkSpec.enabled(List.of("svc.smartvm.test:8080"), List.of())).build())) {
+                id = vm.id();
+                assertThat(fetch(vm, "10.233.1.2")).as("the name's address").isEqualTo("host1");
+                assertThat(fetch(vm, "10.233.2.2")).as("another").isEmpty();
+                dns.answer("svc.smartvm.test", 1, "10.233.2.2");
+                String got = "";
+                for (int i = 0; i < 15 && got.isEmpty(); i++) {
+                    got = fetch(vm, "10.233.2.2");
+                }
+                assertThat(got).as("the VM follows the name").isEqualTo("host2");
+                assertThat(fetch(vm, "10.233.1.2")).as("and leaves its old address").isEmpty();
+            }
+        }
+        assertThat(sh("nft list sets").stdout()).doesNotContain(id);
+    }
+
     /** Reads what 127.0.0.1:port answers, retrying while nothing listens yet; "" when it never does. */
     private static String readLocal(int port) throws InterruptedException {
         for (int i = 0; i < 50; i++) {

@@ -2,24 +2,24 @@ package dev.smartvm.net;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * One destination of an egress policy: {@code CIDR}, {@code IP} or {@code HOST}, each with an
- * optional {@code :PORT}. Hostnames are resolved on the host when the rule is made, and the
- * addresses are pinned (the guest cannot widen the rule through DNS).
+ * optional {@code :PORT}. Hostnames are resolved on the host, and the addresses are pinned: the
+ * guest cannot widen the rule through DNS. The host resolves them again when their TTL ends
+ * (see {@link HostnamePins}).
  *
  * @param text what the user wrote
+ * @param host the hostname, or null for a CIDR or an IP
  * @param cidrs the IPv4 networks it stands for ({@code a.b.c.d/n})
  * @param port a TCP/UDP port, or 0 for every port
+ * @param ttl how long a hostname's addresses hold, or null for a CIDR or an IP
  */
-public record EgressRule(String text, List<String> cidrs, int port) {
+public record EgressRule(String text, String host, List<String> cidrs, int port, Duration ttl) {
     private static final Pattern FORM = Pattern.compile("([^:\\s]+?)(?::(\\d{1,5}))?");
     private static final Pattern CIDR = Pattern.compile("(\\d{1,3}(?:\\.\\d{1,3}){3})(?:/(\\d{1,2}))?");
     private static final Pattern HOST = Pattern.compile("(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -41,26 +41,41 @@ public record EgressRule(String text, List<String> cidrs, int port) {
         syntax(text);
     }
 
-    /** Parses and resolves one rule; a malformed CIDR, port or hostname, or a name that does not resolve, is refused. */
+    /** Parses one rule, resolving a hostname with the host's resolver. */
     public static EgressRule parse(String text) {
+        return parse(text, NameResolver.system());
+    }
+
+    /**
+     * Parses one rule and resolves its hostname with {@code resolver}; a malformed CIDR, port or
+     * hostname, or a name that does not resolve, is refused (INVALID_ARGUMENT; DNS_FAILED when
+     * no DNS server answered).
+     */
+    public static EgressRule parse(String text, NameResolver resolver) {
         Parsed p = syntax(text);
         if (p.cidr() != null) {
-            return new EgressRule(text, List.of(p.cidr()), p.port());
+            return new EgressRule(text, null, List.of(p.cidr()), p.port(), null);
         }
-        List<String> addresses = new ArrayList<>();
+        NameResolver.Resolution r;
         try {
-            for (InetAddress a : InetAddress.getAllByName(p.host())) {
-                if (a instanceof Inet4Address) {
-                    addresses.add(a.getHostAddress() + "/32");
-                }
+            r = resolver.resolve(p.host());
+        } catch (SmartVmException e) {
+            if (e.code() == ErrorCode.INVALID_ARGUMENT) {
+                throw invalid(text, e.getMessage());
             }
-        } catch (UnknownHostException e) {
-            throw invalid(text, "the host cannot resolve '" + p.host() + "'");
+            throw new SmartVmException(e.code(), "egress rule '" + text + "': " + e.getMessage(), e);
         }
-        if (addresses.isEmpty()) {
-            throw invalid(text, "'" + p.host() + "' has no IPv4 address");
-        }
-        return new EgressRule(text, addresses.stream().distinct().sorted().toList(), p.port());
+        return new EgressRule(text, p.host(), List.of(), p.port(), r.ttl()).withAddresses(r.addresses());
+    }
+
+    /** The same rule with a hostname's new addresses (as /32 networks). */
+    public EgressRule withAddresses(List<String> addresses) {
+        return new EgressRule(text, host, addresses.stream().map(a -> a + "/32").toList(), port, ttl);
+    }
+
+    /** The same rule with a hostname's new TTL. */
+    public EgressRule withTtl(Duration next) {
+        return new EgressRule(text, host, cidrs, port, next);
     }
 
     private static Parsed syntax(String text) {

@@ -91,6 +91,21 @@ public final class HostNetwork {
         }
     }
 
+    /**
+     * Puts the current addresses of the policy's hostnames in the VM's sets; false (and nothing
+     * changed) when the VM holds no address any more, having been detached meanwhile.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public boolean repin(String vmId, EgressPolicy policy) {
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            if (!manager.leases().containsValue(vmId)) {
+                return false;
+            }
+            nft.apply(NftRules.pins(vmId, policy) + "\n");
+            return true;
+        }
+    }
+
     /** Removes what {@link #attach} made for the VM; safe to call twice, or for a half-made attach. */
     @SuppressWarnings("try") // the lock is held for the block
     public void detach(String vmId, String tap, String ip) {
@@ -106,7 +121,7 @@ public final class HostNetwork {
         }
         releasePorts(vmId);
         if (ip != null) {
-            manager.releaseIp(ip);
+            manager.releaseIp(ip, vmId);
         }
         if (manager.leases().isEmpty()) {
             runner.run(List.of(Nft.NFT.toString(), "delete", "chain", "inet", NftRules.TABLE, "nat-postrouting"), null,

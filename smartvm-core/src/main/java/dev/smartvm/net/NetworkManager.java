@@ -95,11 +95,21 @@ public final class NetworkManager {
     }
 
     /** Frees an address (a no-op for one that was not leased). */
-    @SuppressWarnings("try") // the lock is held for the block
     public void releaseIp(String ip) {
+        releaseIp(ip, null);
+    }
+
+    /**
+     * Frees an address if {@code owner} holds it (any owner when null): a late cleanup of a VM
+     * never frees the address another VM was given since.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void releaseIp(String ip, String owner) {
         try (LockFile lock = LockFile.acquire(stateDir.resolve("leases.lock"))) {
             Leases leases = read();
-            if (leases.byAddress().remove(ip) != null) {
+            String holder = leases.byAddress().get(ip);
+            if (holder != null && (owner == null || owner.equals(holder))) {
+                leases.byAddress().remove(ip);
                 Json.write(file(), leases);
             }
         }

@@ -1,5 +1,6 @@
 package dev.smartvm.net;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.CommandRunner;
@@ -23,7 +24,10 @@ public final class Nft {
         return Files.isExecutable(NFT);
     }
 
-    /** Removes the VM's chains one by one: a chain it never had (no published port) is no reason to stop. */
+    /**
+     * Removes the VM's chains one by one (a chain it never had, with no published port, is no
+     * reason to stop), then its sets, which the chains' rules referred to.
+     */
     public void removeVm(String vmId) {
         if (!available()) {
             return;
@@ -33,6 +37,29 @@ public final class Nft {
             argv.addAll(List.of(line.split(" ")));
             runner.run(argv, null, Duration.ofSeconds(30));
         }
+        for (String family : List.of("inet", "bridge")) {
+            for (JsonNode item : tableItems(family)) {
+                String name = item.path("set").path("name").asText("");
+                if (name.startsWith(NftRules.chain(vmId) + "-")) {
+                    runner.run(List.of(NFT.toString(), "delete", "set", family, NftRules.TABLE, name), null, Duration.ofSeconds(30));
+                }
+            }
+        }
+    }
+
+    /** What SmartVM's table of {@code family} holds ({@code nft -j}'s items), or nothing without the table. */
+    private List<JsonNode> tableItems(String family) {
+        var r = runner.run(List.of(NFT.toString(), "-j", "list", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
+        if (r.exitCode() != 0) {
+            return List.of(); // no such table
+        }
+        try {
+            List<JsonNode> items = new java.util.ArrayList<>();
+            dev.smartvm.internal.Json.MAPPER.readTree(r.stdout()).path("nftables").forEach(items::add);
+            return items;
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     /** Deletes SmartVM's tables when no VM has chains in them any more. */
@@ -41,21 +68,9 @@ public final class Nft {
             return;
         }
         for (String family : List.of("inet", "bridge")) {
-            var r = runner.run(List.of(NFT.toString(), "-j", "list", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
-            if (r.exitCode() != 0) {
-                continue; // no such table
-            }
-            try {
-                var json = dev.smartvm.internal.Json.MAPPER.readTree(r.stdout());
-                boolean chains = false;
-                for (var item : json.path("nftables")) {
-                    chains |= item.has("chain");
-                }
-                if (!chains) {
-                    runner.run(List.of(NFT.toString(), "delete", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
-                }
-            } catch (IOException e) {
-                // leave it: an empty table is harmless
+            List<JsonNode> items = tableItems(family);
+            if (!items.isEmpty() && items.stream().noneMatch(i -> i.has("chain"))) {
+                runner.run(List.of(NFT.toString(), "delete", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
             }
         }
     }

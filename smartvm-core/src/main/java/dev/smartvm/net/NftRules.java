@@ -2,6 +2,7 @@ package dev.smartvm.net;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The nftables rules of one VM's egress policy, in SmartVM's own tables ({@code inet smartvm}
@@ -14,7 +15,9 @@ import java.util.List;
  * <li>inet forward and input: what the host routes for it, and what it sends to the host
  * itself, matched by its (unspoofable) address on the bridge.</li>
  * </ul>
- * Removing the VM's chains removes exactly what it added.
+ * A hostname's addresses live in a set of the VM's ({@code vm-<id>-a<i>} for the i-th allow
+ * rule, {@code -d<i>} for deny), in both tables, so that re-resolving it changes only the set.
+ * Removing the VM's chains and sets removes exactly what it added.
  */
 public final class NftRules {
     public static final String TABLE = "smartvm";
@@ -41,11 +44,11 @@ public final class NftRules {
         s.add("add chain bridge " + TABLE + " " + c + "-forward { type filter hook forward priority filter; policy accept; }");
         s.add("flush chain bridge " + TABLE + " " + c + "-forward");
         s.add(br + "-forward iifname \"" + tap + "\" ether type arp accept");
-        for (EgressRule r : policy.allow()) {
-            s.addAll(match(br + "-forward iifname \"" + tap + "\" ", r, "accept"));
+        s.add(pins(vmId, policy));
+        for (int i = 0; i < policy.allow().size(); i++) {
+            s.add(match(br + "-forward iifname \"" + tap + "\" ", vmId, policy, true, i, "accept"));
         }
         s.add(br + "-forward iifname \"" + tap + "\" drop");
-        s.add("add table inet " + TABLE);
         s.add("add chain inet " + TABLE + " " + c);
         s.add("flush chain inet " + TABLE + " " + c);
         s.add("add chain inet " + TABLE + " " + c + "-forward { type filter hook forward priority filter; policy accept; }");
@@ -57,11 +60,11 @@ public final class NftRules {
         String rule = "add rule inet " + TABLE + " " + c + " ";
         s.add(rule + "ct state established,related accept");
         s.add(rule + "meta nfproto ipv6 drop"); // IPv4 only: nothing leaves unmatched by another family
-        for (EgressRule r : policy.deny()) {
-            s.addAll(match(rule, r, "drop"));
+        for (int i = 0; i < policy.deny().size(); i++) {
+            s.add(match(rule, vmId, policy, false, i, "drop"));
         }
-        for (EgressRule r : policy.allow()) {
-            s.addAll(match(rule, r, "accept"));
+        for (int i = 0; i < policy.allow().size(); i++) {
+            s.add(match(rule, vmId, policy, true, i, "accept"));
         }
         s.add(rule + "ip daddr " + LINK_LOCAL + " drop");
         s.add(rule + "ip daddr " + vmNetwork + " drop");
@@ -72,19 +75,50 @@ public final class NftRules {
         // To the host itself (its gateway address and any other): only what the policy allows.
         String in = "add rule inet " + TABLE + " " + c + "-input " + from + " ";
         s.add(in + "ct state established,related accept");
-        for (EgressRule r : policy.allow()) {
-            s.addAll(match(in, r, "accept"));
+        for (int i = 0; i < policy.allow().size(); i++) {
+            s.add(match(in, vmId, policy, true, i, "accept"));
         }
         s.add(in + "drop");
         return String.join("\n", s) + "\n";
     }
 
-    private static List<String> match(String prefix, EgressRule r, String verdict) {
-        List<String> out = new ArrayList<>();
-        String set = r.cidrs().size() == 1 ? r.cidrs().get(0) : "{ " + String.join(", ", r.cidrs()) + " }";
+    private static String match(String prefix, String vmId, EgressPolicy policy, boolean allow, int i, String verdict) {
+        EgressRule r = (allow ? policy.allow() : policy.deny()).get(i);
+        String daddr = r.host() != null ? "@" + setName(vmId, allow, i)
+                : r.cidrs().size() == 1 ? r.cidrs().get(0) : "{ " + String.join(", ", r.cidrs()) + " }";
         String port = r.port() == 0 ? "" : " meta l4proto { tcp, udp } th dport " + r.port();
-        out.add(prefix + "ip daddr " + set + port + " " + verdict);
-        return out;
+        return prefix + "ip daddr " + daddr + port + " " + verdict;
+    }
+
+    /** The set holding the addresses of the i-th allow (or deny) rule's hostname. */
+    static String setName(String vmId, boolean allow, int i) {
+        return chain(vmId) + (allow ? "-a" : "-d") + i;
+    }
+
+    /**
+     * The nft script that (re)fills the sets of the policy's hostnames with their current
+     * addresses, in both tables; applied alone when a name is resolved again.
+     */
+    public static String pins(String vmId, EgressPolicy policy) {
+        List<String> s = new ArrayList<>();
+        s.add("add table bridge " + TABLE);
+        s.add("add table inet " + TABLE);
+        for (boolean allow : new boolean[] {true, false}) {
+            List<EgressRule> rules = allow ? policy.allow() : policy.deny();
+            for (int i = 0; i < rules.size(); i++) {
+                if (rules.get(i).host() == null) {
+                    continue;
+                }
+                String elements = rules.get(i).cidrs().stream().map(a -> a.replace("/32", "")).collect(Collectors.joining(", "));
+                for (String family : List.of("bridge", "inet")) {
+                    String set = family + " " + TABLE + " " + setName(vmId, allow, i);
+                    s.add("add set " + set + " { type ipv4_addr; }");
+                    s.add("flush set " + set);
+                    s.add("add element " + set + " { " + elements + " }");
+                }
+            }
+        }
+        return String.join("\n", s);
     }
 
     /**

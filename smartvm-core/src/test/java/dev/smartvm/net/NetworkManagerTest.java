@@ -35,6 +35,11 @@ class NetworkManagerTest {
         n.releaseIp("172.30.0.3");
         assertThat(n.allocateIp("vm-x")).as("a released address is reused").isEqualTo("172.30.0.3");
         assertThat(n.leases()).containsEntry("172.30.0.3", "vm-x").hasSize(3);
+        n.releaseIp("172.30.0.3", "vm-gone");
+        assertThat(n.leases()).as("a late cleanup of another VM frees nothing").containsEntry("172.30.0.3", "vm-x");
+        n.releaseIp("172.30.0.3", "vm-x");
+        assertThat(n.leases()).doesNotContainKey("172.30.0.3");
+        n.allocateIp("vm-x");
         assertThat(new NetworkManager(dir).allocateIp()).as("leases persist").isEqualTo("172.30.0.5");
     }
 
