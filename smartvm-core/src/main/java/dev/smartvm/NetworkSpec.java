@@ -52,6 +52,11 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
         }
     }
 
+    /** Whether some egress rule names a host, whose addresses SmartVM follows while the VM runs. */
+    public boolean namesHosts() {
+        return java.util.stream.Stream.concat(allow.stream(), deny.stream()).anyMatch(dev.smartvm.net.EgressRule::namesHost);
+    }
+
     private static boolean publishesUdp(List<String> publish) {
         return publish.stream().anyMatch(p -> dev.smartvm.net.PortMapping.parse(p).protocol().equals("udp"));
     }

@@ -8,6 +8,7 @@ import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
 import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.HostnamePins;
 import dev.smartvm.net.NameResolver;
 import dev.smartvm.net.NetworkManager;
 import dev.smartvm.image.OciRegistryClient;
@@ -182,6 +183,42 @@ public final class SmartVm implements AutoCloseable {
     private void ensureOpen() {
         if (closed) {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "this SmartVm is closed");
+        }
+    }
+
+    /**
+     * Keeps the allow-listed (and denied) hostnames of a running VM resolved on their TTL, for a
+     * VM no process holds (one left running by {@code smartvm create}); a handle that started a
+     * VM does this itself until it is detached. Blocks until the VM stops, is removed or leaves
+     * the bridge; returns at once for a VM without hostname rules. When the VM's VMM died, it
+     * records that and gives its network back, as any command that finds it would.
+     */
+    public void followHostnames(String idOrName) throws InterruptedException {
+        ensureOpen();
+        VmRecord r = store.find(idOrName).orElseThrow(() -> new SmartVmException(ErrorCode.VM_NOT_FOUND,
+                "no VM named '" + idOrName + "'"));
+        HostNetwork.Attachment attached = r.network();
+        if (attached == null || !r.state().isActive()) {
+            return;
+        }
+        EgressPolicy policy = EgressPolicy.parse(r.spec().network().allow(), r.spec().network().deny(), context.resolver());
+        if (!policy.hasHostnames() || !context.network().repin(r.id(), policy)) {
+            return;
+        }
+        String id = r.id();
+        try (HostnamePins pins = HostnamePins.start(id, policy, context.resolver(), p -> context.network().repin(id, p))) {
+            while (!closed) {
+                Thread.sleep(1000);
+                Optional<VmRecord> now = store.find(id);
+                if (now.isEmpty() || !attached.equals(now.get().network())) {
+                    return; // removed, stopped or started again (with a follower of its own)
+                }
+                if (!HostProcess.isRunning(now.get().pid(), now.get().vmmStartedAt())) {
+                    pins.close();
+                    new MicroVm(context, now.get(), false).info(); // records why it stopped, gives the network back
+                    return;
+                }
+            }
         }
     }
 

@@ -19,6 +19,7 @@ final class CreateCommand implements Callable<Integer> {
             MicroVm machine = svm.create(spec);
             machine.start();
             machine.detach();
+            FollowHostnamesCommand.spawnFor(machine);
             System.out.println(machine.name());
             return 0;
         }

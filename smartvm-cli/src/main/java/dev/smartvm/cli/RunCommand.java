@@ -59,6 +59,7 @@ final class RunCommand implements Callable<Integer> {
             int code = GuestCommand.run(machine, request, guest.interactive);
             if (keep) {
                 machine.detach();
+                FollowHostnamesCommand.spawnFor(machine);
                 System.err.println("kept VM " + machine.name());
             }
             return code;

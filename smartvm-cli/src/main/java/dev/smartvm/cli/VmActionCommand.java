@@ -29,7 +29,7 @@ abstract class VmActionCommand implements Callable<Integer> {
     @Command(name = "start", description = "Boots a stopped VM again.")
     static final class Start extends VmActionCommand {
         Start() {
-            super(MicroVm::start);
+            super(vm -> FollowHostnamesCommand.spawnFor(vm.start()));
         }
     }
 

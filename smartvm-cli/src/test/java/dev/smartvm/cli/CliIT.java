@@ -214,6 +214,39 @@ class CliIT {
         assertThat(smartvm("rm", "-f", "isolated").code()).isZero();
     }
 
+    /** The processes following a VM's hostnames (their command line names the VM id). */
+    private static List<ProcessHandle> followers(String vmId) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("follow-hostnames " + vmId))
+                .toList();
+    }
+
+    @Test
+    void aVmLeftRunningWithHostnameRulesHasAFollowerThatEndsWithIt() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.net.HostNetwork.unavailableReason() == null,
+                "bridge networking needs root");
+        assertThat(smartvm("create", "--name", "named", "--net", "--allow", "localhost:80").code()).isZero();
+        assertThat(smartvm("create", "--name", "numeric", "--net", "--allow", "10.9.9.9").code()).isZero();
+        String named = Json.MAPPER.readTree(smartvm("inspect", "named").out()).get("id").asText();
+        String numeric = Json.MAPPER.readTree(smartvm("inspect", "numeric").out()).get("id").asText();
+        assertThat(followers(named)).as("a hostname rule has a follower").hasSize(1);
+        assertThat(followers(numeric)).as("addresses need none").isEmpty();
+        assertThat(dev.smartvm.net.TestNetworks.sh("nft list set inet smartvm vm-" + named + "-a0").stdout()).contains("127.0.0.1");
+
+        assertThat(smartvm("stop", "named").code()).isZero();
+        waitUntilNoFollower(named);
+        assertThat(smartvm("start", "named").code()).isZero();
+        assertThat(followers(named)).as("starting again starts another").hasSize(1);
+        assertThat(smartvm("rm", "-f", "named", "numeric").code()).isZero();
+        waitUntilNoFollower(named);
+    }
+
+    private static void waitUntilNoFollower(String vmId) throws InterruptedException {
+        for (int i = 0; i < 100 && !followers(vmId).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(followers(vmId)).as("the follower ends with the VM").isEmpty();
+    }
+
     /** A {@code smartvm run --name NAME -- sleep 1000} in the background, once its VM runs. */
     private record BackgroundRun(Process cli, long vmmPid) {
     }

@@ -41,6 +41,11 @@ public record EgressRule(String text, String host, List<String> cidrs, int port,
         syntax(text);
     }
 
+    /** Whether a (well-formed) rule names a host rather than an address or network; no name is resolved. */
+    public static boolean namesHost(String text) {
+        return syntax(text).host() != null;
+    }
+
     /** Parses one rule, resolving a hostname with the host's resolver. */
     public static EgressRule parse(String text) {
         return parse(text, NameResolver.system());
