@@ -30,8 +30,9 @@ class ArchitectureTest {
             "dev.smartvm.agent", Set.of("dev.smartvm.internal"),
             "dev.smartvm.image", Set.of("dev.smartvm.internal"),
             "dev.smartvm.net", Set.of("dev.smartvm.internal"),
-            "dev.smartvm.backend", Set.of("dev.smartvm.image", "dev.smartvm.internal"),
-            "dev.smartvm.backend.qemu", Set.of("dev.smartvm.backend", "dev.smartvm.image", "dev.smartvm.internal"),
+            "dev.smartvm.backend", Set.of("dev.smartvm.image", "dev.smartvm.net", "dev.smartvm.internal"),
+            "dev.smartvm.backend.qemu", Set.of("dev.smartvm.backend", "dev.smartvm.image", "dev.smartvm.net",
+                    "dev.smartvm.internal"),
             "dev.smartvm.backend.firecracker", Set.of("dev.smartvm.backend", "dev.smartvm.config", "dev.smartvm.image",
                     "dev.smartvm.internal"));
 
