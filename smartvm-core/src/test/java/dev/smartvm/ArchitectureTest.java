@@ -33,6 +33,8 @@ class ArchitectureTest {
             "dev.smartvm.backend", Set.of("dev.smartvm.image", "dev.smartvm.net", "dev.smartvm.internal"),
             "dev.smartvm.backend.qemu", Set.of("dev.smartvm.backend", "dev.smartvm.image", "dev.smartvm.net",
                     "dev.smartvm.internal"),
+            "dev.smartvm.backend.smolvm", Set.of("dev.smartvm.backend", "dev.smartvm.image", "dev.smartvm.net",
+                    "dev.smartvm.internal"),
             "dev.smartvm.backend.firecracker", Set.of("dev.smartvm.backend", "dev.smartvm.config", "dev.smartvm.image",
                     "dev.smartvm.internal"));
 
