@@ -36,6 +36,8 @@ public enum ErrorCode {
     PATH_NOT_FOUND,
     /** A path from the guest would escape the destination on the host. */
     UNSAFE_PATH,
+    /** The VM's backend cannot do this (smolvm has no pause, for one); the message says what it can do instead. */
+    UNSUPPORTED,
     /** The VMM refused or failed a control command. */
     VMM_ERROR,
     /** An operation did not finish within its timeout. */

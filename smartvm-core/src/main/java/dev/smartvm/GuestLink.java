@@ -3,15 +3,23 @@ package dev.smartvm;
 import dev.smartvm.agent.AgentClient;
 import dev.smartvm.agent.AgentConnection;
 import dev.smartvm.backend.AgentEndpoint;
+import dev.smartvm.backend.Guest;
 import dev.smartvm.backend.VmmProcess;
 import java.time.Duration;
 
-/** Connects to the guest agent of a VMM, so that a broken connection says why the VM went away. */
+/**
+ * Reaches the guest of a VMM: through the engine's own way in when it has one, else through
+ * SmartVM's agent, so that a broken connection says why the VM went away.
+ */
 final class GuestLink {
     private GuestLink() {
     }
 
-    static AgentClient connect(VmmProcess process, Duration timeout, String vmName) {
+    static Guest connect(VmmProcess process, Duration timeout, String vmName) {
+        Guest own = process.guest(timeout);
+        if (own != null) {
+            return own;
+        }
         AgentEndpoint endpoint = process.agentEndpoint();
         AgentConnection c = AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout, "smartvm-agent-" + vmName,
                 reason -> {
@@ -21,6 +29,6 @@ final class GuestLink {
                             .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
                                     "lost the guest agent of VM '" + vmName + "': " + reason));
                 });
-        return new AgentClient(c);
+        return new AgentGuest(new AgentClient(c));
     }
 }

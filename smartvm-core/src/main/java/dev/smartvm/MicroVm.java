@@ -1,9 +1,9 @@
 package dev.smartvm;
 
-import dev.smartvm.agent.AgentClient;
-import dev.smartvm.agent.OutputSink;
 import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.EngineSpec;
+import dev.smartvm.backend.Guest;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.NicSpec;
@@ -38,7 +38,7 @@ public final class MicroVm implements AutoCloseable {
     private final boolean owned;
     private VmRecord record;
     private VmmProcess vmm;
-    private AgentClient agent;
+    private Guest agent;
     private HostnamePins pins;
     private boolean released;
 
@@ -143,13 +143,17 @@ public final class MicroVm implements AutoCloseable {
         }
         VmmProcess started = null;
         try {
-            ImageBundle image = context.images().resolve(record.spec().image());
             Backend backend = context.backend(record.spec().backend());
+            boolean engineManaged = backend.managesImagesAndNetwork();
+            ImageBundle image = engineManaged ? null : context.images().resolve(record.spec().image());
             Acceleration accel = context.acceleration(backend, record.spec().acceleration());
             deleteIfExists(consoleLog());
             NicSpec nic = null;
+            EngineSpec engine = null;
             NetworkSpec net = record.spec().network();
-            if (net.resolvedMode() == NetworkSpec.Mode.USER) {
+            if (engineManaged) {
+                engine = new EngineSpec(record.spec().image(), net.enabled(), net.allow(), net.deny(), net.publish());
+            } else if (net.resolvedMode() == NetworkSpec.Mode.USER) {
                 nic = new NicSpec(null, NetworkManager.generateMac(record.id(), "eth0"),
                         "ip=" + VmNetwork.USER_MODE_ADDRESS + "::10.0.2.2:255.255.255.0::eth0:off",
                         net.publish().stream().map(PortMapping::parse).toList());
@@ -168,15 +172,15 @@ public final class MicroVm implements AutoCloseable {
                 nic = new NicSpec(attachment.tap(), attachment.mac(), attachment.bootArgs());
             }
             started = backend.launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
-                    record.spec().memoryMib(), accel, record.spec().firecrackerConfig(), nic));
+                    record.spec().memoryMib(), accel, record.spec().firecrackerConfig(), nic, engine));
             VmmProcess launched = started;
             synchronized (this) {
                 vmm = launched;
                 record = record.withVmm(accel, launched.pid(), HostProcess.startTime(launched.pid()).orElse(null),
-                        image.defaults());
+                        image == null ? ExecDefaults.NONE : image.defaults());
                 context.store().save(record);
             }
-            AgentClient client = GuestLink.connect(launched, record.spec().bootTimeout(), record.name());
+            Guest client = GuestLink.connect(launched, record.spec().bootTimeout(), record.name());
             synchronized (this) {
                 agent = client;
                 moveTo(VmState.RUNNING, null);
@@ -213,7 +217,7 @@ public final class MicroVm implements AutoCloseable {
     }
 
     /** The agent of a running VM, connecting to it if another process started the VM. */
-    private AgentClient requireAgent(String action) {
+    private Guest requireAgent(String action) {
         VmmProcess process;
         synchronized (this) {
             refresh();
@@ -223,14 +227,14 @@ public final class MicroVm implements AutoCloseable {
                         + (record.state() == VmState.PAUSED ? "; resume it first" : "")
                         + (record.stopReason() != null && record.state() == VmState.STOPPED ? " (" + record.stopReason() + ")" : ""));
             }
-            if (agent != null && agent.connection().isOpen()) {
+            if (agent != null && agent.isOpen()) {
                 return agent;
             }
             process = vmm;
         }
-        AgentClient client = GuestLink.connect(process, ATTACH_TIMEOUT, record.name());
+        Guest client = GuestLink.connect(process, ATTACH_TIMEOUT, record.name());
         synchronized (this) {
-            if (agent != null && agent.connection().isOpen()) {
+            if (agent != null && agent.isOpen()) {
                 client.close();
                 return agent;
             }
@@ -250,8 +254,7 @@ public final class MicroVm implements AutoCloseable {
 
     /** Runs a command, forwarding its output to the given streams as it arrives. */
     public ExitStatus exec(ExecRequest request, OutputStream stdout, OutputStream stderr) {
-        ExecProcess p = requireAgent("exec").start(withDefaults(request), false,
-                OutputSink.forwardingTo(stdout), OutputSink.forwardingTo(stderr));
+        ExecProcess p = requireAgent("exec").start(withDefaults(request), false, stdout, stderr);
         try (p) {
             return p.waitFor(Duration.ofDays(3650));
         }
@@ -351,7 +354,7 @@ public final class MicroVm implements AutoCloseable {
 
     private void stop(boolean powerOff) {
         VmmProcess process;
-        AgentClient client;
+        Guest client;
         boolean graceful;
         synchronized (this) {
             refresh();
@@ -389,9 +392,9 @@ public final class MicroVm implements AutoCloseable {
         });
     }
 
-    private void askToPowerOff(VmmProcess process, AgentClient client) {
+    private void askToPowerOff(VmmProcess process, Guest client) {
         try {
-            (client != null && client.connection().isOpen() ? client : GuestLink.connect(process, Duration.ofSeconds(5), record.name())).shutdown();
+            (client != null && client.isOpen() ? client : GuestLink.connect(process, Duration.ofSeconds(5), record.name())).shutdown();
         } catch (SmartVmException e) {
             // no agent to ask: the VMM is stopped the hard way
         }
@@ -438,6 +441,7 @@ public final class MicroVm implements AutoCloseable {
             if (record.state() == VmState.REMOVED) {
                 return;
             }
+            context.backend(record.spec().backend()).discard(dir());
             context.store().delete(record.id());
             record = record.withState(VmState.REMOVED);
             release();

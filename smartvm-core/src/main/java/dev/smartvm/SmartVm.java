@@ -3,6 +3,7 @@ package dev.smartvm;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.firecracker.FirecrackerBackend;
+import dev.smartvm.backend.smolvm.SmolvmBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
 import dev.smartvm.backend.qemu.QemuBackend;
 import dev.smartvm.image.BaseImageManager;
@@ -55,6 +56,7 @@ public final class SmartVm implements AutoCloseable {
         Map<String, Backend> backends = new java.util.HashMap<>();
         backends.put("qemu", QemuBackend.fromEnvironment());
         backends.put("firecracker", FirecrackerBackend.fromEnvironment(home.resolve("firecracker")));
+        backends.put(SmolvmBackend.NAME, SmolvmBackend.fromEnvironment());
         backends.putAll(b.backends);
         this.context = new VmContext(store, Map.copyOf(backends), images, requested -> {
             AccelerationProbe.Verdict v = probe.decide(requested, this::kvmBootProbe);
@@ -92,7 +94,7 @@ public final class SmartVm implements AutoCloseable {
         if (spec.firecrackerConfig() != null) {
             FirecrackerBackend.checkConfigFile(spec.firecrackerConfig());
         }
-        if (spec.network().enabled()) {
+        if (spec.network().enabled() && !context.backend(spec.backend()).managesImagesAndNetwork()) { // smolvm resolves its own
             EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
         }
         VmRecord r = store.create(spec, selfPid, selfStart);
@@ -158,6 +160,7 @@ public final class SmartVm implements AutoCloseable {
                     if (r.network() != null) {
                         context.network().detach(r.id(), r.network().tap(), r.network().ip());
                     }
+                    context.backend(r.spec().backend()).discard(store.dir(r.id()));
                     store.delete(r.id());
                 } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
                     new MicroVm(context, r, false).info(); // records why it stopped

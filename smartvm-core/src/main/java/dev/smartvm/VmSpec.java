@@ -42,7 +42,7 @@ public record VmSpec(
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
     /** The engines SmartVM drives. */
-    public static final java.util.List<String> BACKENDS = java.util.List.of("qemu", "firecracker");
+    public static final java.util.List<String> BACKENDS = java.util.List.of("qemu", "firecracker", "smolvm");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     public VmSpec {
@@ -52,7 +52,7 @@ public record VmSpec(
         }
         backend = Objects.requireNonNullElse(backend, "qemu");
         if (!BACKENDS.contains(backend)) {
-            throw invalid("backend must be one of " + BACKENDS + " (smolvm is not built yet); found '" + backend + "'");
+            throw invalid("backend must be one of " + BACKENDS + "; found '" + backend + "'");
         }
         network = Objects.requireNonNullElse(network, NetworkSpec.NONE);
         if (network.enabled()) {

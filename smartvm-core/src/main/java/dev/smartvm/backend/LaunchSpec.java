@@ -15,11 +15,18 @@ import java.nio.file.Path;
  * @param acceleration KVM or TCG, already resolved (never AUTO)
  * @param firecrackerConfig extra objects in Firecracker's config-file format, or null
  * @param nic the network interface, or null for none
+ * @param engine for a backend that pulls its own images and makes its own network (smolvm;
+ *     {@code image} and {@code nic} are null then), what the user asked for; else null
  */
 public record LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration,
-        Path firecrackerConfig, NicSpec nic) {
+        Path firecrackerConfig, NicSpec nic, EngineSpec engine) {
     public LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration) {
-        this(vmId, vmDir, image, cpus, memoryMib, acceleration, null, null);
+        this(vmId, vmDir, image, cpus, memoryMib, acceleration, null, null, null);
+    }
+
+    public LaunchSpec(String vmId, Path vmDir, ImageBundle image, int cpus, int memoryMib, Acceleration acceleration,
+            Path firecrackerConfig, NicSpec nic) {
+        this(vmId, vmDir, image, cpus, memoryMib, acceleration, firecrackerConfig, nic, null);
     }
 
     /** The kernel arguments the network adds ("" without one). */

@@ -7,8 +7,16 @@ import java.util.Optional;
 public interface VmmProcess extends AutoCloseable {
     long pid();
 
-    /** Where the guest agent is reached. */
+    /** Where the guest agent is reached (unused when {@link #guest} is given). */
     AgentEndpoint agentEndpoint();
+
+    /**
+     * The engine's own way into the guest, waiting up to {@code timeout} for it to answer; null
+     * (the default) when the guest runs SmartVM's agent, reached at {@link #agentEndpoint}.
+     */
+    default Guest guest(Duration timeout) {
+        return null;
+    }
 
     void pause();
 

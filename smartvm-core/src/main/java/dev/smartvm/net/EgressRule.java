@@ -46,6 +46,12 @@ public record EgressRule(String text, String host, List<String> cidrs, int port,
         return syntax(text).host() != null;
     }
 
+    /** Parses one rule without resolving it: a hostname's rule has no addresses (for engines that resolve names themselves). */
+    public static EgressRule parseUnresolved(String text) {
+        Parsed p = syntax(text);
+        return new EgressRule(text, p.host(), p.cidr() == null ? List.of() : List.of(p.cidr()), p.port(), null);
+    }
+
     /** Parses one rule, resolving a hostname with the host's resolver. */
     public static EgressRule parse(String text) {
         return parse(text, NameResolver.system());

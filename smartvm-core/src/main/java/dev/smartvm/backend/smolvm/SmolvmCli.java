@@ -217,6 +217,32 @@ public final class SmolvmCli {
                 Duration.between(started, Instant.now()));
     }
 
+    /**
+     * Starts {@code exec --stream} as a process of ours, for output as it arrives (the runner,
+     * which waits for the end, is not used). Its exit code is the guest command's.
+     */
+    public Process execStreaming(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
+        version();
+        MachineName.check(name);
+        env.forEach(SmolvmCli::checkEnv);
+        List<String> a = new ArrayList<>(List.of("machine", "exec", "--name", name));
+        env.forEach(e -> a.addAll(List.of("-e", e)));
+        if (workdir != null) {
+            a.addAll(List.of("-w", workdir));
+        }
+        if (timeout != null) {
+            a.addAll(List.of("--timeout", duration(timeout)));
+        }
+        a.add("--stream");
+        a.add("--");
+        a.addAll(command);
+        try {
+            return new ProcessBuilder(argv(a)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot run " + binary + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Copies one file; one side is {@code NAME:/abs/path}. An empty side copies nothing and calls nothing. */
     public void cp(String source, String destination) {
         if (source == null || source.isEmpty() || destination == null || destination.isEmpty()) {

@@ -261,6 +261,14 @@ public final class FakeSmolvm {
             System.out.println("machine '" + m.get("name").asText() + "' already running");
             return 0;
         }
+        String image = m.get("image").asText();
+        String registry = image.contains("/") ? image.substring(0, image.indexOf('/')) : "";
+        if (registry.endsWith(".invalid") || registry.contains(".invalid:")) { // RFC 6761: never resolves, here or anywhere
+            m.put("state", "failed");
+            save(m);
+            throw new Refused("failed to pull image '" + image + "': error sending request for url (https://" + registry
+                    + "/v2/): dns error: failed to lookup address information");
+        }
         Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
                 "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         m.put("state", "running").put("pid", vm.pid());

@@ -1,0 +1,144 @@
+package dev.smartvm.backend.smolvm;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AttachSpec;
+import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.EngineSpec;
+import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.net.EgressRule;
+import dev.smartvm.net.PortMapping;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * VMs on smolvm (libkrun), driven through its CLI: a SmartVM VM is the smolvm machine
+ * {@code smartvm-<id>}. smolvm pulls the image (an OCI reference) in the guest and runs its own
+ * agent, so commands and files go through {@code machine exec} and {@code machine cp}; egress
+ * allow-lists become {@code --allow-cidr} / {@code --allow-host}. The machine is created on the
+ * first start, started again after a stop (its disk kept), and deleted when the VM is removed.
+ */
+public final class SmolvmBackend implements Backend {
+    public static final String NAME = "smolvm";
+    private final Supplier<SmolvmCli> cli;
+    private volatile SmolvmCli located;
+
+    private SmolvmBackend(Supplier<SmolvmCli> cli) {
+        this.cli = cli;
+    }
+
+    /** The smolvm at $SMARTVM_SMOLVM or on PATH, looked for when first needed. */
+    public static SmolvmBackend fromEnvironment() {
+        return new SmolvmBackend(() -> SmolvmCli.locate(System.getenv("SMARTVM_SMOLVM"), CommandRunner.system()));
+    }
+
+    public static SmolvmBackend using(SmolvmCli cli) {
+        return new SmolvmBackend(() -> cli);
+    }
+
+    private SmolvmCli cli() {
+        SmolvmCli c = located;
+        if (c == null) {
+            c = cli.get();
+            located = c;
+        }
+        return c;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean needsKvm() {
+        return true;
+    }
+
+    @Override
+    public boolean managesImagesAndNetwork() {
+        return true;
+    }
+
+    static String machineName(String vmId) {
+        return "smartvm-" + vmId;
+    }
+
+    @Override
+    public VmmProcess launch(LaunchSpec spec) {
+        EngineSpec e = spec.engine();
+        String name = machineName(spec.vmId());
+        MachineSpec machine = machine(name, spec, e); // what smolvm cannot do is refused before anything exists
+        SmolvmCli c = cli();
+        boolean created = false;
+        if (c.ls().stream().noneMatch(m -> m.name().equals(name))) {
+            c.create(machine);
+            created = true;
+        }
+        try {
+            c.start(name);
+            return new SmolvmMachine(c, name, c.status(name).pid());
+        } catch (SmolvmException failed) {
+            if (created) {
+                discard(name);
+            }
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "smolvm could not start machine '" + name + "': "
+                    + failed.stderr().strip(), failed);
+        }
+    }
+
+    /** The machine smolvm is to create; egress rules and published ports smolvm has no form for are refused. */
+    static MachineSpec machine(String name, LaunchSpec spec, EngineSpec e) {
+        MachineSpec.Builder b = MachineSpec.builder(name).image(e.imageRef()).cpus(spec.cpus()).memoryMib(spec.memoryMib())
+                .net(e.network());
+        if (!e.deny().isEmpty()) {
+            throw unsupported("deny rules (smolvm takes allow-lists only: --allow-cidr and --allow-host)");
+        }
+        for (String text : e.allow()) {
+            EgressRule r = EgressRule.parseUnresolved(text);
+            if (r.port() != 0) {
+                throw unsupported("ports in egress rules ('" + text + "': smolvm allows hosts and networks, every port)");
+            }
+            if (r.host() != null) {
+                b.allowHost(r.host());
+            } else {
+                b.allowCidr(r.cidrs().get(0));
+            }
+        }
+        for (String text : e.publish()) {
+            PortMapping p = PortMapping.parse(text);
+            if (!p.loopback() || !p.address().equals("127.0.0.1") || !p.protocol().equals("tcp")) {
+                throw unsupported("publishing '" + text + "' (smolvm publishes TCP ports as HOST:GUEST only)");
+            }
+            b.port(p.hostPort() + ":" + p.guestPort());
+        }
+        return b.build();
+    }
+
+    private static SmartVmException unsupported(String what) {
+        return new SmartVmException(ErrorCode.UNSUPPORTED, "the smolvm backend cannot do " + what);
+    }
+
+    @Override
+    public VmmProcess attach(AttachSpec spec) {
+        return new SmolvmMachine(cli(), machineName(spec.vmDir().getFileName().toString()), spec.pid());
+    }
+
+    @Override
+    public void discard(Path vmDir) {
+        discard(machineName(vmDir.getFileName().toString()));
+    }
+
+    private void discard(String name) {
+        try {
+            SmolvmCli c = cli();
+            if (c.ls().stream().anyMatch(m -> m.name().equals(name))) {
+                c.delete(name);
+            }
+        } catch (SmartVmException e) {
+            // no smolvm here any more, or it refused: nothing of ours is left to delete
+        }
+    }
+}

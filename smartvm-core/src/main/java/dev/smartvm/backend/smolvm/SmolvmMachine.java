@@ -1,0 +1,106 @@
+package dev.smartvm.backend.smolvm;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.backend.AgentEndpoint;
+import dev.smartvm.backend.Guest;
+import dev.smartvm.backend.VmmProcess;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/** One started smolvm machine: its VM process, and the way into it ({@code machine exec} and {@code cp}). */
+final class SmolvmMachine implements VmmProcess {
+    private final SmolvmCli cli;
+    private final String name;
+    private final long pid;
+
+    SmolvmMachine(SmolvmCli cli, String name, long pid) {
+        this.cli = cli;
+        this.name = name;
+        this.pid = pid;
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public AgentEndpoint agentEndpoint() {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm runs its own guest agent; SmartVM's is not in its guest");
+    }
+
+    @Override
+    public Guest guest(Duration timeout) {
+        try {
+            cli.waitExecReady(name, timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for smolvm machine '" + name + "'", e);
+        }
+        return new SmolvmGuest(cli, name);
+    }
+
+    @Override
+    public void pause() {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm cannot pause or resume a machine; stop and start it instead");
+    }
+
+    @Override
+    public void resume() {
+        pause();
+    }
+
+    @Override
+    public boolean isAlive() {
+        if (pid > 0) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+        try {
+            return cli.status(name).running();
+        } catch (SmartVmException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (isAlive()) {
+            if (!Instant.now().isBefore(deadline)) {
+                return false;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !isAlive();
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void terminate(Duration grace) {
+        try {
+            cli.stop(name);
+        } catch (SmartVmException e) {
+            // not running any more, or smolvm would not: the kill below settles it
+        }
+        if (!awaitExit(grace) && pid > 0) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            awaitExit(grace);
+        }
+    }
+
+    @Override
+    public Optional<String> exitReason() {
+        return isAlive() ? Optional.empty() : Optional.of("smolvm machine '" + name + "' stopped");
+    }
+
+    @Override
+    public void close() {
+        // no connection is held: every call is a smolvm command of its own
+    }
+}
