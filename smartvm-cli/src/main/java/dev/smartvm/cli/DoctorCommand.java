@@ -29,14 +29,15 @@ final class DoctorCommand implements Callable<Integer> {
         report("info", "firecracker", "--backend firecracker needs KVM (" + (kvm == null ? "present" : kvm) + ") and plans for Firecracker "
                 + dev.smartvm.backend.firecracker.FirecrackerBackend.installedVersion()
                 + "; without $SMARTVM_FIRECRACKER or firecracker on the PATH the release is fetched on first use", null);
+        report("info", "smolvm", smolvm(), null);
         check("jdk", Runtime.version().feature() >= 21, "Java " + Runtime.version(), "install a JDK 21 or newer", true);
         check("apt", Files.isExecutable(Path.of("/usr/bin/apt-get")) && Files.isExecutable(Path.of("/usr/bin/dpkg-deb")),
                 "apt-get and dpkg-deb build the default image from Debian packages", "a Debian or Ubuntu host", true);
         boolean lists = CommandRunner.system().run(List.of("apt-cache", "show", "--no-all-versions", "busybox-static"),
                 null, Duration.ofSeconds(30)).exitCode() == 0;
         check("apt lists", lists, lists ? "package lists present" : "apt knows no busybox-static", "apt-get update", true);
-        check("tun", Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun (for --net, coming)", "modprobe tun", false);
-        check("nft", Files.isExecutable(Path.of("/usr/sbin/nft")), "nftables (for egress rules, coming)", "apt-get install nftables", false);
+        check("tun", Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun (for --net on the bridge)", "modprobe tun", false);
+        check("nft", Files.isExecutable(Path.of("/usr/sbin/nft")), "nftables (for --net on the bridge, egress rules, published ports)", "apt-get install nftables", false);
         check("mkfs.ext4", Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
                 "e2fsprogs (for root-disk images)", "apt-get install e2fsprogs", false);
         report(Files.isExecutable(Path.of("/usr/bin/mmdebstrap")) ? "ok" : "info", "mmdebstrap",
@@ -48,6 +49,17 @@ final class DoctorCommand implements Callable<Integer> {
         check("home", Files.isWritable(existingParent(home)), home.toString(), "set SMARTVM_HOME to a writable directory", true);
         System.out.println(problems == 0 ? "ready: 'smartvm run -- uname -a' should work" : problems + " problem(s) to fix first");
         return problems == 0 ? 0 : 1;
+    }
+
+    /** What --backend smolvm would use. */
+    private static String smolvm() {
+        try {
+            dev.smartvm.backend.smolvm.SmolvmCli cli = dev.smartvm.backend.smolvm.SmolvmCli.locate(System.getenv("SMARTVM_SMOLVM"),
+                    CommandRunner.system());
+            return "--backend smolvm runs " + cli.binary() + ", smolvm " + cli.version();
+        } catch (dev.smartvm.SmartVmException e) {
+            return "--backend smolvm: " + e.getMessage();
+        }
     }
 
     /** The path itself if it exists, else its nearest existing ancestor. */

@@ -23,7 +23,7 @@ final class VmOptions {
     @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the VM.")
     String name;
 
-    @Option(names = "--backend", paramLabel = "qemu|firecracker", description = "The engine (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "qemu|firecracker|smolvm", description = "The engine (default ${DEFAULT-VALUE}).")
     String backend = "qemu";
 
     @Option(names = "--firecracker-config", paramLabel = "FILE",

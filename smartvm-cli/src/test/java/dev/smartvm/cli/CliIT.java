@@ -59,6 +59,9 @@ class CliIT {
         }
     }
 
+    /** Environment the next CLI processes get besides the home (set by a test, cleared after it). */
+    private final java.util.Map<String, String> extraEnv = new java.util.HashMap<>();
+
     Result smartvm(String... args) throws Exception {
         return smartvmWithInput(null, args);
     }
@@ -70,6 +73,7 @@ class CliIT {
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment().put("SMARTVM_HOME", home.toString());
         pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+        pb.environment().putAll(extraEnv);
         Process p = pb.start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
@@ -287,6 +291,31 @@ class CliIT {
         assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
         try (var dirs = Files.list(home.resolve("vms"))) {
             assertThat(dirs.filter(Files::isDirectory).toList()).as("its directory is gone").isEmpty();
+        }
+    }
+
+    /** The smolvm backend from the CLI, driving the strict fake smolvm (its "guest" is this host). */
+    @Test
+    void runOnSmolvmCreatesExecsAndDeletesAMachine() throws Exception {
+        Path smolvm = dev.smartvm.backend.smolvm.FakeSmolvm.install(dir.resolve("smolvm-bin"), dir.resolve("smolvm-data"));
+        extraEnv.put("SMARTVM_SMOLVM", smolvm.toString());
+        try {
+            Result r = smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "-e", "WHO=smolvm", "--", "sh", "-c",
+                    "echo hello $WHO; echo warn >&2; exit 3");
+            assertThat(r.code()).as(r.err()).isEqualTo(3);
+            assertThat(r.out()).isEqualTo("hello smolvm\n");
+            assertThat(r.err()).contains("warn");
+            assertThat(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--timeout", "1s", "--", "sleep", "10")
+                    .code()).isEqualTo(124);
+            assertError(smartvm("run", "--backend", "smolvm", "--", "true"), 125, "INVALID_ARGUMENT", "boots OCI images");
+            assertError(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--net", "--deny", "10.0.0.0/8", "--",
+                    "true"), 125, "UNSUPPORTED", "deny rules");
+            var machines = dev.smartvm.internal.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "ls", "--json"),
+                    null, java.time.Duration.ofMinutes(1));
+            assertThat(Json.MAPPER.readTree(machines.stdout())).as("every machine went with its VM").isEmpty();
+            assertThat(smartvm("doctor").out()).contains("smolvm 1.9.3");
+        } finally {
+            extraEnv.clear();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.EngineSpec;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.image.OciReference;
 import dev.smartvm.internal.CommandRunner;
 import dev.smartvm.net.EgressRule;
 import dev.smartvm.net.PortMapping;
@@ -91,6 +92,10 @@ public final class SmolvmBackend implements Backend {
 
     /** The machine smolvm is to create; egress rules and published ports smolvm has no form for are refused. */
     static MachineSpec machine(String name, LaunchSpec spec, EngineSpec e) {
+        if (e == null || e.imageRef().equals("default") || OciReference.tryParse(e.imageRef()).isEmpty()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the smolvm backend boots OCI images (--image alpine:3.20);"
+                    + " found '" + (e == null ? null : e.imageRef()) + "', which smolvm cannot pull");
+        }
         MachineSpec.Builder b = MachineSpec.builder(name).image(e.imageRef()).cpus(spec.cpus()).memoryMib(spec.memoryMib())
                 .net(e.network());
         if (!e.deny().isEmpty()) {
