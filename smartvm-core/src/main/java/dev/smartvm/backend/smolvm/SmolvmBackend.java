@@ -79,7 +79,15 @@ public final class SmolvmBackend implements Backend {
             created = true;
         }
         try {
-            c.start(name);
+            try {
+                c.start(name);
+            } catch (SmolvmException slow) {
+                // start waits 30 s for the guest agent, while the first start may still be pulling the
+                // image in the guest: a machine that runs is waited for (up to the boot timeout) instead
+                if (!c.status(name).running()) {
+                    throw slow;
+                }
+            }
             return new SmolvmMachine(c, name, c.status(name).pid());
         } catch (SmolvmException failed) {
             if (created) {

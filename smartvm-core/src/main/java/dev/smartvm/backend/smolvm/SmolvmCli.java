@@ -85,7 +85,7 @@ public final class SmolvmCli {
         CommandResult r = runner.run(List.of(binary, "--version"), null, Duration.ofSeconds(30));
         v = r.exitCode() == 0 ? SmolvmVersion.parse(r.stdout()) : null;
         if (v == null) {
-            throw notSmolvm("its --version said '" + (r.stdout() + r.stderr()).strip() + "'");
+            throw notSmolvm("its --version said '" + (r.stdout() + r.stderr()).strip().lines().findFirst().orElse("") + "'");
         }
         CommandResult help = runner.run(List.of(binary, "machine", "--help"), null, Duration.ofSeconds(30));
         String commands = help.stdout() + help.stderr();
@@ -100,7 +100,7 @@ public final class SmolvmCli {
 
     private SmartVmException notSmolvm(String why) {
         return new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, binary + " is not smolvm (" + why
-                + "): another program of that name comes first; " + INSTALL);
+                + "), but another program; " + INSTALL);
     }
 
     private boolean named() {
