@@ -76,6 +76,9 @@ public final class MicroVm implements AutoCloseable {
         if (mode == null) {
             return null;
         }
+        if (context.backend(record.spec().backend()).managesImagesAndNetwork()) {
+            return new VmNetwork(null, null, null, null); // the engine's own network: SmartVM knows no more of it
+        }
         HostNetwork.Attachment a = record.network();
         if (a != null) {
             return new VmNetwork(mode, a.ip(), a.mac(), a.tap());

@@ -56,6 +56,7 @@ class SmolvmBackendContractTest extends BackendContract {
         MicroVm vm = svm.create(spec().name("sm").network(NetworkSpec.enabled(List.of("10.0.0.0/8", "example.com"), List.of()))
                 .cpus(2).memoryMib(384).build());
         vm.start();
+        assertThat(vm.info().network().mode()).as("smolvm's own network").isNull();
         String machine = "smartvm-" + vm.id();
         assertThat(cli.status(machine).running()).isTrue();
         assertThat(cli.status(machine).cpus()).isEqualTo(2);

@@ -14,9 +14,9 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME")
     String name;
 
-    /** The VM's network mode as the CLI writes it: bridge, user or none. */
+    /** The VM's network mode as the CLI writes it: bridge, user, none, or the engine's name for its own (smolvm). */
     static String mode(VmInfo v) {
-        return v.network() == null ? "none" : v.network().mode().name().toLowerCase();
+        return v.network() == null ? "none" : v.network().mode() == null ? v.backend() : v.network().mode().name().toLowerCase();
     }
 
     @Override

@@ -190,22 +190,7 @@ public final class SmolvmCli {
      * @param timeout null for none; else whole seconds, at least 1
      */
     public ExecResult exec(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
-        version();
-        MachineName.check(name);
-        env.forEach(SmolvmCli::checkEnv);
-        if (command.isEmpty()) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "exec needs a command");
-        }
-        List<String> a = new ArrayList<>(List.of("machine", "exec", "--name", name));
-        env.forEach(e -> a.addAll(List.of("-e", e)));
-        if (workdir != null) {
-            a.addAll(List.of("-w", workdir));
-        }
-        if (timeout != null) {
-            a.addAll(List.of("--timeout", duration(timeout)));
-        }
-        a.add("--");
-        a.addAll(command);
+        List<String> a = execArgs(name, env, workdir, timeout, false, command);
         Instant started = Instant.now();
         CommandResult r = runner.run(argv(a), null, timeout == null ? EXEC_WITHOUT_TIMEOUT : timeout.plus(Duration.ofMinutes(1)));
         if (r.exitCode() == 1 && Pattern.compile("^Error: machine '" + Pattern.quote(name) + "' (is not running|not found)")
@@ -222,9 +207,23 @@ public final class SmolvmCli {
      * which waits for the end, is not used). Its exit code is the guest command's.
      */
     public Process execStreaming(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
+        List<String> a = execArgs(name, env, workdir, timeout, true, command);
+        try {
+            return new ProcessBuilder(argv(a)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot run " + binary + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code machine exec}'s arguments, checked: a name smolvm takes, well-formed env entries, a command. */
+    private List<String> execArgs(String name, List<String> env, String workdir, Duration timeout, boolean stream,
+            List<String> command) {
         version();
         MachineName.check(name);
         env.forEach(SmolvmCli::checkEnv);
+        if (command.isEmpty()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "exec needs a command");
+        }
         List<String> a = new ArrayList<>(List.of("machine", "exec", "--name", name));
         env.forEach(e -> a.addAll(List.of("-e", e)));
         if (workdir != null) {
@@ -233,14 +232,12 @@ public final class SmolvmCli {
         if (timeout != null) {
             a.addAll(List.of("--timeout", duration(timeout)));
         }
-        a.add("--stream");
+        if (stream) {
+            a.add("--stream");
+        }
         a.add("--");
         a.addAll(command);
-        try {
-            return new ProcessBuilder(argv(a)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot run " + binary + ": " + e.getMessage(), e);
-        }
+        return a;
     }
 
     /** Copies one file; one side is {@code NAME:/abs/path}. An empty side copies nothing and calls nothing. */
