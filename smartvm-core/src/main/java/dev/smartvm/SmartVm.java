@@ -193,8 +193,9 @@ public final class SmartVm implements AutoCloseable {
      * Keeps the allow-listed (and denied) hostnames of a running VM resolved on their TTL, for a
      * VM no process holds (one left running by {@code smartvm create}); a handle that started a
      * VM does this itself until it is detached. Blocks until the VM stops, is removed or leaves
-     * the bridge; returns at once for a VM without hostname rules. When the VM's VMM died, it
-     * records that and gives its network back, as any command that finds it would.
+     * the bridge, or its VMM is gone; returns at once for a VM without hostname rules. It writes
+     * nothing to the VM's record: a VMM that died is recorded, and its network given back, by the
+     * next command that finds it, so a follower never races a {@code smartvm stop} or {@code rm}.
      */
     public void followHostnames(String idOrName) throws InterruptedException {
         ensureOpen();
@@ -217,9 +218,7 @@ public final class SmartVm implements AutoCloseable {
                     return; // removed, stopped or started again (with a follower of its own)
                 }
                 if (!HostProcess.isRunning(now.get().pid(), now.get().vmmStartedAt())) {
-                    pins.close();
-                    new MicroVm(context, now.get(), false).info(); // records why it stopped, gives the network back
-                    return;
+                    return; // died or being stopped: whoever stops it, or the next command's reaper, records it
                 }
             }
         }

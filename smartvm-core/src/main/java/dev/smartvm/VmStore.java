@@ -1,5 +1,6 @@
 package dev.smartvm;
 
+import dev.smartvm.internal.AtomicFiles;
 import dev.smartvm.internal.FileTrees;
 import dev.smartvm.internal.Json;
 import dev.smartvm.internal.LockFile;
@@ -57,8 +58,19 @@ final class VmStore {
         return id;
     }
 
+    /**
+     * Replaces the VM's record. A VM another process removed meanwhile stays removed: its
+     * directory is not made again, and the record is dropped (a removed VM has nothing to keep).
+     */
     void save(VmRecord r) {
-        Json.write(dir(r.id()).resolve("vm.json"), r);
+        Path file = dir(r.id()).resolve("vm.json");
+        try {
+            AtomicFiles.replace(file, Json.MAPPER.writeValueAsBytes(r));
+        } catch (java.nio.file.NoSuchFileException e) {
+            // removed by another process (smartvm rm) while this one still held the VM
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write " + file + ": " + e.getMessage(), e);
+        }
     }
 
     Optional<VmRecord> load(String id) {

@@ -12,6 +12,14 @@ public final class AtomicFiles {
 
     public static void write(Path file, byte[] content) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
+        replace(file, content);
+    }
+
+    /**
+     * As {@link #write}, into a directory that must already exist: when it is gone (another
+     * process deleted it) this throws {@link java.nio.file.NoSuchFileException} and recreates nothing.
+     */
+    public static void replace(Path file, byte[] content) throws IOException {
         Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
         try {
             Files.write(tmp, content);
