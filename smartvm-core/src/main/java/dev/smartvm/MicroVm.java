@@ -162,7 +162,7 @@ public final class MicroVm implements AutoCloseable {
                         net.publish().stream().map(PortMapping::parse).toList());
             } else if (net.enabled()) {
                 EgressPolicy policy = EgressPolicy.parse(net.allow(), net.deny(), context.resolver());
-                HostNetwork.Attachment attachment = context.network().attach(record.id(), policy,
+                HostNetwork.Attachment attachment = context.network().attach(record.id(), dir(), policy,
                         net.publish().stream().map(PortMapping::parse).toList());
                 synchronized (this) {
                     record = record.withNetwork(attachment);

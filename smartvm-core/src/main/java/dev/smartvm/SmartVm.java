@@ -64,7 +64,7 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
             }
             return v.acceleration();
-        }, this::released, new HostNetwork(new NetworkManager(home.resolve("net")), home.resolve("net"), b.runner), b.resolver);
+        }, this::released, hostNetwork(b.runner), b.resolver);
         reapOrphans();
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -169,6 +169,12 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("warning: could not clean up VM " + r.name() + ": " + e.getMessage());
             }
         }
+    }
+
+    /** The host's VM network: one bridge, one nft table and one state for every home on the host. */
+    private static HostNetwork hostNetwork(CommandRunner runner) {
+        Path state = Path.of(HostNetwork.DEFAULT_STATE_DIR);
+        return new HostNetwork(new NetworkManager(state), state, runner);
     }
 
     /** A short boot under KVM that must reach the guest agent. */

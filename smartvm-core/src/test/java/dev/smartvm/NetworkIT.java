@@ -62,7 +62,7 @@ class NetworkIT extends RealVmTest {
             assertThat(t).hasMessageContaining("is already published by VM " + vm.id());
             assertThat(sh("ip link show " + NetworkManager.generateTapName(second.id(), "eth0")).exitCode())
                     .as("the failed attach left no TAP").isNotZero();
-            assertThat(Files.readString(home.resolve("net/leases.json"))).doesNotContain(second.id());
+            assertThat(Files.readString(Path.of(dev.smartvm.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain(second.id());
             second.remove();
         }
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
@@ -211,7 +211,7 @@ class NetworkIT extends RealVmTest {
         assertThat(sh("ip link show " + tap).exitCode()).as("the TAP is gone").isNotZero();
         assertThat(sh("ip link show smartvm0").exitCode()).as("the bridge went with the last VM").isNotZero();
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
-        assertThat(Files.readString(home.resolve("net/leases.json"))).doesNotContain("172.30.0.");
+        assertThat(Files.readString(Path.of(dev.smartvm.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain("172.30.0.");
         assertThat(Path.of("/proc/sys/net/ipv4/ip_forward")).hasContent("0");
     }
 }

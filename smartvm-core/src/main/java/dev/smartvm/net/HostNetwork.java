@@ -1,16 +1,20 @@
 package dev.smartvm.net;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.CommandResult;
 import dev.smartvm.internal.CommandRunner;
 import dev.smartvm.internal.HostUser;
+import dev.smartvm.internal.Json;
 import dev.smartvm.internal.LockFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The host side of VM networking (root only): the bridge carrying the gateway address, IP
@@ -18,10 +22,19 @@ import java.util.List;
  * on the bridge plus its egress rules. The bridge, NAT and forwarding exist while some VM is
  * attached and go with the last one (forwarding is put back as it was). Changes are serialized by a file lock, across processes too; a failure
  * half-way rolls back what that attach made.
+ *
+ * <p>Its state (leases, published ports, which VM directory each attached VM lives in) is
+ * host-wide, as the bridge and the nft table are: by default under {@value #DEFAULT_STATE_DIR},
+ * shared by every {@code $SMARTVM_HOME} on the host and gone after a reboot, with the devices
+ * and rules it describes. A VM whose directory has vanished (its home deleted before anything
+ * reaped it) can never be reaped by its home, so each attach and detach gives back its TAP,
+ * rules, ports and address.
  */
 public final class HostNetwork {
     private static final Path IP = Path.of("/usr/sbin/ip");
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    /** Where host networking keeps its state unless told otherwise (a tmpfs: a reboot clears it). */
+    public static final String DEFAULT_STATE_DIR = "/run/smartvm/net";
 
     private final NetworkManager manager;
     private final CommandRunner runner;
@@ -53,13 +66,13 @@ public final class HostNetwork {
         return null;
     }
 
-    public Attachment attach(String vmId, EgressPolicy policy) {
-        return attach(vmId, policy, List.of());
-    }
-
-    /** Attaches the VM and publishes {@code ports} (a host port already published by another VM is refused). */
+    /**
+     * Attaches the VM whose state lives in {@code vmDir} and publishes {@code ports} (a host port
+     * already published by another VM is refused). Once {@code vmDir} is gone, whatever this VM
+     * still holds is given back by the next attach or detach of any VM.
+     */
     @SuppressWarnings("try") // the lock is held for the block
-    public Attachment attach(String vmId, EgressPolicy policy, List<PortMapping> ports) {
+    public Attachment attach(String vmId, Path vmDir, EgressPolicy policy, List<PortMapping> ports) {
         String why = unavailableReason();
         if (why != null) {
             throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, why);
@@ -68,7 +81,9 @@ public final class HostNetwork {
         String ip = null;
         boolean tapMade = false;
         try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            releaseVanished();
             try {
+                recordDir(vmId, vmDir);
                 ip = manager.allocateIp(vmId);
                 ensureBridge();
                 run("tuntap", "add", "dev", tap, "mode", "tap");
@@ -110,11 +125,18 @@ public final class HostNetwork {
     @SuppressWarnings("try") // the lock is held for the block
     public void detach(String vmId, String tap, String ip) {
         try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            releaseVanished();
             undo(vmId, tap, ip);
         }
     }
 
     private void undo(String vmId, String tap, String ip) {
+        release(vmId, tap, ip);
+        tearDownIfUnused();
+    }
+
+    /** Gives back what one VM holds. Under the host lock. */
+    private void release(String vmId, String tap, String ip) {
         nft.removeVm(vmId);
         if (tap != null) {
             runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
@@ -123,6 +145,30 @@ public final class HostNetwork {
         if (ip != null) {
             manager.releaseIp(ip, vmId);
         }
+        Map<String, String> dirs = vmDirs();
+        if (dirs.remove(vmId) != null) {
+            writeMap(VM_DIRS, dirs);
+        }
+    }
+
+    /**
+     * Releases the VMs whose directory is gone: nothing can reap them any more. Under the host
+     * lock; a VM that never recorded its directory is left alone.
+     */
+    private void releaseVanished() {
+        Map<String, String> leases = manager.leases();
+        for (var e : vmDirs().entrySet()) {
+            if (!Files.isDirectory(Path.of(e.getValue()))) {
+                String vmId = e.getKey();
+                String ip = leases.entrySet().stream().filter(l -> l.getValue().equals(vmId)).map(Map.Entry::getKey)
+                        .findFirst().orElse(null);
+                release(vmId, NetworkManager.generateTapName(vmId, "eth0"), ip);
+            }
+        }
+    }
+
+    /** The bridge, NAT, empty tables and forwarding go when no VM holds an address. Under the host lock. */
+    private void tearDownIfUnused() {
         if (manager.leases().isEmpty()) {
             runner.run(List.of(Nft.NFT.toString(), "delete", "chain", "inet", NftRules.TABLE, "nat-postrouting"), null,
                     Duration.ofSeconds(30));
@@ -132,25 +178,42 @@ public final class HostNetwork {
         }
     }
 
-    private record Ports(java.util.Map<String, String> byAddress) {
-        Ports {
-            byAddress = byAddress == null ? new java.util.TreeMap<>() : new java.util.TreeMap<>(byAddress);
+    private static final String PORTS = "ports.json";
+    private static final String VM_DIRS = "vm-dirs.json";
+
+    /** A JSON object of strings in the state directory (empty when the file is missing). Under the host lock. */
+    private Map<String, String> readMap(String file) {
+        Path path = stateDir.resolve(file);
+        if (!Files.isRegularFile(path)) {
+            return new TreeMap<>();
+        }
+        try {
+            return Json.MAPPER.readValue(path.toFile(), new TypeReference<TreeMap<String, String>>() { });
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 
-    private Path portsFile() {
-        return stateDir.resolve("ports.json");
+    private void writeMap(String file, Map<String, String> map) {
+        Json.write(stateDir.resolve(file), map);
     }
 
-    private Ports ports() {
-        return Files.isRegularFile(portsFile()) ? dev.smartvm.internal.Json.read(portsFile(), Ports.class) : new Ports(null);
+    /** The VM directories of attached VMs: VM id to directory. Under the host lock. */
+    private Map<String, String> vmDirs() {
+        return readMap(VM_DIRS);
+    }
+
+    private void recordDir(String vmId, Path vmDir) {
+        Map<String, String> dirs = vmDirs();
+        dirs.put(vmId, vmDir.toAbsolutePath().toString());
+        writeMap(VM_DIRS, dirs);
     }
 
     /** Records the VM's host ports; one published by another VM (on that or every address) is refused. Under the host lock. */
     private void claimPorts(String vmId, List<PortMapping> mappings) {
-        Ports taken = ports();
+        Map<String, String> taken = readMap(PORTS);
         for (PortMapping p : mappings) {
-            for (var e : taken.byAddress().entrySet()) {
+            for (var e : taken.entrySet()) {
                 if (p.clashesWith(PortMapping.fromHostSide(e.getKey())) && !e.getValue().equals(vmId)) {
                     throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "host port " + e.getKey() + " is already published by VM "
                             + e.getValue());
@@ -158,15 +221,15 @@ public final class HostNetwork {
             }
         }
         for (PortMapping p : mappings) {
-            taken.byAddress().put(p.hostSide(), vmId);
+            taken.put(p.hostSide(), vmId);
         }
-        dev.smartvm.internal.Json.write(portsFile(), taken);
+        writeMap(PORTS, taken);
     }
 
     private void releasePorts(String vmId) {
-        Ports taken = ports();
-        if (taken.byAddress().values().removeIf(vmId::equals)) {
-            dev.smartvm.internal.Json.write(portsFile(), taken);
+        Map<String, String> taken = readMap(PORTS);
+        if (taken.values().removeIf(vmId::equals)) {
+            writeMap(PORTS, taken);
         }
     }
 

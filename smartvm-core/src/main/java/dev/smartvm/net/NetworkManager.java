@@ -31,7 +31,7 @@ public final class NetworkManager {
     private final Path stateDir;
 
     /**
-     * @param stateDir where leases are kept (e.g. {@code $SMARTVM_HOME/net})
+     * @param stateDir where leases are kept (for VMs: {@link HostNetwork#DEFAULT_STATE_DIR})
      * @throws SmartVmException INVALID_SUBNET or INVALID_INTERFACE_NAME
      */
     public NetworkManager(String subnet, String bridge, Path stateDir) {
