@@ -35,6 +35,8 @@ public final class HostNetwork {
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
     /** Where host networking keeps its state unless told otherwise (a tmpfs: a reboot clears it). */
     public static final String DEFAULT_STATE_DIR = "/run/smartvm/net";
+    private static final String PORTS = "ports.json";
+    private static final String VM_DIRS = "vm-dirs.json";
 
     private final NetworkManager manager;
     private final CommandRunner runner;
@@ -177,9 +179,6 @@ public final class HostNetwork {
             restoreForwarding();
         }
     }
-
-    private static final String PORTS = "ports.json";
-    private static final String VM_DIRS = "vm-dirs.json";
 
     /** A JSON object of strings in the state directory (empty when the file is missing). Under the host lock. */
     private Map<String, String> readMap(String file) {
