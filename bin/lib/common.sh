@@ -46,6 +46,10 @@ ensure_host_packages() {
   [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
   command -v mvn >/dev/null || need+=(maven)
   command -v mkfs.ext4 >/dev/null || [ -x /usr/sbin/mkfs.ext4 ] || need+=(e2fsprogs)
+  if [ "$(id -u)" -eq 0 ]; then # bridged networking (--net) is root's: its TAP, bridge and rules
+    [ -x /usr/sbin/ip ] || need+=(iproute2)
+    [ -x /usr/sbin/nft ] || need+=(nftables)
+  fi
   local lists_ok=0 # the default image is built from Debian packages: apt needs its lists
   compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null && lists_ok=1
   if [ ${#need[@]} -eq 0 ] && [ $lists_ok -eq 1 ]; then return 0; fi
