@@ -88,7 +88,7 @@ public final class SmolvmBackend implements Backend {
                     throw slow;
                 }
             }
-            return new SmolvmMachine(c, name, c.status(name).pid());
+            return new SmolvmMachine(c, name, c.status(name).pid(), null);
         } catch (SmolvmException failed) {
             if (created) {
                 discard(name);
@@ -136,7 +136,7 @@ public final class SmolvmBackend implements Backend {
 
     @Override
     public VmmProcess attach(AttachSpec spec) {
-        return new SmolvmMachine(cli(), machineName(spec.vmDir().getFileName().toString()), spec.pid());
+        return new SmolvmMachine(cli(), machineName(spec.vmDir().getFileName().toString()), spec.pid(), spec.startedAt());
     }
 
     @Override

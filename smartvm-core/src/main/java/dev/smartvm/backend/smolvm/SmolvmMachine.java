@@ -4,26 +4,33 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AgentEndpoint;
 import dev.smartvm.backend.Guest;
+import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.VmmPid;
 import dev.smartvm.backend.VmmProcess;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
-/** One started smolvm machine: its VM process, and the way into it ({@code machine exec} and {@code cp}). */
+/**
+ * One started smolvm machine: its VM process, and the way into it ({@code machine exec} and
+ * {@code cp}). The process is watched as any VMM that is not our child ({@link VmmPid}: a
+ * zombie is dead, a reused pid is never killed); without a pid from smolvm, its status is asked.
+ */
 final class SmolvmMachine implements VmmProcess {
     private final SmolvmCli cli;
     private final String name;
-    private final long pid;
+    private final VmmPid process;
 
-    SmolvmMachine(SmolvmCli cli, String name, long pid) {
+    /** @param startedAt the VM process's start time, or null to read it now */
+    SmolvmMachine(SmolvmCli cli, String name, long pid, Instant startedAt) {
         this.cli = cli;
         this.name = name;
-        this.pid = pid;
+        this.process = new VmmPid(pid, startedAt != null || pid <= 0 ? startedAt : HostProcess.startTime(pid).orElse(null), null);
     }
 
     @Override
     public long pid() {
-        return pid;
+        return process.pid();
     }
 
     @Override
@@ -54,8 +61,8 @@ final class SmolvmMachine implements VmmProcess {
 
     @Override
     public boolean isAlive() {
-        if (pid > 0) {
-            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (process.pid() > 0) {
+            return process.isAlive();
         }
         try {
             return cli.status(name).running();
@@ -66,6 +73,9 @@ final class SmolvmMachine implements VmmProcess {
 
     @Override
     public boolean awaitExit(Duration timeout) {
+        if (process.pid() > 0) {
+            return process.awaitExit(timeout);
+        }
         Instant deadline = Instant.now().plus(timeout);
         while (isAlive()) {
             if (!Instant.now().isBefore(deadline)) {
@@ -88,8 +98,9 @@ final class SmolvmMachine implements VmmProcess {
         } catch (SmartVmException e) {
             // not running any more, or smolvm would not: the kill below settles it
         }
-        if (!awaitExit(grace) && pid > 0) {
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        if (process.pid() > 0) {
+            process.killAfter(grace);
+        } else {
             awaitExit(grace);
         }
     }
