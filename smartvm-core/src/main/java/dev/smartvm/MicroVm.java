@@ -168,8 +168,7 @@ public final class MicroVm implements AutoCloseable {
                     record = record.withNetwork(attachment);
                     context.store().save(record);
                     if (policy.hasHostnames()) {
-                        String id = record.id();
-                        pins = HostnamePins.start(id, policy, context.resolver(), p -> context.network().repin(id, p));
+                        pins = context.pinHostnames(record.id(), policy);
                     }
                 }
                 nic = new NicSpec(attachment.tap(), attachment.mac(), attachment.bootArgs());

@@ -216,7 +216,7 @@ public final class SmartVm implements AutoCloseable {
             return;
         }
         String id = r.id();
-        try (HostnamePins pins = HostnamePins.start(id, policy, context.resolver(), p -> context.network().repin(id, p))) {
+        try (HostnamePins pins = context.pinHostnames(id, policy)) {
             while (!closed) {
                 Thread.sleep(1000);
                 Optional<VmRecord> now = store.find(id);

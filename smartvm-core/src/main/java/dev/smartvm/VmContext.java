@@ -2,7 +2,9 @@ package dev.smartvm;
 
 import dev.smartvm.backend.Backend;
 import dev.smartvm.image.ImageStore;
+import dev.smartvm.net.EgressPolicy;
 import dev.smartvm.net.HostNetwork;
+import dev.smartvm.net.HostnamePins;
 import dev.smartvm.net.NameResolver;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,5 +33,10 @@ record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images
                     + " backend runs on KVM only; use --accel auto or kvm, or the qemu backend for TCG");
         }
         return Acceleration.KVM;
+    }
+
+    /** Starts keeping the hostnames of a VM's policy resolved, refilling its nft sets while it holds the bridge. */
+    HostnamePins pinHostnames(String vmId, EgressPolicy policy) {
+        return HostnamePins.start(vmId, policy, resolver, p -> network.repin(vmId, p));
     }
 }

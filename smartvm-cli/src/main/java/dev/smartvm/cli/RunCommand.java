@@ -42,11 +42,12 @@ final class RunCommand implements Callable<Integer> {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
         if (!command.isEmpty()) {
             GuestCommand.request(command, Map.of(), null, null, guest.uid); // bad input fails before anything is created
-        } else if (OciReference.tryParse(spec.image()).isEmpty() || spec.image().equals("default")
-                || spec.backend().equals("smolvm")) { // smolvm pulls the image in its guest: its Cmd is not known here
-            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (" + (spec.backend().equals("smolvm")
-                    ? "smolvm pulls the image in its guest, so its default command is not known here" : "only an OCI image has"
-                    + " a default command") + ")");
+        } else if (spec.backend().equals("smolvm")) {
+            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (smolvm pulls the image in its"
+                    + " guest, so its default command is not known here)");
+        } else if (OciReference.tryParse(spec.image()).isEmpty() || spec.image().equals("default")) {
+            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (only an OCI image has"
+                    + " a default command)");
         }
         try (SmartVm svm = Session.builder().downloads(new ProgressBar(new java.io.PrintWriter(System.err, true),
                 ProgressBar.stderrIsTerminal())).build()) {

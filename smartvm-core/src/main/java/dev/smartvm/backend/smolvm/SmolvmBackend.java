@@ -74,7 +74,7 @@ public final class SmolvmBackend implements Backend {
         MachineSpec machine = machine(name, spec, e); // what smolvm cannot do is refused before anything exists
         SmolvmCli c = cli();
         boolean created = false;
-        if (c.ls().stream().noneMatch(m -> m.name().equals(name))) {
+        if (!exists(c, name)) {
             c.create(machine);
             created = true;
         }
@@ -144,10 +144,14 @@ public final class SmolvmBackend implements Backend {
         discard(machineName(vmDir.getFileName().toString()));
     }
 
+    private static boolean exists(SmolvmCli c, String name) {
+        return c.ls().stream().anyMatch(m -> m.name().equals(name));
+    }
+
     private void discard(String name) {
         try {
             SmolvmCli c = cli();
-            if (c.ls().stream().anyMatch(m -> m.name().equals(name))) {
+            if (exists(c, name)) {
                 c.delete(name);
             }
         } catch (SmartVmException e) {

@@ -7,6 +7,7 @@ import dev.smartvm.ExecResult;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.Guest;
+import dev.smartvm.internal.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,7 +62,9 @@ final class SmolvmGuest implements Guest {
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot stage stdin: " + e.getMessage(), e);
         } finally {
-            deleteQuietly(local);
+            if (local != null) {
+                FileTrees.deleteQuietly(local);
+            }
         }
         cleanup.add(file);
         List<String> argv = new ArrayList<>(List.of("sh", "-c", "exec \"$@\" < \"$0\"", file));
@@ -69,11 +72,16 @@ final class SmolvmGuest implements Guest {
         return argv;
     }
 
+    /** A helper command of SmartVM's own in the guest: no env, workdir or timeout of the user's. */
+    private ExecResult plain(List<String> command) {
+        return cli.exec(name, List.of(), null, null, command);
+    }
+
     private void removeGuestFiles(List<String> files) {
         if (!files.isEmpty()) {
             List<String> rm = new ArrayList<>(List.of("rm", "-f"));
             rm.addAll(files);
-            cli.exec(name, List.of(), null, null, rm);
+            plain(rm);
         }
     }
 
@@ -195,7 +203,7 @@ final class SmolvmGuest implements Guest {
     }
 
     private boolean isGuestDirectory(String guestPath) {
-        return cli.exec(name, List.of(), null, null, List.of("test", "-d", guestPath)).exitCode() == 0;
+        return plain(List.of("test", "-d", guestPath)).exitCode() == 0;
     }
 
     private static String baseName(String path) {
@@ -226,7 +234,7 @@ final class SmolvmGuest implements Guest {
                     }
                 }
             }
-            check(cli.exec(name, List.of(), null, null, mkdir), "mkdir");
+            check(plain(mkdir), "mkdir");
             long bytes = 0;
             for (Path f : files) {
                 cli.cp(f.toString(), name + ":" + guestChild(dest, source.relativize(f)));
@@ -270,7 +278,7 @@ final class SmolvmGuest implements Guest {
     }
 
     private List<String> find(String root, String type) {
-        ExecResult r = check(cli.exec(name, List.of(), null, null, List.of("find", root, "-type", type)), "find");
+        ExecResult r = check(plain(List.of("find", root, "-type", type)), "find");
         return r.stdout().lines().filter(l -> !l.isEmpty()).toList();
     }
 
@@ -323,15 +331,5 @@ final class SmolvmGuest implements Guest {
     @Override
     public void close(RuntimeException reason) {
         closed = true;
-    }
-
-    private static void deleteQuietly(Path p) {
-        if (p != null) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException ignored) {
-                // a temp file
-            }
-        }
     }
 }
