@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The host side of Firecracker's hybrid vsock: connect to the VMM's Unix socket, send
@@ -47,7 +48,11 @@ public final class HybridVsock {
                 break;
             }
             long attempt = Math.max(1, Math.min(ATTEMPT_NANOS, deadlineNanos - System.nanoTime()));
-            ScheduledFuture<?> watchdog = TIMER.schedule(() -> closeQuietly(ch), attempt, TimeUnit.NANOSECONDS);
+            AtomicBoolean fired = new AtomicBoolean(); // set before the close, so the failure it causes is known as ours
+            ScheduledFuture<?> watchdog = TIMER.schedule(() -> {
+                fired.set(true);
+                closeQuietly(ch);
+            }, attempt, TimeUnit.NANOSECONDS);
             try {
                 write(ch, "CONNECT " + port + "\n");
                 String reply = readLine(ch);
@@ -59,9 +64,10 @@ public final class HybridVsock {
                 }
                 last = "Firecracker answered '" + reply + "'";
             } catch (IOException e) {
-                if (!watchdog.isDone() || last.equals(NO_ANSWER)) {
-                    last = watchdog.isDone() ? "no answer to CONNECT " + port
-                            : "the guest is not listening on vsock port " + port + " yet (" + e.getMessage() + ")";
+                if (!fired.get()) {
+                    last = "the guest is not listening on vsock port " + port + " yet (" + e.getMessage() + ")";
+                } else if (last.equals(NO_ANSWER)) {
+                    last = "no answer to CONNECT " + port;
                 }
             } finally {
                 watchdog.cancel(false);
