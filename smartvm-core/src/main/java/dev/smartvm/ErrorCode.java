@@ -48,6 +48,13 @@ public enum ErrorCode {
     CHECKSUM_MISMATCH,
     /** No DNS server answered for a hostname (of an egress rule). */
     DNS_FAILED,
+    /**
+     * A command's collected output (stdout and stderr together) went past the limit of a
+     * collecting exec; the command was killed. Stream large output instead.
+     */
+    OUTPUT_TOO_LARGE,
+    /** Starting the VM would take more memory or CPU than the host's admission policy allows. */
+    HOST_OVERCOMMITTED,
     /** A host I/O operation failed. */
     IO_ERROR,
     /** The calling thread was interrupted. */

@@ -7,6 +7,7 @@ import dev.smartvm.backend.Guest;
 import dev.smartvm.backend.HostProcess;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.NicSpec;
+import dev.smartvm.backend.VmmLabel;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.backend.firecracker.FirecrackerProcess;
 import dev.smartvm.image.ExecDefaults;
@@ -16,6 +17,7 @@ import dev.smartvm.net.HostNetwork;
 import dev.smartvm.net.HostnamePins;
 import dev.smartvm.net.NetworkManager;
 import dev.smartvm.net.PortMapping;
+import dev.smartvm.internal.LockFile;
 import dev.smartvm.internal.TextFiles;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -136,8 +138,27 @@ public final class MicroVm implements AutoCloseable {
         }
     }
 
-    /** Boots the VM and waits for its guest agent. */
+    /**
+     * Boots the VM and waits for its guest agent. The starter holds the VM's start lock
+     * throughout, so that a reaper can tell a start in progress from one whose process died.
+     */
     public MicroVm start() {
+        synchronized (this) {
+            requireTransition(VmState.STARTING, "start"); // before the lock file: a removed VM has no directory for it
+        }
+        LockFile starting = LockFile.tryAcquire(startLock(dir())).orElseThrow(() -> new SmartVmException(
+                ErrorCode.INVALID_STATE, "cannot start VM '" + record.name() + "': another process is starting it"));
+        try (starting) {
+            return startHoldingLock();
+        }
+    }
+
+    /** Held by whoever is starting the VM in {@code vmDir}; free once it is done, or dead. */
+    static Path startLock(Path vmDir) {
+        return vmDir.resolve("start.lock");
+    }
+
+    private MicroVm startHoldingLock() {
         VmState before;
         synchronized (this) {
             requireTransition(VmState.STARTING, "start");
@@ -439,6 +460,7 @@ public final class MicroVm implements AutoCloseable {
         if (state().isActive()) {
             stop(false);
         }
+        VmmLabel.killAll(dir()); // a VMM no record names (its starter died before saving its pid) goes too
         synchronized (this) {
             if (record.state() == VmState.REMOVED) {
                 return;

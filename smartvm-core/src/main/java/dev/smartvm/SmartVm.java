@@ -2,6 +2,7 @@ package dev.smartvm;
 
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.HostProcess;
+import dev.smartvm.backend.VmmLabel;
 import dev.smartvm.backend.firecracker.FirecrackerBackend;
 import dev.smartvm.backend.smolvm.SmolvmBackend;
 import dev.smartvm.backend.qemu.AccelerationProbe;
@@ -16,6 +17,7 @@ import dev.smartvm.image.OciRegistryClient;
 import dev.smartvm.internal.DownloadListener;
 import dev.smartvm.image.ImageStore;
 import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.LockFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -146,28 +148,63 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * Kills and removes VMs whose owning process died without closing them. Another process may
-     * be reaping the same VM at the same time: what one of them fails to do, the other did.
+     * Kills and removes VMs whose owning process died without closing them, and stops VMs whose
+     * starter died mid-start. Their VMMs are found by the label they carry from their first
+     * instant ({@link VmmLabel}), so one whose pid was never recorded is killed too. Another
+     * process may be reaping the same VM at the same time: what one of them fails to do, the other did.
      */
     private void reapOrphans() {
         for (VmRecord r : store.all()) {
             try {
                 boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
                 if (ownerGone) {
-                    if (r.pid() > 0) {
-                        HostProcess.kill(r.pid(), r.vmmStartedAt());
-                    }
-                    if (r.network() != null) {
-                        context.network().detach(r.id(), r.network().tap(), r.network().ip());
-                    }
+                    killVmm(r);
                     context.backend(r.spec().backend()).discard(store.dir(r.id()));
                     store.delete(r.id());
+                    releaseNetwork(r); // after the directory: an address nobody recorded is given back as a vanished VM's
+                } else if (r.state() == VmState.STARTING) {
+                    abandonDeadStart(r);
                 } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
                     new MicroVm(context, r, false).info(); // records why it stopped
                 }
             } catch (SmartVmException e) {
                 notices.accept("warning: could not clean up VM " + r.name() + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** A VM left STARTING by a process that died (its start lock is free): stopped, its VMM killed, its network given back. */
+    private void abandonDeadStart(VmRecord seen) {
+        Optional<LockFile> lock = LockFile.tryAcquire(MicroVm.startLock(store.dir(seen.id())));
+        if (lock.isEmpty()) {
+            return; // being started right now
+        }
+        try (LockFile held = lock.get()) {
+            Optional<VmRecord> now = store.load(seen.id()); // the starter may have finished just before it let go
+            if (now.isEmpty() || now.get().state() != VmState.STARTING) {
+                return;
+            }
+            VmRecord r = now.get();
+            killVmm(r);
+            releaseNetwork(r);
+            store.save(r.stopped("boot abandoned: the process starting it died"));
+        }
+    }
+
+    private void killVmm(VmRecord r) {
+        if (r.pid() > 0) {
+            HostProcess.kill(r.pid(), r.vmmStartedAt());
+        }
+        VmmLabel.killAll(store.dir(r.id()));
+    }
+
+    /** The bridge network a reaped VM held, recorded or not (its starter may have died before saving it). */
+    private void releaseNetwork(VmRecord r) {
+        if (r.network() != null) {
+            context.network().detach(r.id(), r.network().tap(), r.network().ip());
+        } else if (r.state() == VmState.STARTING && r.spec().network().resolvedMode() == NetworkSpec.Mode.BRIDGE
+                && !context.backend(r.spec().backend()).managesImagesAndNetwork()) {
+            context.network().detach(r.id(), NetworkManager.generateTapName(r.id(), "eth0"), null);
         }
     }
 

@@ -19,8 +19,11 @@ import java.util.concurrent.CompletableFuture;
 
 /** What the host can ask a guest agent: exec, copy in and out, ping, power off. */
 public final class AgentClient implements AutoCloseable {
-    /** Collected output beyond this per stream is an error: stream instead. */
-    public static final long MAX_COLLECTED_OUTPUT = 256L * 1024 * 1024;
+    /**
+     * Collected output (stdout and stderr together) beyond this kills the command and is an
+     * error (OUTPUT_TOO_LARGE): stream large output instead.
+     */
+    public static final long MAX_COLLECTED_OUTPUT = 64L * 1024 * 1024;
     private static final Duration NO_LIMIT = Duration.ofDays(3650);
 
     private final AgentConnection connection;
@@ -38,9 +41,15 @@ public final class AgentClient implements AutoCloseable {
      * the returned process.
      */
     public ExecProcess start(ExecRequest request, boolean withStdin, OutputSink stdout, OutputSink stderr) {
+        byte[] encoded = encode(request, withStdin || request.stdin() != null);
+        if (encoded.length > connection.maxPayload()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the command's arguments, environment and"
+                    + " working directory take " + encoded.length + " bytes; the guest agent accepts at most "
+                    + connection.maxPayload() + " for one exec: pass large data on stdin or in a file");
+        }
         ExecChannel channel = new ExecChannel(connection, stdout == null ? new PipeSink() : stdout,
                 stderr == null ? new PipeSink() : stderr, withStdin || request.stdin() != null);
-        channel.start(encode(request, withStdin || request.stdin() != null));
+        channel.start(encoded, request.timeout());
         byte[] input = request.stdin();
         if (input != null) {
             feed(channel, input);
@@ -51,11 +60,13 @@ public final class AgentClient implements AutoCloseable {
     /** Runs a command to its end and collects its output. */
     public ExecResult run(ExecRequest request) {
         long started = System.nanoTime();
-        OutputSink.Collecting out = OutputSink.collecting(MAX_COLLECTED_OUTPUT);
-        OutputSink.Collecting err = OutputSink.collecting(MAX_COLLECTED_OUTPUT);
-        try (ExecProcess p = start(request, false, out, err)) {
+        CollectedOutput output = new CollectedOutput(MAX_COLLECTED_OUTPUT);
+        ExecProcess p = start(request, false, output.stdout(), output.stderr());
+        output.killOnOverflow(p);
+        try (p) {
             ExitStatus status = p.waitFor(NO_LIMIT);
-            return new ExecResult(status, out.bytes(), err.bytes(), Duration.ofNanos(System.nanoTime() - started));
+            return new ExecResult(status, output.stdoutBytes(), output.stderrBytes(),
+                    Duration.ofNanos(System.nanoTime() - started));
         }
     }
 

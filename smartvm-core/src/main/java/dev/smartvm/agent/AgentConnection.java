@@ -166,7 +166,16 @@ public final class AgentConnection implements AutoCloseable {
         send(id, type, payload, 0, payload.length);
     }
 
+    /** Runs {@code task} on the connection's timer after {@code delay}. */
+    ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        return TIMER.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     void send(int id, int type, byte[] payload, int offset, int length) {
+        if (length > maxPayload) { // the agent would take it for garbage and drop the whole session
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a request of " + length
+                    + " bytes is larger than the " + maxPayload + " bytes the guest agent accepts in one frame");
+        }
         ByteBuffer header = ByteBuffer.allocate(FrameType.HEADER_LENGTH);
         header.putInt(length).putInt(id).put((byte) type).flip();
         ByteBuffer[] frame = {header, ByteBuffer.wrap(payload, offset, length)};

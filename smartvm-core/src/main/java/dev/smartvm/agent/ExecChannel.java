@@ -9,10 +9,17 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 
-/** One exec request: routes its frames to the output sinks and carries stdin and signals. */
+/**
+ * One exec request: routes its frames to the output sinks and carries stdin and signals. An
+ * exec with a timeout also has a deadline on the host, {@link #HOST_GRACE} after the guest's:
+ * a guest too busy (or too hostile) to report its own timeout cannot hold the caller longer.
+ */
 final class ExecChannel implements StreamHandler, ExecProcess {
-    private static final int SIGKILL = 9;
+    static final int SIGKILL = 9;
+    /** How long after the guest's timeout the host gives up on the exec and reports 124 itself. */
+    static final Duration HOST_GRACE = Duration.ofSeconds(5);
 
     private final AgentConnection connection;
     private final OutputSink stdout;
@@ -24,6 +31,8 @@ final class ExecChannel implements StreamHandler, ExecProcess {
     private volatile boolean discarding;
     private int id;
     private ReceiveWindow receive;
+    private ScheduledFuture<?> deadline;
+    private boolean finished;
 
     ExecChannel(AgentConnection connection, OutputSink stdout, OutputSink stderr, boolean withStdin) {
         this.connection = connection;
@@ -33,10 +42,59 @@ final class ExecChannel implements StreamHandler, ExecProcess {
         this.stdin = withStdin ? new StdinStream() : null;
     }
 
-    void start(byte[] request) {
+    /** Sends the request; {@code timeout} is the guest's (null: none, and no host deadline either). */
+    void start(byte[] request, Duration timeout) {
         id = connection.register(this);
         receive = new ReceiveWindow(connection, id);
-        connection.send(id, FrameType.EXEC, request);
+        try {
+            connection.send(id, FrameType.EXEC, request);
+        } catch (RuntimeException e) {
+            connection.unregister(id);
+            throw e;
+        }
+        if (timeout != null) {
+            // on a thread of its own: the kill is a write, which must not stall the timer of every connection
+            ScheduledFuture<?> d = connection.schedule(() -> Thread.ofVirtual().name("smartvm-exec-deadline").start(this::expire),
+                    timeout.plus(HOST_GRACE));
+            synchronized (this) {
+                deadline = d;
+            }
+            if (exit.isDone()) {
+                d.cancel(false);
+            }
+        }
+    }
+
+    /**
+     * The host's deadline passed without an EXIT: the command is killed (if the guest still
+     * listens), its remaining output dropped, and the exec ends as a timeout, like the guest's own.
+     */
+    private void expire() {
+        if (exit.isDone()) {
+            return;
+        }
+        discarding = true;
+        connection.sendQuietly(id, FrameType.SIGNAL, new PayloadWriter().u32(SIGKILL).toByteArray());
+        finish(new ExitStatus(124, 0, true));
+    }
+
+    /** Ends the exec once, whether by the guest's EXIT or by the host's deadline. */
+    private void finish(ExitStatus status) {
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+        }
+        connection.unregister(id);
+        stdout.end();
+        stderr.end();
+        stdinWindow.fail(new SmartVmException(ErrorCode.INVALID_STATE, "the command has ended"));
+        pid.complete(-1);
+        exit.complete(status);
     }
 
     @Override
@@ -48,13 +106,7 @@ final class ExecChannel implements StreamHandler, ExecProcess {
             case FrameType.WINDOW -> stdinWindow.grant(Integer.toUnsignedLong(new PayloadReader(payload).u32()));
             case FrameType.EXIT -> {
                 PayloadReader r = new PayloadReader(payload);
-                ExitStatus status = new ExitStatus(r.u32(), r.u32(), r.u8() != 0);
-                connection.unregister(id);
-                stdout.end();
-                stderr.end();
-                stdinWindow.fail(new SmartVmException(ErrorCode.INVALID_STATE, "the command has ended"));
-                pid.complete(-1);
-                exit.complete(status);
+                finish(new ExitStatus(r.u32(), r.u32(), r.u8() != 0));
             }
             case FrameType.ERROR -> {
                 PayloadReader r = new PayloadReader(payload);
@@ -79,6 +131,11 @@ final class ExecChannel implements StreamHandler, ExecProcess {
 
     @Override
     public void onClosed(SmartVmException cause) {
+        synchronized (this) {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+        }
         stdout.fail(cause);
         stderr.fail(cause);
         stdinWindow.fail(cause);

@@ -1,8 +1,6 @@
 package dev.smartvm.agent;
 
-import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -19,11 +17,6 @@ public interface OutputSink {
 
     /** The stream broke. */
     void fail(SmartVmException cause);
-
-    /** Collects up to {@code limit} bytes; more is an error, so nothing is silently lost. */
-    static Collecting collecting(long limit) {
-        return new Collecting(limit);
-    }
 
     /** Writes each chunk straight to {@code target} and flushes it (for a CLI's own stdout). */
     static OutputSink forwardingTo(OutputStream target) {
@@ -71,42 +64,5 @@ public interface OutputSink {
             public void fail(SmartVmException cause) {
             }
         };
-    }
-
-    /** A sink that keeps what it gets, within a limit. */
-    final class Collecting implements OutputSink {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final long limit;
-        private boolean overflowed;
-
-        private Collecting(long limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public synchronized void accept(byte[] chunk, Runnable consumed) {
-            if (bytes.size() + (long) chunk.length > limit) {
-                overflowed = true;
-            } else {
-                bytes.writeBytes(chunk);
-            }
-            consumed.run();
-        }
-
-        @Override
-        public void end() {
-        }
-
-        @Override
-        public void fail(SmartVmException cause) {
-        }
-
-        public synchronized byte[] bytes() {
-            if (overflowed) {
-                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the command wrote more than " + limit
-                        + " bytes to one stream; use a streaming exec for large output");
-            }
-            return bytes.toByteArray();
-        }
     }
 }

@@ -53,6 +53,40 @@ public final class LockFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The lock if no thread of this JVM and no other process holds it, else empty; never waits.
+     * A lock whose holder died is free: the OS drops a file lock with its process. Unlike
+     * {@link #acquire}, the lock's directory must exist.
+     */
+    public static java.util.Optional<LockFile> tryAcquire(Path path) {
+        Path key = path.toAbsolutePath().normalize();
+        ReentrantLock local = LOCAL.computeIfAbsent(key, k -> new ReentrantLock());
+        if (local.isHeldByCurrentThread() || !local.tryLock()) {
+            return java.util.Optional.empty();
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                ch.close();
+                local.unlock();
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(new LockFile(local, ch, lock));
+        } catch (IOException | RuntimeException e) {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
+            local.unlock();
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {

@@ -123,7 +123,10 @@ public final class HostNetwork {
         }
     }
 
-    /** Removes what {@link #attach} made for the VM; safe to call twice, or for a half-made attach. */
+    /**
+     * Removes what {@link #attach} made for the VM; safe to call twice, or for a half-made attach.
+     * A null {@code ip} means whatever address the VM holds.
+     */
     @SuppressWarnings("try") // the lock is held for the block
     public void detach(String vmId, String tap, String ip) {
         try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
@@ -137,8 +140,14 @@ public final class HostNetwork {
         tearDownIfUnused();
     }
 
-    /** Gives back what one VM holds. Under the host lock. */
+    /**
+     * Gives back what one VM holds; a null {@code ip} is looked up among the leases (a VM whose
+     * starter died before its record named its address). Under the host lock.
+     */
     private void release(String vmId, String tap, String ip) {
+        if (ip == null) {
+            ip = leaseOf(vmId);
+        }
         nft.removeVm(vmId);
         if (tap != null) {
             runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
@@ -158,15 +167,18 @@ public final class HostNetwork {
      * lock; a VM that never recorded its directory is left alone.
      */
     private void releaseVanished() {
-        Map<String, String> leases = manager.leases();
         for (var e : vmDirs().entrySet()) {
             if (!Files.isDirectory(Path.of(e.getValue()))) {
                 String vmId = e.getKey();
-                String ip = leases.entrySet().stream().filter(l -> l.getValue().equals(vmId)).map(Map.Entry::getKey)
-                        .findFirst().orElse(null);
-                release(vmId, NetworkManager.generateTapName(vmId, "eth0"), ip);
+                release(vmId, NetworkManager.generateTapName(vmId, "eth0"), null);
             }
         }
+    }
+
+    /** The address leased to the VM, or null. Under the host lock. */
+    private String leaseOf(String vmId) {
+        return manager.leases().entrySet().stream().filter(l -> l.getValue().equals(vmId)).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
     }
 
     /** The bridge, NAT, empty tables and forwarding go when no VM holds an address. Under the host lock. */

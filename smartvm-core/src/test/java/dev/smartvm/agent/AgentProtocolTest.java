@@ -328,4 +328,34 @@ class AgentProtocolTest {
         assertThat(Files.getPosixFilePermissions(target, LinkOption.NOFOLLOW_LINKS))
                 .isEqualTo(PosixFilePermissions.fromString("r--r-----"));
     }
+
+    @Test
+    void aRequestLargerThanAFrameIsRefusedAndTheSessionGoesOn() {
+        String big = "x".repeat(300 * 1024);
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> run("echo", big))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("at most 262144")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        assertThatThrownBy(() -> client.run(new ExecRequest(List.of("true"), Map.of("PATH", "/usr/bin:/bin", "BIG", big),
+                null, null, null, -1))).isInstanceOf(SmartVmException.class).hasMessageContaining("environment");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+        assertThat(run("echo", "still", "here").stdout()).isEqualTo("still here\n");
+    }
+
+    @Test
+    void collectedOutputHasOneLimitForBothStreamsAndKillsTheFlood() {
+        long mib = AgentClient.MAX_COLLECTED_OUTPUT / (1024 * 1024);
+        String half = "head -c " + (mib / 2 + 1) + "M /dev/zero";
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> run("sh", "-c", half + "; " + half + " >&2; sleep 600"))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("stdout and stderr together")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.OUTPUT_TOO_LARGE);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("killed, not waited for").isLessThan(Duration.ofSeconds(50));
+        ExecResult justUnder = run("sh", "-c", "head -c " + (mib / 2 - 1) + "M /dev/zero; head -c " + (mib / 2 - 1)
+                + "M /dev/zero >&2");
+        assertThat(justUnder.stdoutBytes().length + justUnder.stderrBytes().length)
+                .isEqualTo(2 * (mib / 2 - 1) * 1024 * 1024);
+    }
 }

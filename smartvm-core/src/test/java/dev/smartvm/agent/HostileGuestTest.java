@@ -135,4 +135,49 @@ class HostileGuestTest {
             assertThat(client.ping(T)).isPositive();
         }
     }
+
+    @Test
+    void anExecTheGuestNeverEndsEndsAtTheHostDeadline() throws Exception {
+        java.util.concurrent.CompletableFuture<Integer> killed = new java.util.concurrent.CompletableFuture<>();
+        FakeGuest.Script s = (id, type, payload, out) -> {
+            if (type == FrameType.EXEC) {
+                out.frame(id, FrameType.STARTED, new PayloadWriter().u32(42).toByteArray()); // and never an EXIT
+            } else if (type == FrameType.SIGNAL) {
+                killed.complete(new PayloadReader(payload).u32());
+            }
+        };
+        try (FakeGuest guest = new FakeGuest(dir.resolve("g.sock"), new byte[0], s);
+                AgentClient client = guest.connect()) {
+            long t0 = System.nanoTime();
+            var result = client.run(ExecRequest.of("sleep", "100").withTimeout(Duration.ofMillis(500)));
+            assertThat(result.status().code()).isEqualTo(124);
+            assertThat(result.status().timedOut()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(ExecChannel.HOST_GRACE);
+            assertThat(killed.get(5, TimeUnit.SECONDS)).as("the host asked the guest to kill it").isEqualTo(9);
+            assertThat(client.connection().isOpen()).as("the session goes on").isTrue();
+        }
+    }
+
+    @Test
+    void aStreamingExecTheGuestNeverEndsEndsAtTheHostDeadlineToo() throws Exception {
+        FakeGuest.Script s = (id, type, payload, out) -> { };
+        try (FakeGuest guest = new FakeGuest(dir.resolve("g.sock"), new byte[0], s);
+                AgentClient client = guest.connect()) {
+            var p = client.start(ExecRequest.of("sleep", "100").withTimeout(Duration.ofMillis(200)), true, null, null);
+            assertThat(p.waitFor(T).code()).isEqualTo(124);
+            assertThat(p.stdout().read()).as("its output ends").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void anExecWithoutTimeoutHasNoHostDeadline() throws Exception {
+        FakeGuest.Script s = (id, type, payload, out) -> { };
+        try (FakeGuest guest = new FakeGuest(dir.resolve("g.sock"), new byte[0], s);
+                AgentClient client = guest.connect()) {
+            var p = client.start(ExecRequest.of("sleep", "100"), false, null, null);
+            assertThatThrownBy(() -> p.waitFor(ExecChannel.HOST_GRACE.plusSeconds(1)))
+                    .isInstanceOf(SmartVmException.class)
+                    .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.TIMEOUT);
+        }
+    }
 }

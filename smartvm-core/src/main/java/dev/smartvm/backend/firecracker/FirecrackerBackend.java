@@ -5,6 +5,7 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmLabel;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.config.BootSource;
 import dev.smartvm.config.Drive;
@@ -387,7 +388,7 @@ public final class FirecrackerBackend implements Backend {
         try {
             Files.writeString(dir.resolve("firecracker.argv"), String.join("\n", argv) + "\n");
             // Firecracker writes the guest's serial console to its stdout.
-            return new ProcessBuilder(argv)
+            return VmmLabel.apply(new ProcessBuilder(argv), dir)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("console.log").toFile())

@@ -5,6 +5,7 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
 import dev.smartvm.backend.LaunchSpec;
+import dev.smartvm.backend.VmmLabel;
 import dev.smartvm.backend.VmmProcess;
 import dev.smartvm.internal.TextFiles;
 import java.io.File;
@@ -76,7 +77,7 @@ public final class QemuBackend implements Backend {
         Process p;
         try {
             Files.writeString(dir.resolve("qemu.argv"), String.join("\n", argv) + "\n");
-            p = new ProcessBuilder(argv)
+            p = VmmLabel.apply(new ProcessBuilder(argv), dir)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())

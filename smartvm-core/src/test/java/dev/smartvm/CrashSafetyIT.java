@@ -1,0 +1,129 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.internal.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * kill -9 of the process starting a VM at the worst moment: its QEMU exists, its pid is not yet
+ * recorded. The next SmartVm on the same home must leave no QEMU behind.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class CrashSafetyIT extends RealVmTest {
+    /** Starts a child JVM that starts a VM, and kills it with SIGKILL as soon as that VM's QEMU runs; the QEMU's pid. */
+    private long killStarterOnceQemuRuns(String mode) throws Exception {
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), StartInChild.class.getName(),
+                home.toString(), sharedImages().toString(), mode)
+                .redirectErrorStream(true).redirectOutput(home.resolve("child.log").toFile()).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try {
+            while (System.nanoTime() < deadline) {
+                Optional<Long> qemu = qemuOf(home);
+                if (qemu.isPresent()) {
+                    child.destroyForcibly();
+                    child.waitFor();
+                    JsonNode record = recordOfOnlyVm();
+                    System.err.println("starter killed; its record said pid " + record.get("pid") + ", state "
+                            + record.get("state"));
+                    assertThat(ProcessHandle.of(qemu.get()).map(ProcessHandle::isAlive)).as("QEMU outlives its starter")
+                            .contains(true);
+                    return qemu.get();
+                }
+                Thread.sleep(1);
+            }
+            throw new AssertionError("no QEMU appeared; child log: " + Files.readString(home.resolve("child.log")));
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** A QEMU whose command line names a VM under {@code home}, found by reading /proc directly (fast). */
+    private static Optional<Long> qemuOf(Path home) throws IOException {
+        byte[] needle = (home + "/vms/").getBytes(StandardCharsets.UTF_8);
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    byte[] cmd = Files.readAllBytes(p.resolve("cmdline"));
+                    if (indexOf(cmd, needle) >= 0 && new String(cmd, StandardCharsets.UTF_8).contains("qemu-system")) {
+                        return Optional.of(Long.parseLong(name));
+                    }
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private JsonNode recordOfOnlyVm() throws IOException {
+        try (Stream<Path> dirs = Files.list(home.resolve("vms"))) {
+            List<Path> vms = dirs.filter(Files::isDirectory).toList();
+            assertThat(vms).hasSize(1);
+            return Json.MAPPER.readTree(vms.get(0).resolve("vm.json").toFile());
+        }
+    }
+
+    private static boolean gone(long pid) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!dev.smartvm.backend.HostProcess.isRunning(pid, null)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    @Test
+    void theQemuOfAnOwnerKilledMidStartIsKilledByTheNextSmartVm() throws Exception {
+        long qemu = killStarterOnceQemuRuns("owned");
+        try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
+            assertThat(next.list()).as("the orphan's VM is removed").isEmpty();
+        }
+        assertThat(gone(qemu)).as("its QEMU was killed").isTrue();
+    }
+
+    @Test
+    void aDetachedVmWhoseStarterDiedIsStoppedAndItsQemuKilled() throws Exception {
+        long qemu = killStarterOnceQemuRuns("detached");
+        try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
+            MicroVm vm = next.get("child").orElseThrow();
+            assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+            assertThat(vm.info().stopReason()).contains("the process starting it died");
+            assertThat(gone(qemu)).as("its QEMU was killed").isTrue();
+            vm.start(); // and it can be started again
+            assertThat(vm.exec("echo", "up").stdout()).isEqualTo("up\n");
+            vm.remove();
+        }
+    }
+}
