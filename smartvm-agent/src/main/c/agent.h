@@ -59,6 +59,8 @@ void boot_switch_root(const struct boot_config *cfg);
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void power_off(void) __attribute__((noreturn));
 extern int stop_by_reset; /* set under Firecracker: power_off() resets instead */
+extern int agent_protected; /* PID 1 raised its priority and left the OOM killer's list: commands go back */
+#define AGENT_NICE (-10)
 int64_t now_ms(void);
 
 /* ---- sessions (main.c, exec.c, files.c) ---- */
@@ -89,6 +91,8 @@ struct session {
     char *dest;
     char *base;
     int fd;
+    char *part;  /* the file being written, under its temporary name */
+    char *final; /* the name it takes once complete */
     uint64_t remaining;
     int failed;
     int have_root;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -44,6 +45,19 @@ void power_off(void) {
     for (;;) pause();
 }
 
+int agent_protected;
+
+/* PID 1's death is a kernel panic: the agent is never the OOM killer's choice, and it runs at a
+ * higher priority than guest commands, so that a fork bomb or a busy loop cannot starve the
+ * host's requests (a kill among them). Each command goes back to the defaults (exec.c). */
+static void protect_agent(void) {
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "-1000", 5) != 5) agent_log("cannot protect the agent from the OOM killer");
+    if (fd >= 0) close(fd);
+    if (setpriority(PRIO_PROCESS, 0, AGENT_NICE) != 0) agent_log("cannot raise the agent's priority: %s", strerror(errno));
+    agent_protected = 1;
+}
+
 static void mount_one(const char *src, const char *target, const char *type, unsigned long flags,
                       const char *data) {
     mkdir(target, 0755);
@@ -55,7 +69,10 @@ static void mount_api_filesystems(const char *prefix) {
     char path[256];
     const char *dirs[] = {"proc", "sys", "dev", "dev/pts", "tmp", "run"};
     const char *types[] = {"proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "tmpfs"};
-    const char *data[] = {NULL, NULL, "mode=0755", "mode=0620,ptmxmode=0666", "mode=1777", "mode=0755"};
+    /* Memory filesystems are capped so that all of them full together (with the root's cap,
+     * set in boot_mount_early) leave more than a third of the RAM: a guest that fills them gets
+     * ENOSPC instead of a kernel with nothing left to free (tmpfs pages cannot be reclaimed). */
+    const char *data[] = {NULL, NULL, "mode=0755", "mode=0620,ptmxmode=0666", "mode=1777,size=25%", "mode=0755,size=5%"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", prefix, dirs[i]);
         mount_one(types[i], path, types[i], MS_NOSUID | (i == 2 ? 0 : MS_NODEV), data[i]);
@@ -64,6 +81,12 @@ static void mount_api_filesystems(const char *prefix) {
 
 void boot_mount_early(void) {
     mount_api_filesystems("");
+    /* The initramfs root is a tmpfs of half the RAM, /dev a devtmpfs of as much: cap both. */
+    if (mount(NULL, "/", NULL, MS_REMOUNT, "size=25%") != 0)
+        agent_log("capping the root filesystem failed: %s", strerror(errno));
+    if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_NOSUID, "size=2%,mode=0755") != 0)
+        agent_log("capping /dev failed: %s", strerror(errno));
+    protect_agent();
     umask(022);
     setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,15 @@ static void child(char **argv, char **env, const char *cwd, int uid, int gid, in
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL); /* ignored by the agent; exec keeps ignored signals ignored */
     setsid();
+    if (agent_protected) { /* a command is an ordinary process: OOM-killable, default priority */
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (write(fd, "0", 1) != 1) { /* nothing to do about it in a vfork child */
+            }
+            close(fd);
+        }
+        setpriority(PRIO_PROCESS, 0, 0);
+    }
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);

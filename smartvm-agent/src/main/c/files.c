@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,11 +46,37 @@ static size_t pending_counts[MAX_SESSIONS];
 
 static size_t slot(struct session *s) { return (size_t)(s - sessions); }
 
+/* A file arrives under a temporary name beside its own and is renamed once complete: a copy
+ * cut short never leaves a truncated file under the real name, nor replaces a good one. */
+static char *part_name(const char *path) {
+    static unsigned counter;
+    const char *slash = strrchr(path, '/');
+    size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    char *out;
+    if (asprintf(&out, "%.*s.%s.smartvm-part-%d-%u", (int)dir, path, path + dir, (int)getpid(), ++counter) < 0)
+        power_off();
+    return out;
+}
+
+/* Closes the file in progress: renamed to its real name when complete, else removed. */
+static int put_close_file(struct session *s, int complete) {
+    int err = 0;
+    if (s->fd >= 0 && close(s->fd) != 0 && complete) err = errno;
+    s->fd = -1;
+    if (s->part) {
+        if (complete && !err && rename(s->part, s->final) != 0) err = errno;
+        if (!complete || err) unlink(s->part);
+    }
+    free(s->part);
+    free(s->final);
+    s->part = s->final = NULL;
+    return err;
+}
+
 static void put_fail(struct session *s, int err, const char *what, const char *path) {
     if (!s->failed) send_error(s->id, err, "%s %s: %s", what, path, strerror(err));
     s->failed = 1;
-    if (s->fd >= 0) close(s->fd);
-    s->fd = -1;
+    put_close_file(s, 0);
 }
 
 void put_start(uint32_t id, struct reader *r) {
@@ -103,14 +130,21 @@ void put_entry(struct session *s, struct reader *r) {
             path = NULL;
         }
     } else if (kind == ENTRY_FILE) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        struct stat existing;
+        char *part = part_name(path);
+        int fd = -1;
+        if (lstat(path, &existing) == 0 && S_ISDIR(existing.st_mode)) errno = EISDIR;
+        else fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        s->fd = fd;
+        s->part = fd >= 0 ? part : NULL;
+        s->final = fd >= 0 ? strdup(path) : NULL;
+        if (fd < 0) free(part);
         if (fd < 0 || fchmod(fd, mode) != 0) {
             put_fail(s, errno, "cannot write", path);
-            if (fd >= 0) close(fd);
         } else if (size == 0) {
-            close(fd);
+            int err = put_close_file(s, 1);
+            if (err) put_fail(s, err, "cannot write", path);
         } else {
-            s->fd = fd;
             s->remaining = size;
         }
     } else if (kind == ENTRY_SYMLINK) {
@@ -145,8 +179,10 @@ void put_data(struct session *s, const uint8_t *data, size_t n) {
         s->remaining -= (uint64_t)w;
     }
     if (s->remaining == 0) {
-        close(s->fd);
-        s->fd = -1;
+        char *path = strdup(s->final);
+        int err = put_close_file(s, 1);
+        if (err) put_fail(s, err, "cannot write", path);
+        free(path);
     }
 }
 
@@ -217,6 +253,13 @@ void get_start(uint32_t id, struct reader *r) {
         free(path);
         return;
     }
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+        send_error(id, EOPNOTSUPP, "%s is a %s: only files, directories and symlinks can be copied", path,
+                   S_ISCHR(st.st_mode) ? "character device" : S_ISBLK(st.st_mode) ? "block device"
+                   : S_ISFIFO(st.st_mode) ? "FIFO" : "socket");
+        free(path);
+        return;
+    }
     struct session *s = session_new(id, S_GET);
     if (!s) {
         free(path);
@@ -230,6 +273,52 @@ void get_start(uint32_t id, struct reader *r) {
         send_error(id, errno ? errno : E2BIG, "cannot list %s", path);
         session_free(s);
     }
+}
+
+#define MAX_PSEUDO_FILE (16u * 1024u * 1024u)
+
+/* Reads a file that reports no size into memory (a memfd), so that its ENTRY can say how many
+ * bytes follow. Non-blocking: a file that would block (/proc/kmsg) gives what it has. */
+static int snapshot_pseudo_file(const char *path, int *fd_out, uint64_t *size) {
+    static uint8_t chunk[CHUNK];
+    int in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (in < 0) return errno;
+    int mem = memfd_create("smartvm-get", MFD_CLOEXEC);
+    if (mem < 0) {
+        int err = errno;
+        close(in);
+        return err;
+    }
+    uint64_t total = 0;
+    int err = 0;
+    for (;;) {
+        ssize_t n = read(in, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) break;
+        if (n < 0) {
+            err = errno;
+            break;
+        }
+        if (n == 0) break;
+        if (total + (uint64_t)n > MAX_PSEUDO_FILE) {
+            err = EFBIG;
+            break;
+        }
+        if (write(mem, chunk, (size_t)n) != n) {
+            err = errno ? errno : EIO;
+            break;
+        }
+        total += (uint64_t)n;
+    }
+    close(in);
+    if (err || lseek(mem, 0, SEEK_SET) != 0) {
+        if (!err) err = errno;
+        close(mem);
+        return err;
+    }
+    *fd_out = mem;
+    *size = total;
+    return 0;
 }
 
 void get_pump(struct session *s) {
@@ -261,7 +350,23 @@ void get_pump(struct session *s) {
             return;
         }
         struct get_entry *e = &s->entries[s->next_entry++];
-        if (e->kind == ENTRY_FILE && e->size > 0) {
+        if (e->kind == ENTRY_FILE && e->size == 0) {
+            /* /proc and /sys files say 0 bytes whatever they hold: read one to learn its size */
+            char *path = join(s->dest, e->rel);
+            int err = snapshot_pseudo_file(path, &s->get_fd, &e->size);
+            if (err) {
+                send_error(s->id, err, "%s: %s", path, err == EFBIG ? "a file of unknown size over 16 MiB" : strerror(err));
+                free(path);
+                session_free(s);
+                return;
+            }
+            free(path);
+            s->get_left = e->size;
+            if (e->size == 0) {
+                close(s->get_fd);
+                s->get_fd = -1;
+            }
+        } else if (e->kind == ENTRY_FILE) {
             char *path = join(s->dest, e->rel);
             s->get_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             if (s->get_fd < 0) {
@@ -296,6 +401,6 @@ void files_release(struct session *s) {
     }
     free(s->entries);
     free(s->dest);
-    if (s->fd >= 0) close(s->fd);
+    put_close_file(s, 0); /* a PUT cut short (the host went away) leaves no part file */
     if (s->get_fd >= 0) close(s->get_fd);
 }

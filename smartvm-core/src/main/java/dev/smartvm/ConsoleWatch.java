@@ -21,7 +21,11 @@ final class ConsoleWatch {
     boolean sawPanic() {
         try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
             long length = f.length();
-            if (length <= offset) {
+            if (length < offset) {
+                offset = 0; // rotated (or restarted): read the new file from its start
+                carry = "";
+            }
+            if (length == offset) {
                 return false;
             }
             byte[] fresh = new byte[(int) Math.min(length - offset, 1 << 20)];

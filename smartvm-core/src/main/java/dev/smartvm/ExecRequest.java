@@ -22,6 +22,13 @@ public record ExecRequest(
         int uid) {
 
     public ExecRequest {
+        // contains(null) would itself throw on the JDK's immutable collections: look at each one
+        if (command == null || command.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a command and each of its words must not be null");
+        }
+        if (env != null && env.entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null)) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "environment names and values must not be null");
+        }
         command = List.copyOf(command);
         if (command.isEmpty()) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a command needs at least one word");
@@ -47,7 +54,7 @@ public record ExecRequest(
     }
 
     public static ExecRequest of(String... command) {
-        return new ExecRequest(List.of(command), Map.of(), null, null, null, -1);
+        return new ExecRequest(command == null ? null : java.util.Arrays.asList(command), Map.of(), null, null, null, -1);
     }
 
     public static ExecRequest of(List<String> command) {
@@ -56,6 +63,9 @@ public record ExecRequest(
 
     /** {@code sh -c script}: the one way to ask for a shell. */
     public static ExecRequest shell(String script) {
+        if (script == null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a shell script must not be null");
+        }
         return of("sh", "-c", script);
     }
 

@@ -17,7 +17,7 @@ final class LogsCommand implements Callable<Integer> {
         try (SmartVm svm = Session.open()) {
             Path log = Session.find(svm, name).consoleLog();
             if (Files.exists(log)) {
-                System.out.write(Files.readAllBytes(log));
+                Files.copy(log, System.out); // streamed: a console log can be far larger than the heap
                 System.out.flush();
             }
             return 0;

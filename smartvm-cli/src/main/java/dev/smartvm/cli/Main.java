@@ -17,7 +17,13 @@ import picocli.CommandLine.Option;
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
     public static final int EXIT_ERROR = 125;
+    /** Usage errors and bad values (picocli's own and {@code INVALID_ARGUMENT}). */
     public static final int EXIT_USAGE = 2;
+    /**
+     * A command cut short by Ctrl-C: quiet, and the VM cleaned up. (The JVM, halting on a signal,
+     * exits 128 + the signal's number itself: 130 for SIGINT, 143 for SIGTERM.)
+     */
+    public static final int EXIT_INTERRUPTED = 130;
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;
@@ -33,6 +39,11 @@ public final class Main {
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (jvmIsShuttingDown()) {
+                // Ctrl-C or SIGTERM: the shutdown hook is removing the VM under the command, which fails
+                // as it should; that is no error to report.
+                return EXIT_INTERRUPTED;
+            }
             SmartVmException s = e instanceof SmartVmException x ? x
                     : new SmartVmException(ErrorCode.IO_ERROR, String.valueOf(e.getMessage() == null ? e : e.getMessage()), e);
             err.println("error[" + s.code() + "]: " + s.getMessage());
@@ -40,7 +51,7 @@ public final class Main {
                 e.printStackTrace(err);
             }
             err.flush();
-            return EXIT_ERROR;
+            return s.code() == ErrorCode.INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR; // a bad value is a usage error
         });
         cl.setParameterExceptionHandler((e, a) -> {
             err.println("error[" + ErrorCode.INVALID_ARGUMENT + "]: " + e.getMessage());
@@ -51,6 +62,18 @@ public final class Main {
         });
         cl.setStopAtPositional(true);
         return cl.execute(args);
+    }
+
+    /** Whether the JVM runs its shutdown hooks (the only way to ask is to try adding one). */
+    private static boolean jvmIsShuttingDown() {
+        try {
+            Thread probe = new Thread(() -> { });
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

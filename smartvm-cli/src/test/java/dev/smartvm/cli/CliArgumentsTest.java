@@ -50,23 +50,23 @@ class CliArgumentsTest {
     }
 
     @Test
-    void invalidVmOptionsFailBeforeAnythingIsCreated() {
-        assertThat(run("run", "--cpus", "99", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+    void invalidVmOptionsExitTwoBeforeAnythingIsCreated() {
+        assertThat(run("run", "--cpus", "99", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: cpus must be between 1 and 32; found 99");
-        assertThat(run("create", "--name", "has space")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("run", "--memory", "12", "--", "true")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("run", "-w", "relative", "--", "true")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("run", "--accel", "warp", "--", "true")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("run", "--user", "-7", "--", "true")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("run", "--allow", "10.0.0.1", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("create", "--name", "has space")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("run", "--memory", "12", "--", "true")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("run", "-w", "relative", "--", "true")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("run", "--accel", "warp", "--", "true")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("run", "--user", "-7", "--", "true")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("run", "--allow", "10.0.0.1", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("egress rules and published ports need the network: enable it (--net)");
-        assertThat(run("run", "--net", "--allow", "10.0.0.0/33", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--net", "--allow", "10.0.0.0/33", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("invalid egress rule '10.0.0.0/33'");
-        assertThat(run("run", "--net", "--deny", "host:99999", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--net", "--deny", "host:99999", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("port 99999 is not between 1 and 65535");
-        assertThat(run("run", "--net", "-p", "8080", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "--net", "-p", "8080", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("invalid published port '8080'");
-        assertThat(run("run", "-p", "8080:80", "--", "true")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("run", "-p", "8080:80", "--", "true")).isEqualTo(Main.EXIT_USAGE);
         assertThat(Files.exists(home.resolve("state"))).as("nothing was created").isFalse();
     }
 
@@ -80,8 +80,8 @@ class CliArgumentsTest {
 
     @Test
     void cpNeedsExactlyOneGuestSide() {
-        assertThat(run("cp", "/a", "/b")).isEqualTo(Main.EXIT_ERROR);
-        assertThat(run("cp", "vm:/a", "other:/b")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("cp", "/a", "/b")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("cp", "vm:/a", "other:/b")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("exactly one side");
     }
 

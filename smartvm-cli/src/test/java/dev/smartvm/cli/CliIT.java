@@ -129,13 +129,13 @@ class CliIT {
 
     @Test
     void badInputGetsACodeAndLeavesNothing() throws Exception {
-        assertError(smartvm("run", "--cpus", "0", "--", "true"), 125, "INVALID_ARGUMENT", "cpus must be between 1 and 32");
+        assertError(smartvm("run", "--cpus", "0", "--", "true"), 2, "INVALID_ARGUMENT", "cpus must be between 1 and 32");
         assertError(smartvm("run", "--memory", "lots", "--", "true"), 2, "INVALID_ARGUMENT", "lots");
         assertError(smartvm("run", "--timeout", "soon", "--", "true"), 2, "INVALID_ARGUMENT", "soon");
         assertError(smartvm("run", "--image", "nowhere", "--", "true"), 125, "IMAGE_NOT_FOUND", "nowhere");
-        assertError(smartvm("run", "-e", "NOEQUALS", "--", "true"), 125, "INVALID_ARGUMENT", "KEY=VALUE");
+        assertError(smartvm("run", "-e", "NOEQUALS", "--", "true"), 2, "INVALID_ARGUMENT", "KEY=VALUE");
         assertError(smartvm("exec", "ghost", "--", "true"), 125, "VM_NOT_FOUND", "ghost");
-        assertError(smartvm("cp", "a", "b"), 125, "INVALID_ARGUMENT", "NAME:/guest/path");
+        assertError(smartvm("cp", "a", "b"), 2, "INVALID_ARGUMENT", "NAME:/guest/path");
         assertError(smartvm("frobnicate"), 2, "INVALID_ARGUMENT", "frobnicate");
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
@@ -252,13 +252,14 @@ class CliIT {
     }
 
     /** A {@code smartvm run --name NAME -- sleep 1000} in the background, once its VM runs. */
-    private record BackgroundRun(Process cli, long vmmPid) {
+    private record BackgroundRun(Process cli, long vmmPid, Path log) {
     }
 
     private BackgroundRun runInBackground(String name) throws Exception {
         List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", name, "--", "sleep", "1000");
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        Path log = dir.resolve(name + ".log");
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SMARTVM_HOME", home.toString());
         pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
         Process cli = pb.start();
@@ -266,7 +267,7 @@ class CliIT {
             Thread.sleep(200);
             for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
                 if (vm.get("name").asText().equals(name) && vm.get("state").asText().equals("running")) {
-                    return new BackgroundRun(cli, vm.get("pid").asLong());
+                    return new BackgroundRun(cli, vm.get("pid").asLong(), log);
                 }
             }
         }
@@ -286,12 +287,23 @@ class CliIT {
     @Test
     void interruptingRunRemovesItsVm() throws Exception {
         BackgroundRun run = runInBackground("interrupted");
-        run.cli().destroy(); // SIGTERM, as a Ctrl-C or a service manager would: the shutdown hook cleans up
-        run.cli().waitFor();
+        run.cli().destroy(); // SIGTERM, as a service manager would: the shutdown hook cleans up
+        assertThat(run.cli().waitFor()).as("128 + SIGTERM").isEqualTo(143);
+        assertThat(Files.readString(run.log())).as("quietly").doesNotContain("error[");
         assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
         try (var dirs = Files.list(home.resolve("vms"))) {
             assertThat(dirs.filter(Files::isDirectory).toList()).as("its directory is gone").isEmpty();
         }
+    }
+
+    @Test
+    void ctrlCOnRunRemovesItsVmQuietly() throws Exception {
+        BackgroundRun run = runInBackground("ctrl-c");
+        assertThat(new ProcessBuilder("kill", "-INT", Long.toString(run.cli().pid())).start().waitFor()).isZero();
+        assertThat(run.cli().waitFor()).isEqualTo(Main.EXIT_INTERRUPTED);
+        assertThat(Files.readString(run.log())).as("no error for what the user asked").doesNotContain("error[");
+        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 
     /** The smolvm backend from the CLI, driving the strict fake smolvm (its "guest" is this host). */
@@ -307,7 +319,7 @@ class CliIT {
             assertThat(r.err()).contains("warn");
             assertThat(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--timeout", "1s", "--", "sleep", "10")
                     .code()).isEqualTo(124);
-            assertError(smartvm("run", "--backend", "smolvm", "--", "true"), 125, "INVALID_ARGUMENT", "boots OCI images");
+            assertError(smartvm("run", "--backend", "smolvm", "--", "true"), 2, "INVALID_ARGUMENT", "boots OCI images");
             assertError(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--net", "--deny", "10.0.0.0/8", "--",
                     "true"), 125, "UNSUPPORTED", "deny rules");
             var machines = dev.smartvm.internal.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "ls", "--json"),

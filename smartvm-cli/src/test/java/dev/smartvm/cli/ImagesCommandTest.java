@@ -95,7 +95,7 @@ class ImagesCommandTest {
                 .doesNotContain("Exception");
         assertThat(run("images", "pull", "hosted:" + server.url("/none.json"))).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).startsWith("error[BASE_IMAGE_MANIFEST_FAILED]");
-        assertThat(run("images", "pull", "Not A Reference")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("images", "pull", "Not A Reference")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: 'Not A Reference' is not an image reference");
         assertThat(run("images", "pull", "127.0.0.1:1/nothing/here:1")).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).startsWith("error[DOWNLOAD_FAILED]: cannot reach the registry 127.0.0.1:1");

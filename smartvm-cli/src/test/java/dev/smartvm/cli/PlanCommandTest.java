@@ -98,25 +98,25 @@ class PlanCommandTest {
 
         Path serial = Files.writeString(dir.resolve("serial.json"), "{\"serial\": {\"serial_out_path\": \"/s.log\"}}");
         assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
-                serial.toString(), "--firecracker-version", "1.13.0")).isEqualTo(Main.EXIT_ERROR);
+                serial.toString(), "--firecracker-version", "1.13.0")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: invalid VM configuration:")
                 .contains("serial needs Firecracker 1.14.0 or newer; the target is 1.13.0");
     }
 
     @Test
     void badInputIsAnErrorWithACode() throws IOException {
-        assertThat(run("plan", "--image", image.toString())).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("plan", "--image", image.toString())).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("error[INVALID_ARGUMENT]: plan shows Firecracker API requests");
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"boot-source\": {\"kernel_image_path\": \"/k\"}}");
         err.getBuffer().setLength(0);
         assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config", bad.toString()))
-                .isEqualTo(Main.EXIT_ERROR);
+                .isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("must not have boot-source");
         err.getBuffer().setLength(0);
-        assertThat(run("create", "--firecracker-config", bad.toString())).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("create", "--firecracker-config", bad.toString())).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("needs the firecracker backend");
         err.getBuffer().setLength(0);
-        assertThat(run("plan", "--backend", "firecracker", "--firecracker-version", "one")).isEqualTo(Main.EXIT_ERROR);
+        assertThat(run("plan", "--backend", "firecracker", "--firecracker-version", "one")).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("a Firecracker version looks like 1.16.1");
         assertThat(dir.resolve("home").resolve("vms")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
                 p -> assertThat(p).isEmptyDirectory());

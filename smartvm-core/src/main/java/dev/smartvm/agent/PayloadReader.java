@@ -50,6 +50,23 @@ final class PayloadReader {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    /**
+     * A string that must be valid UTF-8 (a file name): null when it is not, so that names which
+     * differ only in undecodable bytes are never merged into one by replacement characters.
+     */
+    String strictStr() {
+        int start = buf.position() + 4;
+        str(); // checks the length and moves past the string
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(buf.duplicate().limit(buf.position()).position(start)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
     byte[] bytes(int n) {
         if (n > buf.remaining()) {
             throw truncated();

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -22,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
  * are enforced.
  */
 final class TreeDownload implements StreamHandler {
+    private static final int ENOENT = 2;
+    private static final int EOPNOTSUPP = 95; // a device, FIFO or socket: the agent copies none
     private final AgentConnection connection;
     private final Path target;
     private final CompletableFuture<Long> result = new CompletableFuture<>();
@@ -31,6 +34,7 @@ final class TreeDownload implements StreamHandler {
     private ReceiveWindow window;
     private OutputStream file;
     private Path filePath;
+    private Path fileTemp;
     private int fileMode;
     private long fileLeft;
     private long bytes;
@@ -55,7 +59,7 @@ final class TreeDownload implements StreamHandler {
     }
 
     @Override
-    public void onFrame(int type, byte[] payload) {
+    public synchronized void onFrame(int type, byte[] payload) {
         switch (type) {
             case FrameType.ENTRY -> guarded(() -> entry(new PayloadReader(payload)));
             case FrameType.DATA -> {
@@ -76,7 +80,7 @@ final class TreeDownload implements StreamHandler {
                 int errno = r.u32();
                 String message = r.str();
                 result.completeExceptionally(new SmartVmException(
-                        errno == 2 ? ErrorCode.PATH_NOT_FOUND : ErrorCode.AGENT_ERROR,
+                        errno == ENOENT ? ErrorCode.PATH_NOT_FOUND : errno == EOPNOTSUPP ? ErrorCode.UNSUPPORTED : ErrorCode.AGENT_ERROR,
                         "copy from the guest failed: " + message));
             }
             default -> throw new SmartVmException(ErrorCode.AGENT_PROTOCOL,
@@ -109,8 +113,13 @@ final class TreeDownload implements StreamHandler {
         int kind = r.u8();
         int mode = r.u32() & 07777;
         long size = r.u64();
-        String rel = r.str();
-        String link = r.str();
+        String rel = r.strictStr();
+        String link = r.strictStr();
+        if (rel == null || link == null) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "a guest file name (or link target) under the copied path"
+                    + " is not valid UTF-8, which SmartVM cannot name on the host without merging it with another;"
+                    + " rename it in the guest, or archive the tree there (tar) and copy the archive");
+        }
         if (file != null) {
             throw protocol("a new entry started inside file " + filePath);
         }
@@ -133,9 +142,13 @@ final class TreeDownload implements StreamHandler {
                     throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "cannot overwrite directory " + path
                             + " with a file");
                 }
-                Files.deleteIfExists(path);
-                file = Files.newOutputStream(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                // Written under a temporary name beside it and renamed once complete: an interrupted
+                // copy never leaves a truncated file under the real name (nor replaces a good one).
+                Path temp = path.resolveSibling("." + path.getFileName() + ".smartvm-part-"
+                        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()));
+                file = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                         LinkOption.NOFOLLOW_LINKS);
+                fileTemp = temp;
                 filePath = path;
                 fileMode = mode;
                 fileLeft = size;
@@ -207,14 +220,18 @@ final class TreeDownload implements StreamHandler {
         }
     }
 
-    private void closeFile() {
+    /** Closes the current file: complete, it takes its real name; cut short, it is deleted. */
+    private synchronized void closeFile() {
         if (file == null) {
             return;
         }
+        boolean complete = false;
         try {
             file.close();
-            if (fileLeft == 0) {
-                setMode(filePath, fileMode);
+            if (fileLeft == 0 && failure == null) {
+                setMode(fileTemp, fileMode);
+                Files.move(fileTemp, filePath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                complete = true;
             }
         } catch (IOException e) {
             if (failure == null) {
@@ -222,6 +239,13 @@ final class TreeDownload implements StreamHandler {
             }
         } finally {
             file = null;
+            if (!complete) {
+                try {
+                    Files.deleteIfExists(fileTemp);
+                } catch (IOException ignored) {
+                    // a leftover part file is named as one
+                }
+            }
         }
     }
 
@@ -236,5 +260,6 @@ final class TreeDownload implements StreamHandler {
     @Override
     public void onClosed(SmartVmException cause) {
         result.completeExceptionally(cause);
+        closeFile();
     }
 }

@@ -358,4 +358,73 @@ class AgentProtocolTest {
         assertThat(justUnder.stdoutBytes().length + justUnder.stderrBytes().length)
                 .isEqualTo(2 * (mib / 2 - 1) * 1024 * 1024);
     }
+
+    @Test
+    void pseudoFilesAreCopiedWithWhatTheyHoldAndDevicesAreRefused() throws Exception {
+        client.download("/proc/meminfo", dir.resolve("meminfo"), T);
+        assertThat(Files.readString(dir.resolve("meminfo"))).contains("MemTotal:");
+        Path empty = Files.createFile(dir.resolve("empty"));
+        client.download(empty.toString(), dir.resolve("empty-copy"), T);
+        assertThat(dir.resolve("empty-copy")).isEmptyFile();
+        assertThatThrownBy(() -> client.download("/dev/zero", dir.resolve("zero"), T))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("/dev/zero is a character device")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.UNSUPPORTED);
+        assertThat(dir.resolve("zero")).doesNotExist();
+    }
+
+    @Test
+    void fileNamesThatAreNotUtf8AreRefusedNotMerged() throws Exception {
+        Path tree = dir.resolve("bytes");
+        assertThat(run("sh", "-c", "mkdir " + tree + " && cd " + tree + " && touch \"x$(printf '\\377')\" \"x$(printf '\\376')\"")
+                .exitCode()).isZero();
+        Path target = dir.resolve("copied");
+        assertThatThrownBy(() -> client.download(tree.toString(), target, T))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("not valid UTF-8")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.UNSUPPORTED);
+        try (var left = Files.list(target)) {
+            assertThat(left.toList()).as("no file was written under a mangled name").isEmpty();
+        }
+    }
+
+    /** Sends raw frames on a session of its own: u32 length, u32 id, u8 type, payload. */
+    private static void rawFrame(java.nio.channels.SocketChannel ch, int id, int type, byte[] payload) throws java.io.IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(9 + payload.length);
+        b.putInt(payload.length).putInt(id).put((byte) type).put(payload).flip();
+        write(ch, b.array());
+    }
+
+    @Test
+    void anUploadCutShortLeavesNoFileUnderItsName() throws Exception {
+        Path target = dir.resolve("incoming");
+        Files.writeString(target, "the good old content");
+        client.close();
+        try (java.nio.channels.SocketChannel ch = dev.smartvm.internal.UnixSockets.connect(agent.socket(),
+                System.nanoTime() + T.toNanos(), () -> true)) {
+            write(ch, preamble((byte) 3));
+            frame(ch, new int[2]);
+            rawFrame(ch, 7, FrameType.PUT, new PayloadWriter().str(target.toString()).str("").toByteArray());
+            rawFrame(ch, 7, FrameType.ENTRY, new PayloadWriter().u8(FrameType.ENTRY_FILE).u32(0644).u64(1000).str("").str("")
+                    .toByteArray());
+            rawFrame(ch, 7, FrameType.DATA, "only ten b".getBytes(StandardCharsets.UTF_8));
+            rawFrame(ch, 1, FrameType.PING, new byte[0]); // answered only after the agent has taken the data
+            int[] ti = new int[2];
+            frame(ch, ti);
+            assertThat(ti[0]).isEqualTo(FrameType.PONG);
+            try (var parts = Files.list(dir)) {
+                assertThat(parts.map(p -> p.getFileName().toString()).filter(n -> n.contains("smartvm-part")).toList())
+                        .as("the data goes to a part file meanwhile").hasSize(1);
+            }
+        } // the host goes away mid-file
+        client = agent.connect(); // the agent has dropped the old session once it answers a new one
+        assertThat(Files.readString(target)).as("the old file is untouched").isEqualTo("the good old content");
+        try (var parts = Files.list(dir)) {
+            assertThat(parts.map(p -> p.getFileName().toString()).filter(n -> n.contains("smartvm-part")).toList())
+                    .as("and the part file is gone").isEmpty();
+        }
+        Path fresh = Files.writeString(dir.resolve("fresh"), "new");
+        client.upload(fresh, target.toString(), T);
+        assertThat(Files.readString(target)).as("a complete upload replaces it").isEqualTo("new");
+    }
 }

@@ -180,4 +180,24 @@ class HostileGuestTest {
                     .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.TIMEOUT);
         }
     }
+
+    @Test
+    void aDownloadCutShortLeavesNoFileUnderItsNameAndKeepsTheOldOne() throws Exception {
+        Path target = Files.writeString(dir.resolve("kept"), "the good old content");
+        FakeGuest.Script s = (id, type, payload, out) -> {
+            if (type == FrameType.GET) {
+                out.entry(id, FrameType.ENTRY_FILE, 0644, 1000, "", "");
+                out.frame(id, FrameType.DATA, "only ten b".getBytes());
+                throw new java.io.IOException("the guest goes away mid-file");
+            }
+        };
+        try (FakeGuest guest = new FakeGuest(dir.resolve("g.sock"), new byte[0], s);
+                AgentClient client = guest.connect()) {
+            assertThatThrownBy(() -> client.download("/x", target, T)).isInstanceOf(SmartVmException.class);
+        }
+        assertThat(Files.readString(target)).isEqualTo("the good old content");
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.contains("smartvm-part")).toList()).isEmpty();
+        }
+    }
 }

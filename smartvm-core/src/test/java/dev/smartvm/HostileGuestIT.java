@@ -1,0 +1,37 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A guest that does its worst to itself: the VM and its agent must stay up and answer. */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class HostileGuestIT extends RealVmTest {
+    @Test
+    void fillingEveryMemoryFilesystemAtOnceLeavesTheGuestAlive() {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            ExecResult fill = vm.exec("sh", "-c", "for d in / /tmp /run /dev; do dd if=/dev/zero of=$d/fill bs=1M 2>/dev/null;"
+                    + " done; cat /fill /tmp/fill /run/fill /dev/fill | wc -c");
+            assertThat(fill.exitCode()).as(fill.stderr()).isZero();
+            long filled = Long.parseLong(fill.stdout().strip());
+            assertThat(filled).as("all of them full hold well under the guest's 256 MiB")
+                    .isBetween(32L << 20, 160L << 20);
+            assertThat(vm.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+            assertThat(vm.exec("sh", "-c", "rm /fill /tmp/fill /run/fill /dev/fill && echo freed").stdout()).isEqualTo("freed\n");
+            assertThat(vm.state()).isEqualTo(VmState.RUNNING);
+        }
+    }
+
+    @Test
+    void theAgentIsNotTheOomKillersChoiceAndCommandsAre() {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            assertThat(vm.exec("cat", "/proc/1/oom_score_adj").stdout().strip()).isEqualTo("-1000");
+            assertThat(vm.exec("cat", "/proc/self/oom_score_adj").stdout().strip()).isEqualTo("0");
+            // field 19 of stat is the nice value: the agent runs above its commands
+            assertThat(vm.exec("sh", "-c", "cut -d' ' -f19 /proc/1/stat; cut -d' ' -f19 /proc/self/stat").stdout())
+                    .isEqualTo("-10\n0\n");
+        }
+    }
+}
