@@ -166,12 +166,16 @@ public final class MicroVm implements AutoCloseable {
             moveTo(VmState.STARTING, null);
         }
         VmmProcess started = null;
+        LockFile admitted = null;
         try {
             Backend backend = context.backend(record.spec().backend());
             boolean engineManaged = backend.managesImagesAndNetwork();
             ImageBundle image = engineManaged ? null : context.images().resolve(record.spec().image());
             Acceleration accel = context.acceleration(backend, record.spec().acceleration());
             deleteIfExists(consoleLog());
+            // Held from the count of what runs until this VMM runs (labelled) too: one place, one taker.
+            admitted = engineManaged ? null : context.admission().admit(record.name(), record.spec().cpus(),
+                    record.spec().memoryMib());
             NicSpec nic = null;
             EngineSpec engine = null;
             NetworkSpec net = record.spec().network();
@@ -196,6 +200,9 @@ public final class MicroVm implements AutoCloseable {
             }
             started = backend.launch(new LaunchSpec(record.id(), dir(), image, record.spec().cpus(),
                     record.spec().memoryMib(), accel, record.spec().firecrackerConfig(), nic, engine));
+            if (admitted != null) {
+                admitted.close();
+            }
             VmmProcess launched = started;
             synchronized (this) {
                 vmm = launched;
@@ -236,6 +243,10 @@ public final class MicroVm implements AutoCloseable {
             }
             throw new SmartVmException(ErrorCode.BOOT_FAILED, "VM '" + record.name() + "' did not boot: " + e.getMessage()
                     + (console.isEmpty() ? "" : "\n--- last console lines ---\n" + console), e);
+        } finally {
+            if (admitted != null) {
+                admitted.close(); // idempotent: usually closed once the VMM was launched
+            }
         }
     }
 

@@ -66,7 +66,7 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
             }
             return v.acceleration();
-        }, this::released, hostNetwork(b.runner), b.resolver);
+        }, this::released, hostNetwork(b.runner), b.resolver, new Admission(b.admission));
         reapOrphans();
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -303,6 +303,7 @@ public final class SmartVm implements AutoCloseable {
         private BaseImageManager baseImages;
         private DownloadListener downloads = DownloadListener.NONE;
         private NameResolver resolver = NameResolver.system();
+        private AdmissionPolicy admission;
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -368,6 +369,15 @@ public final class SmartVm implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How much of the host running VMs may commit before a start is refused with
+         * HOST_OVERCOMMITTED (default: {@link AdmissionPolicy#fromEnvironment()}).
+         */
+        public Builder admission(AdmissionPolicy policy) {
+            this.admission = policy;
+            return this;
+        }
+
         /** Uses {@code backend} for VMs whose spec names it, instead of the default one of that name. */
         public Builder backend(Backend backend) {
             this.backends.put(backend.name(), backend);
@@ -375,6 +385,9 @@ public final class SmartVm implements AutoCloseable {
         }
 
         public SmartVm build() {
+            if (admission == null) {
+                admission = AdmissionPolicy.fromEnvironment();
+            }
             return new SmartVm(this);
         }
     }

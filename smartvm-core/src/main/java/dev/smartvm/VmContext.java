@@ -13,7 +13,7 @@ import java.util.function.UnaryOperator;
 /** What a {@link MicroVm} needs from the {@link SmartVm} that made or found it. */
 record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images,
         UnaryOperator<Acceleration> accelerations, Consumer<MicroVm> released, HostNetwork network,
-        NameResolver resolver) {
+        NameResolver resolver, Admission admission) {
     Backend backend(String name) {
         Backend b = backends.get(name);
         if (b == null) {

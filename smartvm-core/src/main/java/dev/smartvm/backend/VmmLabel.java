@@ -6,8 +6,11 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The mark every VMM that SmartVM starts carries in its environment: its VM's directory. It is
@@ -35,14 +38,28 @@ public final class VmmLabel {
 
     /** The live processes (zombies excluded) labelled with {@code vmDir}, this one never among them. */
     public static List<Long> find(Path vmDir) {
-        byte[] entry = (VARIABLE + "=" + value(vmDir)).getBytes(StandardCharsets.UTF_8);
+        String wanted = value(vmDir);
+        return labelled().entrySet().stream().filter(e -> e.getValue().equals(wanted)).map(Map.Entry::getKey).toList();
+    }
+
+    /** The VM directories of every live labelled process on the host (that this user may see). */
+    public static Set<Path> labelledDirs() {
+        Set<Path> dirs = new HashSet<>();
+        labelled().values().forEach(d -> dirs.add(Path.of(d)));
+        return dirs;
+    }
+
+    /** Every live labelled process (zombies excluded, this one never among them) and its label. */
+    private static Map<Long, String> labelled() {
+        byte[] prefix = (VARIABLE + "=").getBytes(StandardCharsets.UTF_8);
         long self = ProcessHandle.current().pid();
-        List<Long> found = new ArrayList<>();
+        Map<Long, String> found = new HashMap<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
             for (Path p : procs) {
                 long pid = Long.parseLong(p.getFileName().toString());
-                if (pid != self && hasEntry(p.resolve("environ"), entry) && HostProcess.isRunning(pid, null)) {
-                    found.add(pid);
+                String dir = pid == self ? null : valueOf(p.resolve("environ"), prefix);
+                if (dir != null && HostProcess.isRunning(pid, null)) {
+                    found.put(pid, dir);
                 }
             }
         } catch (IOException e) {
@@ -75,23 +92,23 @@ public final class VmmLabel {
         return true;
     }
 
-    /** Whether the NUL-separated environment in {@code environ} holds exactly {@code entry}. */
-    private static boolean hasEntry(Path environ, byte[] entry) {
+    /** The value of the entry starting with {@code prefix} in the NUL-separated environment, or null. */
+    private static String valueOf(Path environ, byte[] prefix) {
         byte[] env;
         try {
             env = Files.readAllBytes(environ);
         } catch (IOException | SecurityException e) {
-            return false; // gone meanwhile, or not ours to read
+            return null;
         }
         int start = 0;
         for (int i = 0; i <= env.length; i++) {
             if (i == env.length || env[i] == 0) {
-                if (i - start == entry.length && java.util.Arrays.equals(env, start, i, entry, 0, entry.length)) {
-                    return true;
+                if (i - start >= prefix.length && java.util.Arrays.equals(env, start, start + prefix.length, prefix, 0, prefix.length)) {
+                    return new String(env, start + prefix.length, i - start - prefix.length, StandardCharsets.UTF_8);
                 }
                 start = i + 1;
             }
         }
-        return false;
+        return null;
     }
 }
