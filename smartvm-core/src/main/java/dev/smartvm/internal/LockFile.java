@@ -35,22 +35,7 @@ public final class LockFile implements AutoCloseable {
         Path key = path.toAbsolutePath().normalize();
         ReentrantLock local = LOCAL.computeIfAbsent(key, k -> new ReentrantLock());
         local.lock();
-        FileChannel ch = null;
-        try {
-            Files.createDirectories(key.getParent());
-            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            return new LockFile(local, ch, ch.lock());
-        } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
-            local.unlock();
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
-        }
+        return lockFile(key, local, true);
     }
 
     /**
@@ -64,16 +49,28 @@ public final class LockFile implements AutoCloseable {
         if (local.isHeldByCurrentThread() || !local.tryLock()) {
             return java.util.Optional.empty();
         }
+        return java.util.Optional.ofNullable(lockFile(key, local, false));
+    }
+
+    /**
+     * Takes the file lock of {@code key}, whose in-process lock this thread holds: waiting for it
+     * (and making its directory), or not (null when another process holds it). Whenever no
+     * LockFile is returned, the in-process lock is released.
+     */
+    private static LockFile lockFile(Path key, ReentrantLock local, boolean wait) {
         FileChannel ch = null;
         try {
-            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = ch.tryLock();
-            if (lock == null) {
-                ch.close();
-                local.unlock();
-                return java.util.Optional.empty();
+            if (wait) {
+                Files.createDirectories(key.getParent());
             }
-            return java.util.Optional.of(new LockFile(local, ch, lock));
+            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = wait ? ch.lock() : ch.tryLock();
+            if (lock != null) {
+                return new LockFile(local, ch, lock);
+            }
+            ch.close();
+            local.unlock();
+            return null;
         } catch (IOException | RuntimeException e) {
             if (ch != null) {
                 try {
