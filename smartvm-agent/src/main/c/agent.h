@@ -33,13 +33,29 @@ uint32_t rd_u32(struct reader *r);
 uint64_t rd_u64(struct reader *r);
 char *rd_str(struct reader *r); /* malloc'd, NUL-terminated; NULL when bad or holds NUL */
 
-/* The outgoing queue towards the host. */
-extern struct buf outq;
+/*
+ * One host connection: a virtio port (QEMU gives the VM several, one per concurrent host
+ * process), or an accepted socket (vsock under Firecracker, a Unix socket with --listen). Each
+ * has its own handshake, input, output queue and requests; frames are sent to `current`.
+ */
+struct conn {
+    int fd;        /* -1: free (a socket slot) */
+    int is_port;   /* a virtio port: kept open; a hang-up means its host left */
+    int present;   /* a host is there (always, for a socket) */
+    int synced;    /* the host's preamble was seen */
+    int64_t absent_since;
+    struct buf inq, outq;
+};
+#define MAX_CONNS 32
+extern struct conn *current;
 #define OUTQ_HIGH (512u * 1024u)
 void send_frame(uint32_t id, uint8_t type, const void *payload, size_t len);
 void send_error(uint32_t id, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void send_window(uint32_t id, uint32_t n);
 int outq_has_room(void);
+
+/* ---- console.c: the host-side console log writer (see there) ---- */
+int console_log_main(int argc, char **argv);
 
 /* ---- boot.c ---- */
 struct boot_config {
@@ -47,14 +63,15 @@ struct boot_config {
     char root_fstype[32];
     int root_readonly;
     char hostname[64];
-    unsigned vsock_port; /* smartvm.transport=vsock:PORT (Firecracker); 0: the virtio port */
+    unsigned vsock_port; /* smartvm.transport=vsock:PORT (Firecracker); 0: the virtio ports */
+    unsigned ports;      /* smartvm.ports=N: how many virtio ports to serve (1 when not said) */
     char ip[256];        /* ip=ADDR::GATEWAY:NETMASK::DEV:off, or empty for no network */
 };
 void net_configure(const char *spec);
 void boot_mount_early(void);
 void boot_read_cmdline(struct boot_config *cfg);
 void boot_load_modules(void);
-int boot_open_port(void);
+int boot_open_ports(int *fds, int want);
 void boot_switch_root(const struct boot_config *cfg);
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void power_off(void) __attribute__((noreturn));
@@ -76,6 +93,7 @@ struct get_entry {
 
 struct session {
     enum session_kind kind;
+    struct conn *conn; /* the host connection the request came on */
     uint32_t id;
     uint32_t send_window; /* bytes we may still send for this stream */
     uint32_t unacked;     /* bytes received and consumed, not yet acknowledged */

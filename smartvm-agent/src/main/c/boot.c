@@ -123,6 +123,8 @@ void boot_read_cmdline(struct boot_config *cfg) {
             copy_value(cfg->hostname, sizeof cfg->hostname, v, strlen(v));
         else if (klen == 2 && !strncmp(tok, "ip", klen))
             copy_value(cfg->ip, sizeof cfg->ip, v, strlen(v));
+        else if (klen == 13 && !strncmp(tok, "smartvm.ports", klen))
+            cfg->ports = (unsigned)strtoul(v, NULL, 10);
         else if (klen == 17 && !strncmp(tok, "smartvm.transport", klen) && !strncmp(v, "vsock:", 6))
             cfg->vsock_port = (unsigned)strtoul(v + 6, NULL, 10);
     }
@@ -148,10 +150,27 @@ void boot_load_modules(void) {
     fclose(f);
 }
 
-/* Finds /dev/vportNpM whose sysfs name is PORT_NAME; module probing is asynchronous, so wait. */
-int boot_open_port(void) {
+/* The port's number in its name: 0 for "smartvm.agent", N for "smartvm.agent.N", -1 otherwise. */
+static int port_index(const char *name) {
+    size_t n = strlen(PORT_NAME);
+    if (strncmp(name, PORT_NAME, n) != 0) return -1;
+    if (name[n] == '\n' || name[n] == 0) return 0;
+    if (name[n] != '.') return -1;
+    char *end;
+    long k = strtol(name + n + 1, &end, 10);
+    return (end != name + n + 1 && (*end == '\n' || *end == 0) && k > 0 && k < MAX_CONNS) ? (int)k : -1;
+}
+
+/*
+ * Opens /dev/vportNpM for each port named "smartvm.agent" (index 0) and "smartvm.agent.K" (index
+ * K), K < want; module probing is asynchronous, so it waits (15 s at most) until all are there.
+ * fds[K] is the port of index K, or -1; returns how many were opened.
+ */
+int boot_open_ports(int *fds, int want) {
+    for (int k = 0; k < want; k++) fds[k] = -1;
+    int opened = 0;
     int64_t deadline = now_ms() + 15000;
-    while (now_ms() < deadline) {
+    while (opened < want && now_ms() < deadline) {
         DIR *d = opendir("/sys/class/virtio-ports");
         struct dirent *e;
         while (d && (e = readdir(d))) {
@@ -162,20 +181,16 @@ int boot_open_port(void) {
             if (fd < 0) continue;
             ssize_t n = read(fd, name, sizeof name - 1);
             close(fd);
-            if (n > 0 && !strncmp(name, PORT_NAME, strlen(PORT_NAME)) &&
-                (name[strlen(PORT_NAME)] == '\n' || name[strlen(PORT_NAME)] == 0)) {
-                snprintf(path, sizeof path, "/dev/%s", e->d_name);
-                int port = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-                if (port >= 0) {
-                    closedir(d);
-                    return port;
-                }
-            }
+            int k = n > 0 ? port_index(name) : -1;
+            if (k < 0 || k >= want || fds[k] >= 0) continue;
+            snprintf(path, sizeof path, "/dev/%s", e->d_name);
+            fds[k] = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+            if (fds[k] >= 0) opened++;
         }
         if (d) closedir(d);
-        usleep(5000);
+        if (opened < want) usleep(5000);
     }
-    return -1;
+    return opened;
 }
 
 static int wait_for_device(const char *dev, int ms) {

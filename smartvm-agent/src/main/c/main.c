@@ -32,16 +32,13 @@
 
 struct session sessions[MAX_SESSIONS];
 
-static int conn = -1;       /* the byte stream to the host, -1 while none */
-static int listen_fd = -1;  /* --listen mode only */
-static int vport = -1;      /* PID 1 mode: the virtio port, reopened state is host_connected */
-static int synced;          /* the host's preamble was seen on this connection */
-static int64_t disconnected_since;
-static struct buf inq;
+static struct conn conns[MAX_CONNS];
+static int n_conns;         /* slots in use: the virtio ports, or MAX_CONNS socket slots */
+static int listen_fd = -1;  /* a listening socket (vsock, or --listen), -1 with virtio ports */
 
 struct session *session_find(uint32_t id) {
     for (int i = 0; i < MAX_SESSIONS; i++)
-        if (sessions[i].kind != S_FREE && sessions[i].id == id) return &sessions[i];
+        if (sessions[i].kind != S_FREE && sessions[i].conn == current && sessions[i].id == id) return &sessions[i];
     return NULL;
 }
 
@@ -55,6 +52,7 @@ struct session *session_new(uint32_t id, enum session_kind kind) {
         if (s->kind != S_FREE) continue;
         memset(s, 0, sizeof *s);
         s->kind = kind;
+        s->conn = current;
         s->id = id;
         s->send_window = INITIAL_WINDOW;
         s->in_fd = s->out_fd = s->err_fd = s->fd = s->get_fd = -1;
@@ -65,6 +63,8 @@ struct session *session_new(uint32_t id, enum session_kind kind) {
 }
 
 void session_free(struct session *s) {
+    struct conn *was = current;
+    current = s->conn; /* whatever it still sends goes to its own host */
     if (s->kind == S_EXEC) {
         exec_kill(s);
         if (s->in_fd >= 0) close(s->in_fd);
@@ -75,6 +75,7 @@ void session_free(struct session *s) {
     files_release(s);
     memset(s, 0, sizeof *s);
     s->kind = S_FREE;
+    current = was;
 }
 
 void session_ack(struct session *s, uint32_t n) {
@@ -85,26 +86,25 @@ void session_ack(struct session *s, uint32_t n) {
     }
 }
 
-/* Forget the current session: its requests die with it; unread input stays (it may hold the
- * next host's preamble). */
-static void reset_session(void) {
+/* Forget the connection's session: its requests die with it; unread input stays (it may hold
+ * the next host's preamble). */
+static void reset_session(struct conn *c) {
     for (int i = 0; i < MAX_SESSIONS; i++)
-        if (sessions[i].kind != S_FREE) session_free(&sessions[i]);
-    outq.len = 0;
-    synced = 0;
+        if (sessions[i].kind != S_FREE && sessions[i].conn == c) session_free(&sessions[i]);
+    c->outq.len = 0;
+    c->synced = 0;
 }
 
-/* Forget everything of the current connection, its unread input too. */
-static void reset_connection(void) {
-    reset_session();
-    inq.len = 0;
-}
-
-static void disconnect(void) {
-    reset_connection();
-    if (listen_fd >= 0 && conn >= 0) close(conn);
-    conn = -1;
-    disconnected_since = now_ms();
+/* Its host left: forget everything of the connection, its unread input too. */
+static void disconnect(struct conn *c) {
+    reset_session(c);
+    c->inq.len = 0;
+    c->present = 0;
+    c->absent_since = now_ms();
+    if (!c->is_port) {
+        close(c->fd);
+        c->fd = -1;
+    }
 }
 
 static void send_hello(const uint8_t *nonce) {
@@ -118,21 +118,28 @@ static void send_hello(const uint8_t *nonce) {
     buf_free(&b);
 }
 
-static void flush_outq_blocking(int ms) {
+static void flush_outq_blocking(struct conn *c, int ms) {
     int64_t deadline = now_ms() + ms;
-    while (conn >= 0 && outq.len > 0 && now_ms() < deadline) {
-        struct pollfd p = {conn, POLLOUT, 0};
+    while (c->fd >= 0 && c->outq.len > 0 && now_ms() < deadline) {
+        struct pollfd p = {c->fd, POLLOUT, 0};
         poll(&p, 1, 50);
-        ssize_t n = write(conn, outq.p, outq.len);
-        if (n > 0) buf_consume(&outq, (size_t)n);
+        ssize_t n = write(c->fd, c->outq.p, c->outq.len);
+        if (n > 0) buf_consume(&c->outq, (size_t)n);
         else if (n < 0 && errno != EAGAIN && errno != EINTR) return;
     }
 }
 
 static void shutdown_guest(void) {
-    reset_connection();
-    send_frame(0, T_OK, NULL, 0);
-    flush_outq_blocking(500);
+    struct conn *asker = current;
+    for (int i = 0; i < n_conns; i++) {
+        reset_session(&conns[i]);
+        conns[i].inq.len = 0;
+    }
+    if (asker) {
+        current = asker;
+        send_frame(0, T_OK, NULL, 0);
+        flush_outq_blocking(asker, 500);
+    }
     if (getpid() != 1) exit(0);
     /* Everything in the guest descends from us: wait until nothing is left, 100 ms at most. */
     kill(-1, SIGTERM);
@@ -191,36 +198,38 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
     }
 }
 
+/* Handles the complete frames in the current connection's input. */
 static void process_input(void) {
+    struct conn *c = current;
     for (;;) {
-        if (!synced) {
-            uint8_t *m = memmem(inq.p, inq.len, PROTO_MAGIC, PROTO_MAGIC_LEN);
+        if (!c->synced) {
+            uint8_t *m = memmem(c->inq.p, c->inq.len, PROTO_MAGIC, PROTO_MAGIC_LEN);
             if (!m) {
-                if (inq.len > PROTO_MAGIC_LEN) buf_consume(&inq, inq.len - PROTO_MAGIC_LEN);
+                if (c->inq.len > PROTO_MAGIC_LEN) buf_consume(&c->inq, c->inq.len - PROTO_MAGIC_LEN);
                 return;
             }
-            buf_consume(&inq, (size_t)(m - inq.p));
-            if (inq.len < PROTO_MAGIC_LEN + PROTO_NONCE_LEN + 4) return;
-            send_hello(inq.p + PROTO_MAGIC_LEN);
-            buf_consume(&inq, PROTO_MAGIC_LEN + PROTO_NONCE_LEN + 4);
-            synced = 1;
+            buf_consume(&c->inq, (size_t)(m - c->inq.p));
+            if (c->inq.len < PROTO_MAGIC_LEN + PROTO_NONCE_LEN + 4) return;
+            send_hello(c->inq.p + PROTO_MAGIC_LEN);
+            buf_consume(&c->inq, PROTO_MAGIC_LEN + PROTO_NONCE_LEN + 4);
+            c->synced = 1;
             continue;
         }
-        if (inq.len < FRAME_HEADER_LEN) return;
-        struct reader h = {inq.p, inq.len, 0, 0};
+        if (c->inq.len < FRAME_HEADER_LEN) return;
+        struct reader h = {c->inq.p, c->inq.len, 0, 0};
         uint32_t len = rd_u32(&h), id = rd_u32(&h);
         uint8_t type = rd_u8(&h);
         if (len > MAX_PAYLOAD) {
             /* Not a frame: a new host's preamble (its hang-up and arrival came between two polls of
              * the virtio port, so no hang-up was seen), or garbage. Start over, keeping the input:
              * the preamble is found in it. */
-            reset_session();
+            reset_session(c);
             continue;
         }
-        if (inq.len < FRAME_HEADER_LEN + len) return;
-        dispatch(id, type, inq.p + FRAME_HEADER_LEN, len);
-        if (!synced) return; /* the frame reset the connection */
-        buf_consume(&inq, FRAME_HEADER_LEN + len);
+        if (c->inq.len < FRAME_HEADER_LEN + len) return;
+        dispatch(id, type, c->inq.p + FRAME_HEADER_LEN, len);
+        if (!c->synced) return; /* the frame reset the connection */
+        buf_consume(&c->inq, FRAME_HEADER_LEN + len);
     }
 }
 
@@ -233,6 +242,7 @@ static void reap_children(int sigfd) {
     if (ctrl_alt_del) {
         /* The kernel turns Ctrl-Alt-Del (Firecracker's SendCtrlAltDel) into SIGINT for PID 1. */
         agent_log("Ctrl-Alt-Del: stopping");
+        current = NULL;
         shutdown_guest();
     }
     int status;
@@ -240,44 +250,95 @@ static void reap_children(int sigfd) {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) exec_on_child(pid, status);
 }
 
-/* Returns 1 when the host side of the stream is present. */
-static int host_present(void) {
-    if (vport >= 0) {
-        struct pollfd p = {vport, POLLIN, 0};
-        if (poll(&p, 1, 0) < 0) return 0;
-        if (!(p.revents & POLLHUP)) return 1;
-        /* Stale bytes of a host that left must not reach the next one. */
-        uint8_t junk[4096];
-        while (read(vport, junk, sizeof junk) > 0) {
-        }
-        return 0;
-    }
-    struct pollfd p = {listen_fd, POLLIN, 0};
-    if (poll(&p, 1, 0) == 1) {
-        conn = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        return conn >= 0;
+/* Whether the host side of a virtio port is there; a port whose host left is drained. */
+static int port_host_present(struct conn *c) {
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (poll(&p, 1, 0) < 0) return 0;
+    if (!(p.revents & POLLHUP)) return 1;
+    /* Stale bytes of a host that left must not reach the next one. */
+    uint8_t junk[4096];
+    while (read(c->fd, junk, sizeof junk) > 0) {
     }
     return 0;
 }
 
-static void serve(int sigfd) {
-    static struct pollfd fds[2 + 3 * MAX_SESSIONS];
-    static struct session *owner[2 + 3 * MAX_SESSIONS];
+/* Accepts a waiting connection into a free socket slot (none free: it waits in the backlog). */
+static void accept_one(void) {
+    for (int i = 0; i < n_conns; i++) {
+        if (conns[i].fd >= 0) continue;
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        conns[i].fd = fd;
+        conns[i].present = 1;
+        conns[i].synced = 0;
+        return;
+    }
+}
+
+/* Reads what the connection's host sent and handles it; 0 when the host left. */
+static int read_conn(struct conn *c, short revents) {
     static uint8_t rbuf[256 * 1024];
-    disconnected_since = now_ms();
+    if (revents & POLLIN) {
+        ssize_t got = read(c->fd, rbuf, sizeof rbuf);
+        if (got > 0) {
+            buf_put(&c->inq, rbuf, (size_t)got);
+            current = c;
+            process_input();
+            return 1;
+        }
+        return !(got == 0 || (errno != EAGAIN && errno != EINTR));
+    }
+    return !(revents & (POLLHUP | POLLERR));
+}
+
+static void write_conn(struct conn *c) {
+    while (c->present && c->outq.len > 0) {
+        ssize_t w = write(c->fd, c->outq.p, c->outq.len);
+        if (w > 0) {
+            buf_consume(&c->outq, (size_t)w);
+        } else {
+            if (w < 0 && errno != EAGAIN && errno != EINTR) disconnect(c);
+            break;
+        }
+    }
+}
+
+static void serve(int sigfd) {
+    static struct pollfd fds[2 + MAX_CONNS + 3 * MAX_SESSIONS];
+    static struct session *owner[2 + MAX_CONNS + 3 * MAX_SESSIONS];
+    static int conn_slot[MAX_CONNS];
+    for (int i = 0; i < n_conns; i++) conns[i].absent_since = now_ms();
     for (;;) {
         int64_t now = now_ms();
-        if (conn < 0 && host_present()) {
-            if (vport >= 0) conn = vport;
-            synced = 0;
+        int waiting_port = 0; /* a virtio port has no "host arrived" event to wait on */
+        int64_t quiet_since = 0;
+        for (int i = 0; i < n_conns; i++) {
+            struct conn *c = &conns[i];
+            if (c->is_port && !c->present && port_host_present(c)) {
+                c->present = 1;
+                c->synced = 0;
+            }
+            if (c->is_port && !c->present) {
+                waiting_port = 1;
+                if (c->absent_since > quiet_since) quiet_since = c->absent_since;
+            }
         }
         int n = 0;
         fds[n++] = (struct pollfd){sigfd, POLLIN, 0};
-        int conn_slot = -1;
-        if (conn >= 0) {
-            conn_slot = n;
-            fds[n++] = (struct pollfd){conn, (short)(POLLIN | (outq.len ? POLLOUT : 0)), 0};
-        } else if (listen_fd >= 0) {
+        int free_slot = 0;
+        for (int i = 0; i < n_conns; i++) {
+            struct conn *c = &conns[i];
+            conn_slot[i] = -1;
+            if (c->fd >= 0 && c->present) {
+                conn_slot[i] = n;
+                fds[n++] = (struct pollfd){c->fd, (short)(POLLIN | (c->outq.len ? POLLOUT : 0)), 0};
+            } else if (!c->is_port) {
+                free_slot = 1;
+            }
+        }
+        int listen_slot = -1;
+        if (listen_fd >= 0 && free_slot) {
+            listen_slot = n;
             fds[n++] = (struct pollfd){listen_fd, POLLIN, 0};
         }
         int64_t deadline = 0;
@@ -285,6 +346,7 @@ static void serve(int sigfd) {
         for (int i = 0; i < MAX_SESSIONS; i++) {
             struct session *s = &sessions[i];
             if (s->kind != S_EXEC) continue;
+            current = s->conn;
             int added = exec_poll_fds(s, fds + n, 3);
             for (int k = 0; k < added; k++) owner[n + k] = s;
             n += added;
@@ -293,9 +355,8 @@ static void serve(int sigfd) {
         }
         int timeout = -1;
         if (deadline) timeout = deadline > now ? (int)(deadline - now) : 0;
-        if (conn < 0 && vport >= 0) {
-            /* A virtio port has no "host arrived" event to wait on: look again soon. */
-            int recheck = now - disconnected_since < 2000 ? 5 : 50;
+        if (waiting_port) {
+            int recheck = now - quiet_since < 2000 ? 5 : 50;
             if (timeout < 0 || timeout > recheck) timeout = recheck;
         }
         if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
@@ -304,45 +365,33 @@ static void serve(int sigfd) {
         }
         if (fds[0].revents) reap_children(sigfd);
         for (int i = first_session_fd; i < n; i++) exec_poll_result(owner[i], &fds[i]);
-        if (conn_slot >= 0) {
-            short re = fds[conn_slot].revents;
-            if (re & POLLIN) {
-                ssize_t got = read(conn, rbuf, sizeof rbuf);
-                if (got > 0) {
-                    buf_put(&inq, rbuf, (size_t)got);
-                    process_input();
-                } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    disconnect();
-                    continue;
-                }
-            } else if (re & (POLLHUP | POLLERR)) {
-                disconnect();
-                continue;
-            }
+        for (int i = 0; i < n_conns; i++) {
+            if (conn_slot[i] >= 0 && !read_conn(&conns[i], fds[conn_slot[i]].revents)) disconnect(&conns[i]);
         }
+        if (listen_slot >= 0 && (fds[listen_slot].revents & POLLIN)) accept_one();
         now = now_ms();
         for (int i = 0; i < MAX_SESSIONS; i++) {
             struct session *s = &sessions[i];
+            current = s->conn;
             if (s->kind == S_EXEC) exec_pump(s, now);
             else if (s->kind == S_GET) get_pump(s);
         }
-        while (conn >= 0 && outq.len > 0) {
-            ssize_t w = write(conn, outq.p, outq.len);
-            if (w > 0) {
-                buf_consume(&outq, (size_t)w);
-            } else {
-                if (w < 0 && errno != EAGAIN && errno != EINTR) disconnect();
-                break;
-            }
-        }
+        for (int i = 0; i < n_conns; i++) write_conn(&conns[i]);
     }
+}
+
+/* Socket slots for a listening socket: each accepted host is a connection of its own. */
+static void use_listening_socket(int fd) {
+    listen_fd = fd;
+    n_conns = MAX_CONNS;
+    for (int i = 0; i < n_conns; i++) conns[i].fd = -1;
 }
 
 static int listen_vsock(unsigned port) {
     int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_ANY};
     if (fd < 0) return -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0) {
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, MAX_CONNS) != 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -358,11 +407,13 @@ static int listen_on(const char *path) {
     if (fd < 0 || strlen(path) >= sizeof a.sun_path) return -1;
     strcpy(a.sun_path, path);
     unlink(path);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, MAX_CONNS) != 0) return -1;
     return fd;
 }
 
 int main(int argc, char **argv) {
+    /* first: the VMM it starts must inherit no signal setting of the agent's */
+    if (argc >= 2 && !strcmp(argv[1], "--console-log")) return console_log_main(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     sigset_t mask;
     sigemptyset(&mask);
@@ -373,11 +424,12 @@ int main(int argc, char **argv) {
 
     if (argc == 3 && !strcmp(argv[1], "--listen")) {
         exec_init();
-        listen_fd = listen_on(argv[2]);
-        if (listen_fd < 0) {
+        int fd = listen_on(argv[2]);
+        if (fd < 0) {
             agent_log("cannot listen on %s: %s", argv[2], strerror(errno));
             return 1;
         }
+        use_listening_socket(fd);
         serve(sigfd);
     }
     if (argc == 2 && !strcmp(argv[1], "--version")) {
@@ -398,17 +450,27 @@ int main(int argc, char **argv) {
     if (cfg.vsock_port) {
         stop_by_reset = 1;
         /* The transport module probes asynchronously: wait for it, 10 s at most. */
-        for (int64_t until = now_ms() + 10000; (listen_fd = listen_vsock(cfg.vsock_port)) < 0 && now_ms() < until;)
+        int fd;
+        for (int64_t until = now_ms() + 10000; (fd = listen_vsock(cfg.vsock_port)) < 0 && now_ms() < until;)
             usleep(10000);
-        if (listen_fd < 0) {
+        if (fd < 0) {
             agent_log("cannot listen on vsock port %u: %s; powering off", cfg.vsock_port, strerror(errno));
             power_off();
         }
+        use_listening_socket(fd);
     } else {
-        vport = boot_open_port();
-        if (vport < 0) {
+        int want = cfg.ports == 0 ? 1 : cfg.ports > MAX_CONNS ? MAX_CONNS : (int)cfg.ports;
+        int fds[MAX_CONNS];
+        if (boot_open_ports(fds, want) == 0) {
             agent_log("no virtio port named smartvm.agent appeared; powering off");
             power_off();
+        }
+        for (int k = 0; k < want; k++) {
+            if (fds[k] < 0) {
+                agent_log("virtio port %d of %d did not appear; serving without it", k, want);
+                continue;
+            }
+            conns[n_conns++] = (struct conn){.fd = fds[k], .is_port = 1};
         }
     }
     boot_switch_root(&cfg);

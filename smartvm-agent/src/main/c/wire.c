@@ -6,7 +6,7 @@
 
 #include "agent.h"
 
-struct buf outq;
+struct conn *current;
 
 void buf_reserve(struct buf *b, size_t extra) {
     if (b->len + extra <= b->cap) return;
@@ -102,10 +102,11 @@ char *rd_str(struct reader *r) {
 }
 
 void send_frame(uint32_t id, uint8_t type, const void *payload, size_t len) {
-    buf_u32(&outq, (uint32_t)len);
-    buf_u32(&outq, id);
-    buf_u8(&outq, type);
-    buf_put(&outq, payload, len);
+    if (!current) return; /* no host to tell */
+    buf_u32(&current->outq, (uint32_t)len);
+    buf_u32(&current->outq, id);
+    buf_u8(&current->outq, type);
+    buf_put(&current->outq, payload, len);
 }
 
 void send_error(uint32_t id, int err, const char *fmt, ...) {
@@ -126,4 +127,4 @@ void send_window(uint32_t id, uint32_t n) {
     send_frame(id, T_WINDOW, x, 4);
 }
 
-int outq_has_room(void) { return outq.len < OUTQ_HIGH; }
+int outq_has_room(void) { return current && current->outq.len < OUTQ_HIGH; }

@@ -5,7 +5,12 @@ import dev.smartvm.agent.AgentConnection;
 import dev.smartvm.backend.AgentEndpoint;
 import dev.smartvm.backend.Guest;
 import dev.smartvm.backend.VmmProcess;
+import dev.smartvm.internal.FileClaim;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Reaches the guest of a VMM: through the engine's own way in when it has one, else through
@@ -21,14 +26,44 @@ final class GuestLink {
             return own;
         }
         AgentEndpoint endpoint = process.agentEndpoint();
-        AgentConnection c = AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout, "smartvm-agent-" + vmName,
-                reason -> {
-                    process.awaitExit(Duration.ofMillis(500));
-                    return process.exitReason()
-                            .map(r -> new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + vmName + "' stopped: " + r))
-                            .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
-                                    "lost the guest agent of VM '" + vmName + "': " + reason));
-                });
-        return new AgentGuest(new AgentClient(c));
+        Function<String, SmartVmException> breakage = reason -> {
+            process.awaitExit(Duration.ofMillis(500));
+            return process.exitReason()
+                    .map(r -> new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + vmName + "' stopped: " + r))
+                    .orElseGet(() -> new SmartVmException(ErrorCode.AGENT_PROTOCOL,
+                            "lost the guest agent of VM '" + vmName + "': " + reason));
+        };
+        String thread = "smartvm-agent-" + vmName;
+        if (endpoint.hybridVsockPort() > 0 || endpoint.sockets().size() == 1) { // every connection is a stream of its own
+            return new AgentGuest(new AgentClient(AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout,
+                    thread, breakage)));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            for (Path socket : endpoint.sockets()) {
+                Optional<FileClaim> claim = Files.exists(socket) ? FileClaim.tryClaim(Path.of(socket + ".claim"))
+                        : Optional.empty();
+                if (claim.isPresent()) {
+                    Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+                    return new AgentGuest(new AgentClient(AgentConnection.open(socket, 0, left, thread, breakage,
+                            claim.get()::close)));
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                throw new SmartVmException(ErrorCode.TIMEOUT, "every agent port of VM '" + vmName + "' ("
+                        + endpoint.sockets().size() + ") stayed in use by other processes for " + timeout.toMillis()
+                        + " ms; at most that many processes can use one VM at once (each process shares its own port"
+                        + " among all its threads)");
+            }
+            if (!process.isAlive()) {
+                throw breakage.apply("the VMM exited");
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for an agent port", e);
+            }
+        }
     }
 }

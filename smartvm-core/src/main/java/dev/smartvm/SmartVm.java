@@ -56,7 +56,7 @@ public final class SmartVm implements AutoCloseable {
                 OciRegistryClient.fromEnvironment(b.downloads));
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
-        backends.put("qemu", QemuBackend.fromEnvironment());
+        backends.put("qemu", QemuBackend.fromEnvironment(home.resolve("bin")));
         backends.put("firecracker", FirecrackerBackend.fromEnvironment(home.resolve("firecracker")));
         backends.put(SmolvmBackend.NAME, SmolvmBackend.fromEnvironment());
         backends.putAll(b.backends);

@@ -34,4 +34,24 @@ class HostileGuestIT extends RealVmTest {
                     .isEqualTo("-10\n0\n");
         }
     }
+
+    @Test
+    void aSerialFloodKeepsTheConsoleLogBoundedAndItsTailCurrent() throws Exception {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            long flood = 2 * dev.smartvm.backend.ConsoleRing.MAX_BYTES + (1 << 20);
+            ExecResult r = vm.exec(ExecRequest.shell("head -c " + flood + " /dev/zero | tr '\\0' x > /dev/ttyS0;"
+                    + " echo > /dev/ttyS0; echo END-OF-FLOOD > /dev/ttyS0").withTimeout(java.time.Duration.ofMinutes(4)));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(vm.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+            java.nio.file.Path log = vm.consoleLog();
+            java.nio.file.Path rotated = log.resolveSibling("console.log.1");
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (!dev.smartvm.internal.TextFiles.tail(log, 3).contains("END-OF-FLOOD") && System.nanoTime() < deadline) {
+                Thread.sleep(100); // the writer may still be copying the last bytes
+            }
+            assertThat(dev.smartvm.internal.TextFiles.tail(log, 3)).as("the tail is the newest output").contains("END-OF-FLOOD");
+            assertThat(java.nio.file.Files.size(log)).isLessThanOrEqualTo(dev.smartvm.backend.ConsoleRing.MAX_BYTES);
+            assertThat(java.nio.file.Files.size(rotated)).isLessThanOrEqualTo(dev.smartvm.backend.ConsoleRing.MAX_BYTES);
+        }
+    }
 }

@@ -306,6 +306,47 @@ class CliIT {
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 
+    @Test
+    void eightProcessesExecIntoOneVmWhileALongExecRuns() throws Exception {
+        assertThat(smartvm("create", "--name", "shared").code()).isZero();
+        Process longExec = null;
+        try {
+            List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                    Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "exec", "shared", "--", "sh", "-c",
+                    "touch /tmp/started; sleep 600");
+            ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("long.log").toFile());
+            pb.environment().put("SMARTVM_HOME", home.toString());
+            pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+            longExec = pb.start();
+            while (smartvm("exec", "shared", "--", "test", "-f", "/tmp/started").code() != 0) { // bounded by the class timeout
+                assertThat(longExec.isAlive()).as(Files.readString(dir.resolve("long.log"))).isTrue();
+            }
+            List<CompletableFuture<Result>> quick = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String word = "process" + i;
+                quick.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return smartvm("exec", "shared", "--", "echo", word);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            for (int i = 0; i < 8; i++) {
+                Result r = quick.get(i).get();
+                assertThat(r.code()).as(r.err()).isZero();
+                assertThat(r.out()).isEqualTo("process" + i + "\n");
+            }
+            assertThat(longExec.isAlive()).as("the long exec ran on beside them").isTrue();
+        } finally {
+            smartvm("rm", "-f", "shared");
+            if (longExec != null) {
+                longExec.waitFor(60, TimeUnit.SECONDS);
+                longExec.destroyForcibly();
+            }
+        }
+    }
+
     /** The smolvm backend from the CLI, driving the strict fake smolvm (its "guest" is this host). */
     @Test
     void runOnSmolvmCreatesExecsAndDeletesAMachine() throws Exception {

@@ -43,14 +43,16 @@ public final class AgentConnection implements AutoCloseable {
     private final Map<Integer, StreamHandler> streams = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     private final Function<String, SmartVmException> breakage;
+    private final Runnable released;
     private volatile SmartVmException failure;
     private int maxPayload;
     private int window;
     private String agentVersion;
     private Thread reader;
 
-    private AgentConnection(SocketChannel channel, Function<String, SmartVmException> breakage) {
+    private AgentConnection(SocketChannel channel, Function<String, SmartVmException> breakage, Runnable released) {
         this.channel = channel;
+        this.released = released;
         this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 256 * 1024));
         this.breakage = breakage;
     }
@@ -66,15 +68,31 @@ public final class AgentConnection implements AutoCloseable {
      */
     public static AgentConnection open(Path socket, int hybridVsockPort, Duration timeout, String threadName,
             Function<String, SmartVmException> breakage) {
+        return open(socket, hybridVsockPort, timeout, threadName, breakage, () -> { });
+    }
+
+    /**
+     * The same, running {@code released} once the connection has ended (failed, or closed), or
+     * at once when it cannot be opened: for what is held as long as the connection lives.
+     */
+    public static AgentConnection open(Path socket, int hybridVsockPort, Duration timeout, String threadName,
+            Function<String, SmartVmException> breakage, Runnable released) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        SocketChannel ch = hybridVsockPort > 0 ? HybridVsock.connect(socket, hybridVsockPort, deadline) : connect(socket, deadline);
-        AgentConnection c = new AgentConnection(ch, breakage);
+        SocketChannel ch;
+        try {
+            ch = hybridVsockPort > 0 ? HybridVsock.connect(socket, hybridVsockPort, deadline) : connect(socket, deadline);
+        } catch (RuntimeException e) {
+            released.run();
+            throw e;
+        }
+        AgentConnection c = new AgentConnection(ch, breakage, released);
         long remaining = Math.max(1, deadline - System.nanoTime());
         ScheduledFuture<?> watchdog = TIMER.schedule(c::closeChannel, remaining, TimeUnit.NANOSECONDS);
         try {
             c.handshake();
         } catch (IOException e) {
             c.closeChannel();
+            released.run();
             if (watchdog.isDone()) {
                 throw new SmartVmException(ErrorCode.TIMEOUT,
                         "the guest agent did not answer within " + timeout.toMillis() + " ms", e);
@@ -82,6 +100,7 @@ public final class AgentConnection implements AutoCloseable {
             throw breakage.apply("the agent connection closed during the handshake: " + e.getMessage());
         } catch (RuntimeException e) {
             c.closeChannel();
+            released.run();
             throw e;
         } finally {
             watchdog.cancel(false);
@@ -263,6 +282,7 @@ public final class AgentConnection implements AutoCloseable {
                 h.onClosed(cause);
             }
             streams.clear();
+            released.run();
         }
         return failure;
     }

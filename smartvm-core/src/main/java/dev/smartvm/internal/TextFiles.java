@@ -32,8 +32,8 @@ public final class TextFiles {
             if (!all.isEmpty() && all.get(all.size() - 1).isEmpty()) {
                 all.remove(all.size() - 1); // the file ends with a newline
             }
-            if (n < length && !all.isEmpty()) {
-                all.remove(0); // cut: the first line read is only the end of one
+            if (n < length && all.size() > 1) {
+                all.remove(0); // cut: the first line read is only the end of one (kept if it is all there is)
             }
             return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {

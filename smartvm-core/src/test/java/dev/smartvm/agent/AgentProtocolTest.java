@@ -427,4 +427,35 @@ class AgentProtocolTest {
         client.upload(fresh, target.toString(), T);
         assertThat(Files.readString(target)).as("a complete upload replaces it").isEqualTo("new");
     }
+
+    @Test
+    void severalHostsAtOnceEachHaveASessionOfTheirOwn() throws Exception {
+        try (ExecProcess longRunning = client.start(new ExecRequest(List.of("sleep", "30"), PATH, null, null, null, -1), false,
+                null, null)) {
+            ((ExecChannel) longRunning).awaitPid(T);
+            List<AgentClient> others = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    others.add(agent.connect());
+                }
+                List<CompletableFuture<String>> outs = new ArrayList<>();
+                for (int i = 0; i < others.size(); i++) {
+                    AgentClient c = others.get(i);
+                    String word = "host" + i;
+                    outs.add(CompletableFuture.supplyAsync(() -> c.run(new ExecRequest(List.of("echo", word), PATH, null,
+                            null, null, -1)).stdout()));
+                }
+                for (int i = 0; i < outs.size(); i++) {
+                    assertThat(outs.get(i).get(30, TimeUnit.SECONDS)).isEqualTo("host" + i + "\n");
+                }
+                assertThat(((ExecChannel) longRunning).hasEnded()).as("the first host's exec still runs").isFalse();
+                others.remove(0).close(); // one host leaving ends only its own requests
+                assertThat(others.get(0).run(new ExecRequest(List.of("echo", "still"), PATH, null, null, null, -1)).stdout())
+                        .isEqualTo("still\n");
+                assertThat(((ExecChannel) longRunning).hasEnded()).isFalse();
+            } finally {
+                others.forEach(AgentClient::close);
+            }
+        }
+    }
 }

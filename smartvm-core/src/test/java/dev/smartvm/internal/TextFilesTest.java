@@ -38,4 +38,10 @@ class TextFilesTest {
         Path log = Files.writeString(dir.resolve("long"), longLine + "\nlast\n");
         assertThat(TextFiles.tail(log, 10)).containsExactly("last");
     }
+
+    @Test
+    void aLineLongerThanTheTailIsGivenAsItsEnd() throws Exception {
+        Path log = Files.writeString(dir.resolve("one-line"), "y".repeat(TextFiles.MAX_TAIL_BYTES * 2) + "END");
+        assertThat(TextFiles.tail(log, 3)).hasSize(1).allSatisfy(l -> assertThat(l).endsWith("yyyEND"));
+    }
 }

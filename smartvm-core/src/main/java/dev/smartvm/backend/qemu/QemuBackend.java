@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.backend.AttachSpec;
 import dev.smartvm.backend.Backend;
+import dev.smartvm.backend.ConsoleRing;
 import dev.smartvm.backend.LaunchSpec;
 import dev.smartvm.backend.VmmLabel;
 import dev.smartvm.backend.VmmProcess;
@@ -26,14 +27,17 @@ public final class QemuBackend implements Backend {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final String qemuBinary;
+    private final Path toolsDir;
 
-    public QemuBackend(String qemuBinary) {
+    /** @param toolsDir where the host tools SmartVM runs beside QEMU are kept (the console log writer) */
+    public QemuBackend(String qemuBinary, Path toolsDir) {
         this.qemuBinary = qemuBinary;
+        this.toolsDir = toolsDir;
     }
 
     /** QEMU from $SMARTVM_QEMU or the PATH; a missing QEMU is reported when a VM is launched. */
-    public static QemuBackend fromEnvironment() {
-        return new QemuBackend(findQemu().orElse(null));
+    public static QemuBackend fromEnvironment(Path toolsDir) {
+        return new QemuBackend(findQemu().orElse(null), toolsDir);
     }
 
     public static Optional<String> findQemu() {
@@ -62,7 +66,8 @@ public final class QemuBackend implements Backend {
                     "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86");
         }
         Path dir = spec.vmDir();
-        for (Path socket : List.of(QemuCommandLine.qmpSocket(dir), QemuCommandLine.agentSocket(dir))) {
+        for (Path socket : List.of(QemuCommandLine.qmpSocket(dir),
+                QemuCommandLine.agentSocket(dir, QemuCommandLine.AGENT_PORTS - 1))) { // the longest names
             if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
                 throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
                         + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME to a shorter directory");
@@ -72,7 +77,8 @@ public final class QemuBackend implements Backend {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
         }
-        argv.addAll(QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz()));
+        argv.addAll(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir), QemuCommandLine.build(qemuBinary, spec,
+                HostClock.tscKhz())));
         Path log = dir.resolve("qemu.log");
         Process p;
         try {

@@ -1,6 +1,7 @@
 package dev.smartvm.backend.qemu;
 
 import dev.smartvm.Acceleration;
+import dev.smartvm.backend.ConsoleRing;
 import dev.smartvm.backend.LaunchSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +11,12 @@ import java.util.OptionalLong;
 /** The argv of one QEMU microvm: virtio-mmio devices only, no firmware, no display, no defaults. */
 final class QemuCommandLine {
     static final String AGENT_PORT = "smartvm.agent";
+    /**
+     * Agent ports per VM: QEMU's chardev serves one client at a time, so each host process that
+     * uses the VM at the same time as others claims a port of its own (the agent serves each as a
+     * session of its own). Cheap: a socket and a virtio queue pair each.
+     */
+    static final int AGENT_PORTS = 16;
 
     private QemuCommandLine() {
     }
@@ -18,8 +25,17 @@ final class QemuCommandLine {
         return vmDir.resolve("qmp.sock");
     }
 
-    static Path agentSocket(Path vmDir) {
-        return vmDir.resolve("agent.sock");
+    /** Port 0's socket is {@code agent.sock} (as it was with one port), port K's {@code agent-K.sock}. */
+    static Path agentSocket(Path vmDir, int port) {
+        return vmDir.resolve(port == 0 ? "agent.sock" : "agent-" + port + ".sock");
+    }
+
+    static List<Path> agentSockets(Path vmDir) {
+        List<Path> sockets = new ArrayList<>();
+        for (int k = 0; k < AGENT_PORTS; k++) {
+            sockets.add(agentSocket(vmDir, k));
+        }
+        return sockets;
     }
 
     static Path consoleLog(Path vmDir) {
@@ -33,7 +49,7 @@ final class QemuCommandLine {
      */
     static String kernelArgs(LaunchSpec spec, OptionalLong tscKhz) {
         StringBuilder args = new StringBuilder("console=ttyS0 quiet panic=-1 reboot=t rdinit=/init smartvm.vmid=")
-                .append(spec.vmId());
+                .append(spec.vmId()).append(" smartvm.ports=").append(AGENT_PORTS);
         if (spec.acceleration() == Acceleration.TCG && tscKhz.isPresent()) {
             args.append(" tsc_early_khz=").append(tscKhz.getAsLong());
         }
@@ -68,15 +84,20 @@ final class QemuCommandLine {
                 "-kernel", spec.image().kernel().toString(),
                 "-initrd", spec.image().initrd().toString(),
                 "-append", kernelArgs(spec, tscKhz),
-                "-chardev", "file,id=console,path=" + consoleLog(dir),
+                // fd 3 is a pipe to the console log writer that runs QEMU (ConsoleRing): a bounded log
+                "-chardev", "file,id=console,path=" + ConsoleRing.VMM_CONSOLE_PATH,
                 "-serial", "chardev:console",
                 "-chardev", "socket,id=qmp,path=" + qmpSocket(dir) + ",server=on,wait=off",
                 "-mon", "chardev=qmp,mode=control",
-                "-device", "virtio-serial-device,max_ports=2",
-                "-chardev", "socket,id=agent,path=" + agentSocket(dir) + ",server=on,wait=off",
-                "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT,
+                // port 0 of a virtio-serial device is kept for a console: the agent ports are 1..N
+                "-device", "virtio-serial-device,max_ports=" + (AGENT_PORTS + 1),
                 "-object", "rng-random,id=rng,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng"));
+        for (int k = 0; k < AGENT_PORTS; k++) {
+            String id = k == 0 ? "agent" : "agent" + k;
+            a.addAll(List.of("-chardev", "socket,id=" + id + ",path=" + agentSocket(dir, k) + ",server=on,wait=off",
+                    "-device", "virtserialport,chardev=" + id + ",name=" + AGENT_PORT + (k == 0 ? "" : "." + k)));
+        }
         if (spec.nic() != null) {
             a.addAll(List.of("-netdev", spec.nic().userMode() ? userNetdev(spec.nic()) : "tap,id=net0,ifname=" + spec.nic().tap()
                     + ",script=no,downscript=no", "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));

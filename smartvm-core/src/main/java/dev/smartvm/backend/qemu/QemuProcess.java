@@ -36,7 +36,7 @@ final class QemuProcess implements VmmProcess {
 
     @Override
     public AgentEndpoint agentEndpoint() {
-        return AgentEndpoint.direct(QemuCommandLine.agentSocket(vmDir));
+        return AgentEndpoint.ports(QemuCommandLine.agentSockets(vmDir));
     }
 
     /** Runs one QMP command on a fresh connection. */
