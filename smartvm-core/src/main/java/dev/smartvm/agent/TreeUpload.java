@@ -36,6 +36,7 @@ final class TreeUpload implements StreamHandler {
             throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "no such host file or directory: " + source);
         }
         Path name = source.toAbsolutePath().normalize().getFileName();
+        refuseUnnameableNames(source);
         id = connection.register(this);
         try {
             connection.send(id, FrameType.PUT,
@@ -50,6 +51,44 @@ final class TreeUpload implements StreamHandler {
             return bytes;
         } finally {
             connection.unregister(id);
+        }
+    }
+
+    /**
+     * Names travel as UTF-8: a host name that is not valid UTF-8 would reach the guest changed,
+     * and two such names as one. The whole tree is checked before anything is sent.
+     */
+    private static void refuseUnnameableNames(Path source) {
+        try {
+            Files.walkFileTree(source, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    check(dir.getFileName(), dir);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    check(file.getFileName(), file);
+                    if (attrs.isSymbolicLink()) {
+                        check(Files.readSymbolicLink(file), file);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (NoSuchFileException e) {
+            throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "host file vanished during the copy: " + e.getFile(), e);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A name whose bytes its text does not give back (not valid UTF-8) cannot be sent as it is. */
+    private static void check(Path name, Path where) {
+        if (name != null && !name.equals(name.getFileSystem().getPath(name.toString()))) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "the host file name (or link target) of " + where
+                    + " is not valid UTF-8, which SmartVM cannot name in the guest without merging it with another;"
+                    + " rename it, or archive the tree (tar) and copy the archive");
         }
     }
 

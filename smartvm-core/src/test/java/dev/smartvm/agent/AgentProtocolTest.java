@@ -458,4 +458,19 @@ class AgentProtocolTest {
             }
         }
     }
+
+    @Test
+    void hostFileNamesThatAreNotUtf8AreRefusedBeforeAnythingIsSent() throws Exception {
+        Path tree = Files.createDirectory(dir.resolve("host-bytes"));
+        Process p = new ProcessBuilder("sh", "-c", "touch \"x$(printf '\\377')\" \"x$(printf '\\376')\" ok")
+                .directory(tree.toFile()).start();
+        assertThat(p.waitFor()).isZero();
+        Path guestTarget = dir.resolve("guest-side");
+        assertThatThrownBy(() -> client.upload(tree, guestTarget.toString(), T))
+                .isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("not valid UTF-8")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.UNSUPPORTED);
+        assertThat(guestTarget).as("nothing reached the guest").doesNotExist();
+        assertThat(run("true").exitCode()).isZero();
+    }
 }
