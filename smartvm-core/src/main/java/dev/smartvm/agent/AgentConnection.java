@@ -9,6 +9,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -37,7 +39,8 @@ public final class AgentConnection implements AutoCloseable {
         return t;
     });
 
-    private final SocketChannel channel;
+    /** The byte stream: read through {@link #in} by one reader, written a whole frame at a time. */
+    private final GatheringByteChannel channel;
     private final DataInputStream in;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<Integer, StreamHandler> streams = new ConcurrentHashMap<>();
@@ -51,9 +54,14 @@ public final class AgentConnection implements AutoCloseable {
     private Thread reader;
 
     private AgentConnection(SocketChannel channel, Function<String, SmartVmException> breakage, Runnable released) {
-        this.channel = channel;
+        this(channel, channel, breakage, released);
+    }
+
+    private AgentConnection(ReadableByteChannel source, GatheringByteChannel sink, Function<String, SmartVmException> breakage,
+            Runnable released) {
+        this.channel = sink;
         this.released = released;
-        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 256 * 1024));
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(source), 256 * 1024));
         this.breakage = breakage;
     }
 
@@ -150,6 +158,24 @@ public final class AgentConnection implements AutoCloseable {
                     + maxPayload + ", window " + window + ", version string of " + n + " bytes");
         }
         agentVersion = new String(in.readNBytes(n), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A connection whose handshake is taken as done, reading {@code source} only when the caller
+     * runs {@link #readUntilEnd()} on its own thread: for feeding the decoder arbitrary guest
+     * output (the fuzz tests).
+     */
+    static AgentConnection overStreams(ReadableByteChannel source, GatheringByteChannel sink, int maxPayload, int window) {
+        AgentConnection c = new AgentConnection(source, sink, reason -> new SmartVmException(ErrorCode.AGENT_PROTOCOL, reason),
+                () -> { });
+        c.maxPayload = maxPayload;
+        c.window = window;
+        return c;
+    }
+
+    /** Reads and dispatches frames on this thread until the stream ends or breaks the protocol. */
+    void readUntilEnd() {
+        readLoop();
     }
 
     public String agentVersion() {
@@ -266,7 +292,14 @@ public final class AgentConnection implements AutoCloseable {
         }
         StreamHandler handler = streams.get(id);
         if (handler != null) {
-            handler.onFrame(type, payload);
+            try {
+                handler.onFrame(type, payload);
+            } catch (RuntimeException e) {
+                // the connection fails next; a handler that had already let go of its id must still learn why
+                handler.onClosed(e instanceof SmartVmException s ? s
+                        : new SmartVmException(ErrorCode.AGENT_PROTOCOL, "cannot handle agent frame: " + e, e));
+                throw e;
+            }
         }
     }
 
@@ -296,7 +329,7 @@ public final class AgentConnection implements AutoCloseable {
         closeQuietly(channel);
     }
 
-    private static void closeQuietly(SocketChannel ch) {
+    private static void closeQuietly(java.nio.channels.Channel ch) {
         if (ch != null) {
             try {
                 ch.close();

@@ -111,8 +111,9 @@ final class ExecChannel implements StreamHandler, ExecProcess {
             case FrameType.ERROR -> {
                 PayloadReader r = new PayloadReader(payload);
                 r.u32();
+                String message = r.str(); // decoded before anything changes: a malformed one fails the whole connection
                 connection.unregister(id);
-                onClosed(new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str()));
+                onClosed(new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + message));
             }
             default -> throw new SmartVmException(ErrorCode.AGENT_PROTOCOL,
                     "unexpected frame type 0x" + Integer.toHexString(type) + " for an exec");

@@ -32,6 +32,7 @@ final class TreeDownload implements StreamHandler {
     private final Deque<Path> dirModes = new ArrayDeque<>();
     private final Deque<Integer> dirModeValues = new ArrayDeque<>();
     private ReceiveWindow window;
+    private int id;
     private OutputStream file;
     private Path filePath;
     private Path fileTemp;
@@ -47,10 +48,25 @@ final class TreeDownload implements StreamHandler {
     }
 
     long run(String guestPath, Duration timeout) {
-        int id = connection.register(this);
+        begin(guestPath);
+        return await(timeout);
+    }
+
+    /** Asks for the tree; its frames are handled as they arrive. */
+    void begin(String guestPath) {
+        id = connection.register(this);
         window = new ReceiveWindow(connection, id);
         try {
             connection.send(id, FrameType.GET, new PayloadWriter().str(guestPath).toByteArray());
+        } catch (RuntimeException e) {
+            connection.unregister(id);
+            throw e;
+        }
+    }
+
+    /** Waits for the copy to end; returns the file bytes written. */
+    long await(Duration timeout) {
+        try {
             return Await.result(result, timeout, "the copy from the guest");
         } finally {
             connection.unregister(id);

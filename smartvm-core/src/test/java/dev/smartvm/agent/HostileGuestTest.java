@@ -200,4 +200,20 @@ class HostileGuestTest {
             assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.contains("smartvm-part")).toList()).isEmpty();
         }
     }
+
+    /** Found by HostDecoderFuzzTest: an ERROR whose message is cut short left the exec waiting forever. */
+    @Test
+    void aMalformedErrorFrameEndsTheExecInsteadOfHangingIt() throws Exception {
+        FakeGuest.Script s = (id, type, payload, out) -> {
+            if (type == FrameType.EXEC) {
+                out.frame(id, FrameType.ERROR, new byte[] {0, 0, 0, 0}); // errno, and no message at all
+            }
+        };
+        try (FakeGuest guest = new FakeGuest(dir.resolve("g.sock"), new byte[0], s);
+                AgentClient client = guest.connect()) {
+            var p = client.start(ExecRequest.of("x"), false, null, null);
+            assertThatThrownBy(() -> p.waitFor(T)).isInstanceOf(SmartVmException.class)
+                    .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.AGENT_PROTOCOL);
+        }
+    }
 }
