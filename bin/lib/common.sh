@@ -77,6 +77,8 @@ ensure_test_packages() {
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
   [ -x /usr/sbin/nft ] || need+=(nftables)
   command -v python3 >/dev/null || need+=(python3)
+  command -v clang >/dev/null || need+=(clang) # the agent's fuzz target (libFuzzer)
+  if [ ${#need[@]} -eq 0 ] && [ "$(id -u)" -eq 0 ]; then ensure_libfuzzer; fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     say "warning: ${need[*]} not installed; the tests that need them will skip (sudo apt-get install ${need[*]})"
@@ -91,6 +93,23 @@ ensure_test_packages() {
   ( apt_install "${need[@]}" ) || rc=$?
   [ $made -eq 1 ] && rm -f "$guard"
   [ $rc -eq 0 ] || die "apt-get install ${need[*]} failed"
+  ensure_libfuzzer
+  return 0
+}
+
+# clang's libFuzzer and sanitizer runtimes come in packages named for its major version.
+ensure_libfuzzer() {
+  command -v clang >/dev/null || return 0
+  if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
+      | clang -x c -fsanitize=fuzzer,address -o /dev/null - 2>/dev/null; then
+    return 0
+  fi
+  local major pkgs=() p
+  major=$(clang -dumpversion | cut -d. -f1)
+  for p in "libclang-rt-$major-dev" "libfuzzer-$major-dev"; do
+    apt-cache show "$p" >/dev/null 2>&1 && pkgs+=("$p")
+  done
+  [ ${#pkgs[@]} -gt 0 ] && ( apt_install "${pkgs[@]}" ) || say "warning: no libFuzzer for clang $major; the agent fuzz test will skip"
   return 0
 }
 

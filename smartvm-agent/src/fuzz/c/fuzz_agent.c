@@ -1,0 +1,57 @@
+/*
+ * libFuzzer target for the agent's side of the protocol: each input is what a host sends on one
+ * connection (preamble, frames). Built with -DAGENT_FUZZING, under which a command is a child
+ * that exits at once, SHUTDOWN only resets the session, and the paths of PUT and GET are taken
+ * relative to a scratch directory. The fuzzer also drops to nobody, so that no path a frame
+ * names (through a symlink a PUT made, say) can change the host's files. `make fuzz` builds it;
+ * bench/fuzz runs it.
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void fuzz_feed(const uint8_t *data, size_t size);
+void fuzz_init(void);
+
+static char sandbox[] = "/tmp/smartvm-agent-fuzz.XXXXXX";
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st;
+    (void)type;
+    if (ftw->level > 0) remove(path);
+    return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    fuzz_init();
+    if (!mkdtemp(sandbox) || chmod(sandbox, 0777) != 0) {
+        perror("agent-fuzz: cannot make its scratch directory");
+        exit(2);
+    }
+    if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
+        perror("agent-fuzz: cannot drop to nobody");
+        exit(2);
+    }
+    prctl(PR_SET_DUMPABLE, 1); /* LeakSanitizer reads our /proc entries from a helper process */
+    if (chdir(sandbox) != 0) {
+        perror("agent-fuzz: cannot enter its scratch directory");
+        exit(2);
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static unsigned long inputs;
+    fuzz_feed(data, size);
+    if (++inputs % 10000 == 0) nftw(".", remove_one, 16, FTW_DEPTH | FTW_PHYS); /* bound what PUTs leave */
+    return 0;
+}
