@@ -54,4 +54,29 @@ class HostileGuestIT extends RealVmTest {
             assertThat(java.nio.file.Files.size(rotated)).isLessThanOrEqualTo(dev.smartvm.backend.ConsoleRing.MAX_BYTES);
         }
     }
+
+    @Test
+    void aForkBombThatEscapesItsProcessGroupCannotHoldTheCallerOrTheVm() {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            // setsid puts the bomb out of reach of the exec's process-group kill; only the deadline ends the exec
+            ExecResult r = vm.exec(ExecRequest.shell("setsid sh -c 'b() { b | b & }; b' & sleep 600")
+                    .withTimeout(java.time.Duration.ofSeconds(3)));
+            assertThat(r.exitCode()).isEqualTo(124);
+            assertThat(r.status().timedOut()).isTrue();
+            long pid = vm.info().pid();
+            vm.remove(); // and the VM still goes at once, bomb and all
+            assertThat(dev.smartvm.backend.HostProcess.isRunning(pid, null)).isFalse();
+        }
+    }
+
+    @Test
+    void anOutputFloodOnBothStreamsIsCutAtTheCollectedLimit() {
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> vm.exec("sh", "-c",
+                    "cat /dev/zero & cat /dev/zero >&2 & wait"));
+            assertThat(t).isInstanceOf(SmartVmException.class);
+            assertThat(((SmartVmException) t).code()).isEqualTo(ErrorCode.OUTPUT_TOO_LARGE);
+            assertThat(vm.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+        }
+    }
 }
