@@ -3,10 +3,10 @@ package dev.smartvm.backend;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.image.AgentBinary;
+import dev.smartvm.internal.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,14 +44,8 @@ public final class ConsoleRing {
         try {
             Files.createDirectories(toolsDir);
             // executable before it takes its name: another process may run it the instant it has one
-            Path tmp = Files.createTempFile(toolsDir, ".smartvm-agent-", ".tmp",
+            AtomicFiles.replace(tool, AgentBinary.bytes(),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            try {
-                Files.write(tmp, AgentBinary.bytes());
-                Files.move(tmp, tool, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
             return tool;
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write the console log writer " + tool + ": " + e.getMessage(), e);

@@ -1,7 +1,5 @@
 package dev.smartvm.internal;
 
-import dev.smartvm.ErrorCode;
-import dev.smartvm.SmartVmException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -47,15 +45,8 @@ public final class FileClaim implements AutoCloseable {
             CLAIMED.remove(key);
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
             CLAIMED.remove(key);
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
+            throw LockFile.failedToLock(key, ch, e);
         }
     }
 
@@ -66,10 +57,7 @@ public final class FileClaim implements AutoCloseable {
         }
         closed = true;
         try {
-            lock.release();
-            channel.close();
-        } catch (IOException ignored) {
-            // the OS drops the lock with the descriptor
+            LockFile.release(lock, channel);
         } finally {
             CLAIMED.remove(key);
         }

@@ -72,15 +72,28 @@ public final class LockFile implements AutoCloseable {
             local.unlock();
             return null;
         } catch (IOException | RuntimeException e) {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
             local.unlock();
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
+            throw failedToLock(key, ch, e);
+        }
+    }
+
+    /** Closes what a failed attempt to lock {@code key} opened; the error to throw. */
+    static SmartVmException failedToLock(Path key, FileChannel opened, Exception e) {
+        release(null, opened);
+        return new SmartVmException(ErrorCode.IO_ERROR, "cannot lock " + key + ": " + e.getMessage(), e);
+    }
+
+    /** Releases a file lock and closes its channel (either may be null); the OS drops the lock with the descriptor anyway. */
+    static void release(FileLock lock, FileChannel channel) {
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException ignored) {
+            // nothing left to undo
         }
     }
 
@@ -91,10 +104,7 @@ public final class LockFile implements AutoCloseable {
         }
         closed = true;
         try {
-            lock.release();
-            channel.close();
-        } catch (IOException ignored) {
-            // the OS drops the lock with the descriptor
+            release(lock, channel);
         } finally {
             local.unlock();
         }
