@@ -29,23 +29,26 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
     return 0;
 }
 
+static void remove_sandbox(void) {
+    if (chdir("/") == 0) nftw(sandbox, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    rmdir(sandbox);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     fuzz_init();
-    if (!mkdtemp(sandbox) || chmod(sandbox, 0777) != 0) {
-        perror("agent-fuzz: cannot make its scratch directory");
-        exit(2);
-    }
     if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) {
         perror("agent-fuzz: cannot drop to nobody");
         exit(2);
     }
     prctl(PR_SET_DUMPABLE, 1); /* LeakSanitizer reads our /proc entries from a helper process */
-    if (chdir(sandbox) != 0) {
-        perror("agent-fuzz: cannot enter its scratch directory");
+    /* made after dropping to nobody, so that nobody can remove it at the end */
+    if (!mkdtemp(sandbox) || chdir(sandbox) != 0) {
+        perror("agent-fuzz: cannot make its scratch directory");
         exit(2);
     }
+    atexit(remove_sandbox);
     return 0;
 }
 
