@@ -158,10 +158,7 @@ void exec_start(uint32_t id, struct reader *r) {
     spawn_failure.stage = 0;
     spawn_failure.err = 0;
 #ifdef AGENT_FUZZING
-    /* the fuzzer runs no command: a child that ends at once, with a code drawn from the request */
-    pid_t pid = vfork();
-    if (pid < 0) goto fail;
-    if (pid == 0) _exit((int)(argc & 0x7f));
+    pid_t pid = 0; /* the fuzzer runs no command: it "exits" at once (below), its pipes closed */
 #else
     pid_t pid = vfork();
     if (pid < 0) goto fail;
@@ -196,10 +193,9 @@ void exec_start(uint32_t id, struct reader *r) {
     }
     s->deadline_ms = timeout ? now_ms() + timeout : 0;
 #ifdef AGENT_FUZZING
-    { /* the child has already exited (vfork waits for it): reap it now, no zombie piles up */
-        int status;
-        if (waitpid(pid, &status, 0) == pid) exec_on_child(pid, status);
-    }
+    s->reaped = 1; /* as if it exited at once, with a code drawn from the request */
+    s->status = (int)(argc & 0x7f) << 8;
+    s->reaped_ms = now_ms();
 #endif
     goto done;
 fail:

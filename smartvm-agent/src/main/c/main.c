@@ -418,9 +418,9 @@ static int listen_on(const char *path) {
 #ifdef AGENT_FUZZING
 /*
  * One fuzz input: the bytes a host sends on one connection. They are handled as the agent
- * handles them (handshake, frames, requests; a command is a child that has exited and been
- * reaped by the time its EXEC is handled), each request is pumped once, and the connection is
- * reset for the next input.
+ * handles them (handshake, frames, requests; a command is not run but has ended by the time
+ * its EXEC is handled), each request is pumped once, and the connection is reset for the next
+ * input.
  */
 void fuzz_feed(const uint8_t *data, size_t size) {
     struct conn *c = &conns[0];
