@@ -10,8 +10,6 @@ import java.io.ByteArrayOutputStream;
  * first chunk past the limit kills the command and the rest is dropped, so a flood on both streams cannot take more than the limit from the host's heap.
  */
 final class CollectedOutput {
-    private static final int SIGKILL = 9;
-
     private final long limit;
     private ExecProcess process;
     private final Part stdout = new Part();
@@ -31,7 +29,7 @@ final class CollectedOutput {
             already = overflowed;
         }
         if (already) {
-            command.signal(SIGKILL);
+            command.signal(ExecChannel.SIGKILL);
         }
     }
 
@@ -69,7 +67,7 @@ final class CollectedOutput {
             }
         }
         if (kill != null) {
-            kill.signal(SIGKILL); // one small frame, as window updates are sent from this thread too
+            kill.signal(ExecChannel.SIGKILL); // one small frame, as window updates are sent from this thread too
         }
     }
 

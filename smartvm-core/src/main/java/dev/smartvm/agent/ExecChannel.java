@@ -74,8 +74,14 @@ final class ExecChannel implements StreamHandler, ExecProcess {
             return;
         }
         discarding = true;
-        connection.sendQuietly(id, FrameType.SIGNAL, new PayloadWriter().u32(SIGKILL).toByteArray());
+        signal(SIGKILL);
         finish(new ExitStatus(124, 0, true));
+    }
+
+    private synchronized void cancelDeadline() {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
     }
 
     /** Ends the exec once, whether by the guest's EXIT or by the host's deadline. */
@@ -85,10 +91,8 @@ final class ExecChannel implements StreamHandler, ExecProcess {
                 return;
             }
             finished = true;
-            if (deadline != null) {
-                deadline.cancel(false);
-            }
         }
+        cancelDeadline();
         connection.unregister(id);
         stdout.end();
         stderr.end();
@@ -132,11 +136,7 @@ final class ExecChannel implements StreamHandler, ExecProcess {
 
     @Override
     public void onClosed(SmartVmException cause) {
-        synchronized (this) {
-            if (deadline != null) {
-                deadline.cancel(false);
-            }
-        }
+        cancelDeadline();
         stdout.fail(cause);
         stderr.fail(cause);
         stdinWindow.fail(cause);
