@@ -5,6 +5,7 @@ import dev.smartvm.SmartVmException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileVisitor;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -59,23 +60,28 @@ final class TreeUpload implements StreamHandler {
      * and two such names as one. The whole tree is checked before anything is sent.
      */
     private static void refuseUnnameableNames(Path source) {
-        try {
-            Files.walkFileTree(source, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    check(dir.getFileName(), dir);
-                    return FileVisitResult.CONTINUE;
-                }
+        walk(source, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                check(dir.getFileName(), dir);
+                return FileVisitResult.CONTINUE;
+            }
 
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    check(file.getFileName(), file);
-                    if (attrs.isSymbolicLink()) {
-                        check(Files.readSymbolicLink(file), file);
-                    }
-                    return FileVisitResult.CONTINUE;
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                check(file.getFileName(), file);
+                if (attrs.isSymbolicLink()) {
+                    check(Files.readSymbolicLink(file), file);
                 }
-            });
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** Walks the host tree, reporting a file that vanished or cannot be read as the copy's failure. */
+    private static void walk(Path source, FileVisitor<Path> visitor) {
+        try {
+            Files.walkFileTree(source, visitor);
         } catch (NoSuchFileException e) {
             throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "host file vanished during the copy: " + e.getFile(), e);
         } catch (IOException e) {
@@ -93,29 +99,23 @@ final class TreeUpload implements StreamHandler {
     }
 
     private void sendTree(Path source) {
-        try {
-            Files.walkFileTree(source, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                    entry(source, dir, FrameType.ENTRY_DIR, 0, "");
-                    return result.isDone() ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
-                }
+        walk(source, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                entry(source, dir, FrameType.ENTRY_DIR, 0, "");
+                return result.isDone() ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
+            }
 
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    if (attrs.isSymbolicLink()) {
-                        entry(source, file, FrameType.ENTRY_SYMLINK, 0, Files.readSymbolicLink(file).toString());
-                    } else if (attrs.isRegularFile()) {
-                        sendFile(source, file, attrs.size());
-                    }
-                    return result.isDone() ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isSymbolicLink()) {
+                    entry(source, file, FrameType.ENTRY_SYMLINK, 0, Files.readSymbolicLink(file).toString());
+                } else if (attrs.isRegularFile()) {
+                    sendFile(source, file, attrs.size());
                 }
-            });
-        } catch (NoSuchFileException e) {
-            throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "host file vanished during the copy: " + e.getFile(), e);
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + source + ": " + e.getMessage(), e);
-        }
+                return result.isDone() ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
+            }
+        });
     }
 
     private void entry(Path root, Path path, int kind, long size, String link) throws IOException {
