@@ -53,9 +53,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static unsigned long inputs;
     fuzz_feed(data, size);
-    /* what PUTs leave is removed often: a GET of a crowded scratch directory is slow, and fuzzes nothing new */
-    if (++inputs % 100 == 0) nftw(".", remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    /* what the input's PUTs left is removed: a GET of a crowded scratch directory walks it all, is
+       slow, and fuzzes nothing new (each input then starts from the same empty directory) */
+    nftw(".", remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }

@@ -29,12 +29,25 @@ int relpath_ok(const char *rel) {
 }
 
 #ifdef AGENT_FUZZING
-/* The fuzzer's paths are relative to its scratch directory (its working directory): "/x" is "x". */
+/*
+ * The fuzzer's paths are relative to its scratch directory (its working directory): "/x" is "x",
+ * and a path with ".." is "." (a GET of "../.." would walk the host's whole tree, slowly). Paths
+ * under /proc/self/ and /dev/ stay as they are, so that GET meets files without a size and
+ * devices: the fuzzer runs as nobody, which can create nothing there (but in /dev/shm and
+ * /dev/mqueue, which are therefore not among them).
+ */
+static int host_path(const char *p) {
+    if (strstr(p, "..") || strstr(p, "//") || strstr(p, "/.")) return 0; /* "/dev//shm" is /dev/shm */
+    if (strncmp(p, "/proc/self/", 11) == 0) return 1;
+    return strncmp(p, "/dev/", 5) == 0 && strncmp(p, "/dev/shm", 8) != 0 && strncmp(p, "/dev/mqueue", 11) != 0;
+}
+
 static char *guest_path(char *path) {
     if (!path) return NULL;
+    if (host_path(path)) return path;
     char *p = path;
     while (*p == '/') p++;
-    char *out = strdup(*p ? p : ".");
+    char *out = strdup(*p && !strstr(p, "..") ? p : ".");
     free(path);
     if (!out) power_off();
     return out;

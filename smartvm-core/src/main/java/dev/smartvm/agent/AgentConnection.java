@@ -2,6 +2,7 @@ package dev.smartvm.agent;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.Timers;
 import dev.smartvm.internal.UnixSockets;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -18,9 +19,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,11 +33,7 @@ import java.util.function.Function;
  */
 public final class AgentConnection implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "smartvm-agent-timer");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledThreadPoolExecutor TIMER = Timers.daemon("smartvm-agent-timer");
 
     /** The byte stream: read through {@link #in} by one reader, written a whole frame at a time. */
     private final GatheringByteChannel channel;
@@ -214,6 +210,11 @@ public final class AgentConnection implements AutoCloseable {
     /** Runs {@code task} on the connection's timer after {@code delay}. */
     ScheduledFuture<?> schedule(Runnable task, Duration delay) {
         return TIMER.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** How many tasks wait on the timer of every connection (for tests). */
+    static int scheduledTasks() {
+        return TIMER.getQueue().size();
     }
 
     void send(int id, int type, byte[] payload, int offset, int length) {

@@ -2,15 +2,15 @@ package dev.smartvm.agent;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.Timers;
 import dev.smartvm.internal.UnixSockets;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,11 +24,7 @@ public final class HybridVsock {
     private static final int MAX_REPLY = 64;
     private static final String NO_ANSWER = "nothing answered";
     private static final long ATTEMPT_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "smartvm-vsock-timer");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledThreadPoolExecutor TIMER = Timers.daemon("smartvm-vsock-timer");
 
     private HybridVsock() {
     }

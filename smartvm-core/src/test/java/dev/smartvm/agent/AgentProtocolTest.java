@@ -119,6 +119,21 @@ class AgentProtocolTest {
         client = agent.connect();
     }
 
+    /**
+     * An exec that ends long before its deadline leaves nothing on the timer: a cancelled deadline
+     * an hour away would otherwise hold the exec and its output for that hour.
+     */
+    @Test
+    void anExecThatEndedLeavesNoDeadlineBehind() {
+        ExecRequest request = new ExecRequest(List.of("true"), PATH, null, Duration.ofHours(1), null, -1);
+        client.run(request);
+        int before = AgentConnection.scheduledTasks();
+        for (int i = 0; i < 20; i++) {
+            assertThat(client.run(request).exitCode()).isZero();
+        }
+        assertThat(AgentConnection.scheduledTasks()).isLessThanOrEqualTo(before);
+    }
+
     @Test
     void reportsExitCodesAndKeepsStreamsApart() {
         ExecResult r = run("sh", "-c", "echo out; echo err >&2; exit 7");
