@@ -45,7 +45,7 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "egress rules and published ports need the network: enable it"
                     + " (--net)");
         }
-        publish.forEach(dev.smartvm.net.PortMapping::parse); // a bad one fails here, before anything exists
+        publish.forEach(dev.smartvm.internal.net.PortMapping::parse); // a bad one fails here, before anything exists
         if (mode == Mode.USER && publishesUdp(publish)) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the user-mode network publishes TCP ports only (QEMU's"
                     + " restricted user network drops the guest's UDP replies); use the bridge (root) for /udp");
@@ -54,11 +54,11 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
 
     /** Whether some egress rule names a host, whose addresses SmartVM follows while the VM runs. */
     public boolean namesHosts() {
-        return java.util.stream.Stream.concat(allow.stream(), deny.stream()).anyMatch(dev.smartvm.net.EgressRule::namesHost);
+        return java.util.stream.Stream.concat(allow.stream(), deny.stream()).anyMatch(dev.smartvm.internal.net.EgressRule::namesHost);
     }
 
     private static boolean publishesUdp(List<String> publish) {
-        return publish.stream().anyMatch(p -> dev.smartvm.net.PortMapping.parse(p).protocol().equals("udp"));
+        return publish.stream().anyMatch(p -> dev.smartvm.internal.net.PortMapping.parse(p).protocol().equals("udp"));
     }
 
     public NetworkSpec(boolean enabled, List<String> allow, List<String> deny, List<String> publish) {
@@ -93,7 +93,7 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
         if (mode != Mode.AUTO) {
             return mode;
         }
-        boolean bridgeable = dev.smartvm.net.HostNetwork.unavailableReason() == null;
+        boolean bridgeable = dev.smartvm.internal.net.HostNetwork.unavailableReason() == null;
         return bridgeable || !allow.isEmpty() || !deny.isEmpty() || publishesUdp(publish) ? Mode.BRIDGE : Mode.USER;
     }
 

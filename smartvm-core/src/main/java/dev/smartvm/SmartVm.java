@@ -1,23 +1,28 @@
 package dev.smartvm;
 
-import dev.smartvm.backend.Backend;
-import dev.smartvm.backend.HostProcess;
-import dev.smartvm.backend.VmmLabel;
-import dev.smartvm.backend.firecracker.FirecrackerBackend;
-import dev.smartvm.backend.smolvm.SmolvmBackend;
-import dev.smartvm.backend.qemu.AccelerationProbe;
-import dev.smartvm.backend.qemu.QemuBackend;
-import dev.smartvm.image.BaseImageManager;
-import dev.smartvm.net.EgressPolicy;
-import dev.smartvm.net.HostNetwork;
-import dev.smartvm.net.HostnamePins;
-import dev.smartvm.net.NameResolver;
-import dev.smartvm.net.NetworkManager;
-import dev.smartvm.image.OciRegistryClient;
-import dev.smartvm.internal.DownloadListener;
-import dev.smartvm.image.ImageStore;
-import dev.smartvm.internal.CommandRunner;
-import dev.smartvm.internal.LockFile;
+import dev.smartvm.internal.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.host.HostProcess;
+import dev.smartvm.internal.image.BaseImageManager;
+import dev.smartvm.internal.image.ImageStore;
+import dev.smartvm.internal.image.OciRegistryClient;
+import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.io.DownloadListener;
+import dev.smartvm.internal.net.EgressPolicy;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.net.HostnamePins;
+import dev.smartvm.internal.net.NameResolver;
+import dev.smartvm.internal.net.NetworkManager;
+import dev.smartvm.internal.qemu.AccelerationProbe;
+import dev.smartvm.internal.qemu.QemuBackend;
+import dev.smartvm.internal.smolvm.SmolvmBackend;
+import dev.smartvm.internal.vm.Admission;
+import dev.smartvm.internal.vm.Reaper;
+import dev.smartvm.internal.vm.VmContext;
+import dev.smartvm.internal.vm.VmLifecycle;
+import dev.smartvm.internal.vm.VmRecord;
+import dev.smartvm.internal.vm.VmStore;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.Capability;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -40,7 +44,7 @@ public final class SmartVm implements AutoCloseable {
     private final VmStore store;
     private final VmContext context;
     private final Consumer<String> notices;
-    private final Set<MicroVm> owned = ConcurrentHashMap.newKeySet();
+    private final Map<String, MicroVm> owned = new ConcurrentHashMap<>();
     private final Map<String, MicroVm> handles = new ConcurrentHashMap<>();
     private final Thread shutdownHook;
     private final long selfPid = ProcessHandle.current().pid();
@@ -56,9 +60,10 @@ public final class SmartVm implements AutoCloseable {
                 OciRegistryClient.fromEnvironment(b.downloads));
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
-        backends.put("qemu", QemuBackend.fromEnvironment(home.resolve("bin")));
-        backends.put("firecracker", FirecrackerBackend.fromEnvironment(home.resolve("firecracker")));
-        backends.put(SmolvmBackend.NAME, SmolvmBackend.fromEnvironment());
+        for (Backend engine : List.of(QemuBackend.fromEnvironment(home.resolve("bin")),
+                FirecrackerBackend.fromEnvironment(home.resolve("firecracker")), SmolvmBackend.fromEnvironment())) {
+            backends.put(engine.name(), engine);
+        }
         backends.putAll(b.backends);
         this.context = new VmContext(store, Map.copyOf(backends), images, requested -> {
             AccelerationProbe.Verdict v = probe.decide(requested, this::kvmBootProbe);
@@ -67,7 +72,7 @@ public final class SmartVm implements AutoCloseable {
             }
             return v.acceleration();
         }, this::released, hostNetwork(b.runner), b.resolver, new Admission(b.admission));
-        reapOrphans();
+        Reaper.reapOrphans(context, notices);
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -93,15 +98,14 @@ public final class SmartVm implements AutoCloseable {
         ensureOpen();
         // What needs the host (files, name resolution) is checked here, not in VmSpec, which is also
         // read back from disk long after: a bad file or a name that does not resolve fails before anything exists.
-        if (spec.firecrackerConfig() != null) {
-            FirecrackerBackend.checkConfigFile(spec.firecrackerConfig());
-        }
-        if (spec.network().enabled() && !context.backend(spec.backend()).managesImagesAndNetwork()) { // smolvm resolves its own
+        Backend backend = context.backend(spec.backend()); // a registered one
+        backend.options(spec); // the engine's own options, checked
+        if (spec.network().enabled() && !backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) { // such an engine resolves its own
             EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
         }
         VmRecord r = store.create(spec, selfPid, selfStart);
-        MicroVm vm = new MicroVm(context, r, true);
-        owned.add(vm);
+        MicroVm vm = new MicroVm(new VmLifecycle(context, r, true));
+        owned.put(r.id(), vm);
         handles.put(r.id(), vm);
         return vm;
     }
@@ -125,7 +129,7 @@ public final class SmartVm implements AutoCloseable {
                 return Optional.of(vm);
             }
         }
-        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(context, r, false)));
+        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(new VmLifecycle(context, r, false))));
     }
 
     public List<VmInfo> list() {
@@ -133,7 +137,7 @@ public final class SmartVm implements AutoCloseable {
         List<VmInfo> out = new ArrayList<>();
         for (VmRecord r : store.all()) {
             MicroVm vm = handles.get(r.id());
-            out.add(vm != null ? vm.info() : new MicroVm(context, r, false).info());
+            out.add(vm != null ? vm.info() : new VmLifecycle(context, r, false).info());
         }
         return out;
     }
@@ -142,70 +146,9 @@ public final class SmartVm implements AutoCloseable {
         return store.all().size();
     }
 
-    private void released(MicroVm vm) {
-        owned.remove(vm);
-        handles.remove(vm.id());
-    }
-
-    /**
-     * Kills and removes VMs whose owning process died without closing them, and stops VMs whose
-     * starter died mid-start. Their VMMs are found by the label they carry from their first
-     * instant ({@link VmmLabel}), so one whose pid was never recorded is killed too. Another
-     * process may be reaping the same VM at the same time: what one of them fails to do, the other did.
-     */
-    private void reapOrphans() {
-        for (VmRecord r : store.all()) {
-            try {
-                boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
-                if (ownerGone) {
-                    killVmm(r);
-                    context.backend(r.spec().backend()).discard(store.dir(r.id()));
-                    store.delete(r.id());
-                    releaseNetwork(r); // after the directory: an address nobody recorded is given back as a vanished VM's
-                } else if (r.state() == VmState.STARTING) {
-                    abandonDeadStart(r);
-                } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
-                    new MicroVm(context, r, false).info(); // records why it stopped
-                }
-            } catch (SmartVmException e) {
-                notices.accept("warning: could not clean up VM " + r.name() + ": " + e.getMessage());
-            }
-        }
-    }
-
-    /** A VM left STARTING by a process that died (its start lock is free): stopped, its VMM killed, its network given back. */
-    private void abandonDeadStart(VmRecord seen) {
-        Optional<LockFile> lock = LockFile.tryAcquire(MicroVm.startLock(store.dir(seen.id())));
-        if (lock.isEmpty()) {
-            return; // being started right now
-        }
-        try (LockFile held = lock.get()) {
-            Optional<VmRecord> now = store.load(seen.id()); // the starter may have finished just before it let go
-            if (now.isEmpty() || now.get().state() != VmState.STARTING) {
-                return;
-            }
-            VmRecord r = now.get();
-            killVmm(r);
-            releaseNetwork(r);
-            store.save(r.stopped("boot abandoned: the process starting it died"));
-        }
-    }
-
-    private void killVmm(VmRecord r) {
-        if (r.pid() > 0) {
-            HostProcess.kill(r.pid(), r.vmmStartedAt());
-        }
-        VmmLabel.killAll(store.dir(r.id()));
-    }
-
-    /** The bridge network a reaped VM held, recorded or not (its starter may have died before saving it). */
-    private void releaseNetwork(VmRecord r) {
-        if (r.network() != null) {
-            context.network().detach(r.id(), r.network().tap(), r.network().ip());
-        } else if (r.state() == VmState.STARTING && r.spec().network().resolvedMode() == NetworkSpec.Mode.BRIDGE
-                && !context.backend(r.spec().backend()).managesImagesAndNetwork()) {
-            context.network().detach(r.id(), NetworkManager.generateTapName(r.id(), "eth0"), null);
-        }
+    private void released(String vmId) {
+        owned.remove(vmId);
+        handles.remove(vmId);
     }
 
     /** The host's VM network: one bridge, one nft table and one state for every home on the host. */
@@ -274,7 +217,7 @@ public final class SmartVm implements AutoCloseable {
             return;
         }
         closed = true;
-        for (MicroVm vm : List.copyOf(owned)) {
+        for (MicroVm vm : List.copyOf(owned.values())) {
             try {
                 vm.close();
             } catch (RuntimeException e) {

@@ -11,6 +11,4 @@ package dev.smartvm;
  * @param tap the host's TAP device while it runs in bridge mode, else null
  */
 public record VmNetwork(NetworkSpec.Mode mode, String address, String mac, String tap) {
-    /** The address QEMU's user network gives the guest. */
-    static final String USER_MODE_ADDRESS = "10.0.2.15";
 }

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * What to boot: the engine, the image, the machine's size, and the defaults every exec inherits.
  *
  * @param name a unique name, or null for one made from the VM id
- * @param backend the engine: {@code qemu} (default) or {@code firecracker}
+ * @param backend the engine, by the name its backend is registered under: {@code qemu} (default),
+ *     {@code firecracker}, {@code smolvm}, or a custom one ({@code SmartVm.Builder.backend})
  * @param image an image reference; {@code default} is the locally built Debian image
  * @param cpus virtual CPUs, 1 to 32
  * @param memoryMib guest memory in MiB, 64 to 65536
@@ -41,8 +42,7 @@ public record VmSpec(
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
     public static final int MAX_MEMORY_MIB = 65536;
-    /** The engines SmartVM drives. */
-    public static final java.util.List<String> BACKENDS = java.util.List.of("qemu", "firecracker", "smolvm");
+    private static final Pattern BACKEND = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 
     public VmSpec {
@@ -51,16 +51,13 @@ public record VmSpec(
                     + " or digit; found '" + name + "'");
         }
         backend = Objects.requireNonNullElse(backend, "qemu");
-        if (!BACKENDS.contains(backend)) {
-            throw invalid("backend must be one of " + BACKENDS + "; found '" + backend + "'");
+        if (!BACKEND.matcher(backend).matches()) { // which names are registered, SmartVm.create checks
+            throw invalid("a backend name is lower-case letters, digits and '-'; found '" + backend + "'");
         }
         network = Objects.requireNonNullElse(network, NetworkSpec.NONE);
         if (network.enabled()) {
             // Form only: a spec is also read back from disk, when a name may no longer resolve (SmartVm.create resolves).
-            dev.smartvm.net.EgressPolicy.check(network.allow(), network.deny());
-        }
-        if (firecrackerConfig != null && !backend.equals("firecracker")) {
-            throw invalid("a Firecracker config file needs the firecracker backend; the backend is '" + backend + "'");
+            dev.smartvm.internal.net.EgressPolicy.check(network.allow(), network.deny());
         }
         image = Objects.requireNonNullElse(image, "default");
         if (image.isBlank()) {

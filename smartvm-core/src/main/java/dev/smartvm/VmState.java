@@ -14,7 +14,8 @@ public enum VmState {
     public boolean canMoveTo(VmState next) {
         return switch (this) {
             case CREATED -> next == STARTING || next == REMOVED;
-            case STARTING -> next == RUNNING || next == STOPPING || next == STOPPED;
+            // back to CREATED: a first start that failed before any VMM ran
+            case STARTING -> next == RUNNING || next == STOPPING || next == STOPPED || next == CREATED;
             case RUNNING -> next == PAUSED || next == STOPPING || next == STOPPED;
             case PAUSED -> next == RUNNING || next == STOPPING || next == STOPPED;
             case STOPPING -> next == STOPPED;

@@ -3,7 +3,7 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.smartvm.backend.VmmLabel;
+import dev.smartvm.internal.host.VmmLabel;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -2,7 +2,7 @@ package dev.smartvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smartvm.internal.FileTrees;
+import dev.smartvm.internal.io.FileTrees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ class AgentFuzzIT {
         Path work = Path.of("target").toAbsolutePath();
         Path corpus = openDir(work.resolve("fuzz-corpus/agent"));
         Path artifacts = openDir(work.resolve("fuzz-artifacts"));
-        dev.smartvm.agent.AgentSessionRecorder.record(Files.createTempDirectory("recording"), corpus);
+        dev.smartvm.internal.agent.AgentSessionRecorder.record(Files.createTempDirectory("recording"), corpus);
         try (Stream<Path> seeds = Files.list(corpus)) {
             assertThat(seeds.count()).as("sessions recorded").isGreaterThanOrEqualTo(2);
         }

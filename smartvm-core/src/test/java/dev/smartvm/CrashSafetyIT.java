@@ -3,7 +3,7 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smartvm.internal.Json;
+import dev.smartvm.internal.io.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,7 +96,7 @@ class CrashSafetyIT extends RealVmTest {
     private static boolean gone(long pid) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (System.nanoTime() < deadline) {
-            if (!dev.smartvm.backend.HostProcess.isRunning(pid, null)) {
+            if (!dev.smartvm.internal.host.HostProcess.isRunning(pid, null)) {
                 return true;
             }
             Thread.sleep(20);

@@ -3,7 +3,7 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smartvm.image.DebianRootfs;
+import dev.smartvm.internal.image.DebianRootfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.smartvm;
 
-import dev.smartvm.backend.qemu.QemuBackend;
+import dev.smartvm.internal.qemu.QemuBackend;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.smartvm.backend.firecracker.FakeFirecracker;
-import dev.smartvm.backend.firecracker.FirecrackerBackend;
-import dev.smartvm.backend.firecracker.FirecrackerProcess;
-import dev.smartvm.backend.firecracker.FirecrackerRelease;
-import dev.smartvm.config.FieldSupport;
-import dev.smartvm.image.TestImages;
+import dev.smartvm.firecracker.FieldSupport;
+import dev.smartvm.firecracker.FirecrackerVm;
+import dev.smartvm.internal.firecracker.FakeFirecracker;
+import dev.smartvm.internal.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.firecracker.FirecrackerRelease;
+import dev.smartvm.internal.image.TestImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class FirecrackerBackendContractTest extends BackendContract {
         Throwable before = catchThrowable(vm::firecracker);
         assertThat(((SmartVmException) before).code()).isEqualTo(ErrorCode.NO_CLIENT);
         vm.start();
-        FirecrackerProcess fc = vm.firecracker();
+        FirecrackerVm fc = vm.firecracker();
         assertThat(fc.instanceInfo().id()).isEqualTo(vm.id());
         assertThat(fc.instanceInfo().state()).isEqualTo("Running");
         vm.pause();
@@ -60,7 +60,7 @@ class FirecrackerBackendContractTest extends BackendContract {
                 "{\"balloon\": {\"amount_mib\": 8, \"deflate_on_oom\": true, \"stats_polling_interval_s\": 1}}");
         try (MicroVm vm = svm.start(spec().name("with-balloon").firecrackerConfig(config).build())) {
             vm.firecracker().updateBalloon(16);
-            assertThat(vm.firecracker().balloonStatistics().path("target_mib").asInt()).isEqualTo(16);
+            assertThat(vm.firecracker().balloonStatistics().get("target_mib")).isEqualTo(16);
             try (SmartVm other = configure(SmartVm.builder().home(home)).build()) {
                 assertThat(other.get("with-balloon").orElseThrow().info().spec().firecrackerConfig()).isEqualTo(config);
             }

@@ -2,7 +2,7 @@ package dev.smartvm;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.smartvm.backend.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,10 +2,10 @@ package dev.smartvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smartvm.image.BaseImageBundle;
-import dev.smartvm.image.BaseImageManager;
-import dev.smartvm.image.ImageBundle;
-import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.image.BaseImageBundle;
+import dev.smartvm.internal.image.BaseImageManager;
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.io.Hashing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -38,7 +38,7 @@ class HostileGuestIT extends RealVmTest {
     @Test
     void aSerialFloodKeepsTheConsoleLogBoundedAndItsTailCurrent() throws Exception {
         try (MicroVm vm = svm.start(VmSpec.builder().build())) {
-            long flood = 2 * dev.smartvm.backend.ConsoleRing.MAX_BYTES + (1 << 20);
+            long flood = 2 * dev.smartvm.internal.host.ConsoleRing.MAX_BYTES + (1 << 20);
             ExecResult r = vm.exec(ExecRequest.shell("head -c " + flood + " /dev/zero | tr '\\0' x > /dev/ttyS0;"
                     + " echo > /dev/ttyS0; echo END-OF-FLOOD > /dev/ttyS0").withTimeout(java.time.Duration.ofMinutes(4)));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -46,12 +46,12 @@ class HostileGuestIT extends RealVmTest {
             java.nio.file.Path log = vm.consoleLog();
             java.nio.file.Path rotated = log.resolveSibling("console.log.1");
             long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-            while (!dev.smartvm.internal.TextFiles.tail(log, 3).contains("END-OF-FLOOD") && System.nanoTime() < deadline) {
+            while (!dev.smartvm.internal.io.TextFiles.tail(log, 3).contains("END-OF-FLOOD") && System.nanoTime() < deadline) {
                 Thread.sleep(100); // the writer may still be copying the last bytes
             }
-            assertThat(dev.smartvm.internal.TextFiles.tail(log, 3)).as("the tail is the newest output").contains("END-OF-FLOOD");
-            assertThat(java.nio.file.Files.size(log)).isLessThanOrEqualTo(dev.smartvm.backend.ConsoleRing.MAX_BYTES);
-            assertThat(java.nio.file.Files.size(rotated)).isLessThanOrEqualTo(dev.smartvm.backend.ConsoleRing.MAX_BYTES);
+            assertThat(dev.smartvm.internal.io.TextFiles.tail(log, 3)).as("the tail is the newest output").contains("END-OF-FLOOD");
+            assertThat(java.nio.file.Files.size(log)).isLessThanOrEqualTo(dev.smartvm.internal.host.ConsoleRing.MAX_BYTES);
+            assertThat(java.nio.file.Files.size(rotated)).isLessThanOrEqualTo(dev.smartvm.internal.host.ConsoleRing.MAX_BYTES);
         }
     }
 
@@ -65,7 +65,7 @@ class HostileGuestIT extends RealVmTest {
             assertThat(r.status().timedOut()).isTrue();
             long pid = vm.info().pid();
             vm.remove(); // and the VM still goes at once, bomb and all
-            assertThat(dev.smartvm.backend.HostProcess.isRunning(pid, null)).isFalse();
+            assertThat(dev.smartvm.internal.host.HostProcess.isRunning(pid, null)).isFalse();
         }
     }
 

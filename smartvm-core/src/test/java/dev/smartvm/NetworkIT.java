@@ -2,10 +2,10 @@ package dev.smartvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smartvm.internal.CommandResult;
-import dev.smartvm.net.HostNetwork;
-import dev.smartvm.net.NetworkManager;
-import dev.smartvm.net.TestNetworks;
+import dev.smartvm.internal.io.CommandResult;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.net.NetworkManager;
+import dev.smartvm.internal.net.TestNetworks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +62,7 @@ class NetworkIT extends RealVmTest {
             assertThat(t).hasMessageContaining("is already published by VM " + vm.id());
             assertThat(sh("ip link show " + NetworkManager.generateTapName(second.id(), "eth0")).exitCode())
                     .as("the failed attach left no TAP").isNotZero();
-            assertThat(Files.readString(Path.of(dev.smartvm.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain(second.id());
+            assertThat(Files.readString(Path.of(dev.smartvm.internal.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain(second.id());
             second.remove();
         }
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
@@ -98,9 +98,9 @@ class NetworkIT extends RealVmTest {
     @Test
     void anAllowedHostnameIsResolvedAgainWhenItsTtlEnds() throws Exception {
         String id;
-        try (dev.smartvm.net.TestDnsServer dns = new dev.smartvm.net.TestDnsServer();
+        try (dev.smartvm.internal.net.TestDnsServer dns = new dev.smartvm.internal.net.TestDnsServer();
                 SmartVm withDns = SmartVm.builder().home(home).imagesDir(sharedImages())
-                        .resolver(dev.smartvm.net.DnsResolver.using(dns.address())).build()) {
+                        .resolver(dev.smartvm.internal.net.DnsResolver.using(dns.address())).build()) {
             dns.answer("svc.smartvm.test", 1, "10.233.1.2");
             try (MicroVm vm = withDns.start(VmSpec.builder()
                     .network(NetworkSpec.enabled(List.of("svc.smartvm.test:8080"), List.of())).build())) {
@@ -211,7 +211,7 @@ class NetworkIT extends RealVmTest {
         assertThat(sh("ip link show " + tap).exitCode()).as("the TAP is gone").isNotZero();
         assertThat(sh("ip link show smartvm0").exitCode()).as("the bridge went with the last VM").isNotZero();
         assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
-        assertThat(Files.readString(Path.of(dev.smartvm.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain("172.30.0.");
+        assertThat(Files.readString(Path.of(dev.smartvm.internal.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain("172.30.0.");
         assertThat(Path.of("/proc/sys/net/ipv4/ip_forward")).hasContent("0");
     }
 }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.smartvm.image.ImageBundle;
-import dev.smartvm.image.LocalRegistry;
-import dev.smartvm.image.TestLayer;
-import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.image.LocalRegistry;
+import dev.smartvm.internal.image.TestLayer;
+import dev.smartvm.internal.io.Hashing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,8 +2,8 @@ package dev.smartvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.smartvm.image.ImageBundle;
-import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.io.Hashing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;

@@ -3,10 +3,10 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smartvm.backend.smolvm.FakeSmolvm;
-import dev.smartvm.backend.smolvm.SmolvmBackend;
-import dev.smartvm.backend.smolvm.SmolvmCli;
-import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.smolvm.FakeSmolvm;
+import dev.smartvm.internal.smolvm.SmolvmBackend;
+import dev.smartvm.internal.smolvm.SmolvmCli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

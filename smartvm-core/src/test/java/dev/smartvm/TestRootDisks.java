@@ -1,7 +1,7 @@
 package dev.smartvm;
 
-import dev.smartvm.image.ImageBundle;
-import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.io.CommandRunner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

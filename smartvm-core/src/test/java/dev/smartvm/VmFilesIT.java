@@ -3,7 +3,7 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smartvm.internal.Hashing;
+import dev.smartvm.internal.io.Hashing;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

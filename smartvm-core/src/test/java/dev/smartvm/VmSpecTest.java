@@ -41,7 +41,7 @@ class VmSpecTest {
         expectInvalid(() -> VmSpec.builder().env("", "x").build(), "non-empty");
         expectInvalid(() -> VmSpec.builder().workdir("tmp").build(), "absolute");
         expectInvalid(() -> VmSpec.builder().defaultTimeout(Duration.ZERO).build(), "positive");
-        expectInvalid(() -> VmSpec.builder().backend("xen").build(), "found 'xen'");
+        expectInvalid(() -> VmSpec.builder().backend("Xen!").build(), "found 'Xen!'");
         expectInvalid(() -> VmSpec.builder().image(" ").build(), "blank");
     }
 
@@ -75,8 +75,8 @@ class VmSpecTest {
     void aSpecReadBackFromDiskNeedsNoNameResolutionOrFiles() throws Exception {
         VmSpec spec = VmSpec.builder().backend("firecracker").firecrackerConfig(java.nio.file.Path.of("/nonexistent/fc.json"))
                 .network(NetworkSpec.enabled(List.of("gone-since.invalid:443"), List.of())).build();
-        String json = dev.smartvm.internal.Json.MAPPER.writeValueAsString(spec);
-        assertThat(dev.smartvm.internal.Json.MAPPER.readValue(json, VmSpec.class)).isEqualTo(spec);
+        String json = dev.smartvm.internal.io.Json.MAPPER.writeValueAsString(spec);
+        assertThat(dev.smartvm.internal.io.Json.MAPPER.readValue(json, VmSpec.class)).isEqualTo(spec);
         assertThatThrownBy(() -> VmSpec.builder().network(NetworkSpec.enabled(List.of("10.0.0.0/33"), List.of())).build())
                 .hasMessageContaining("invalid egress rule '10.0.0.0/33'");
 
@@ -86,9 +86,14 @@ class VmSpecTest {
                     List.of())).build())).hasMessageContaining("the host cannot resolve 'gone-since.invalid'");
             assertThatThrownBy(() -> svm.create(spec.toBuilder().network(NetworkSpec.NONE).build()))
                     .hasMessageContaining("cannot read the Firecracker config");
+            // which backends exist, and which options each takes, the SmartVm knows (a custom one may be registered)
+            assertThatThrownBy(() -> svm.create(VmSpec.builder().backend("xen").build()))
+                    .hasMessageContaining("no backend named 'xen'").hasMessageContaining("[firecracker, qemu, smolvm]");
+            assertThatThrownBy(() -> svm.create(spec.toBuilder().backend("qemu").network(NetworkSpec.NONE).build()))
+                    .hasMessageContaining("a Firecracker config file needs the firecracker backend; the backend is 'qemu'");
             assertThat(svm.list()).isEmpty();
         } finally {
-            dev.smartvm.internal.FileTrees.delete(home);
+            dev.smartvm.internal.io.FileTrees.delete(home);
         }
     }
 

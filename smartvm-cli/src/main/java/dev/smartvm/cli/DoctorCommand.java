@@ -1,10 +1,10 @@
 package dev.smartvm.cli;
 
 import dev.smartvm.SmartVm;
-import dev.smartvm.backend.qemu.AccelerationProbe;
-import dev.smartvm.backend.qemu.QemuBackend;
-import dev.smartvm.internal.CommandResult;
-import dev.smartvm.internal.CommandRunner;
+import dev.smartvm.internal.io.CommandResult;
+import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.qemu.AccelerationProbe;
+import dev.smartvm.internal.qemu.QemuBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +27,7 @@ final class DoctorCommand implements Callable<Integer> {
         report(kvm == null ? "ok" : "info", "kvm", kvm == null ? "/dev/kvm looks usable; the first VM confirms it with a probe boot"
                 : "not used: " + kvm + "; VMs run under TCG (slower, fully working)", null);
         report("info", "firecracker", "--backend firecracker needs KVM (" + (kvm == null ? "present" : kvm) + ") and plans for Firecracker "
-                + dev.smartvm.backend.firecracker.FirecrackerBackend.installedVersion()
+                + dev.smartvm.internal.firecracker.FirecrackerBackend.installedVersion()
                 + "; without $SMARTVM_FIRECRACKER or firecracker on the PATH the release is fetched on first use", null);
         report("info", "smolvm", smolvm(), null);
         check("jdk", Runtime.version().feature() >= 21, "Java " + Runtime.version(), "install a JDK 21 or newer", true);
@@ -54,7 +54,7 @@ final class DoctorCommand implements Callable<Integer> {
     /** What --backend smolvm would use. */
     private static String smolvm() {
         try {
-            dev.smartvm.backend.smolvm.SmolvmCli cli = dev.smartvm.backend.smolvm.SmolvmCli.locate(System.getenv("SMARTVM_SMOLVM"),
+            dev.smartvm.internal.smolvm.SmolvmCli cli = dev.smartvm.internal.smolvm.SmolvmCli.locate(System.getenv("SMARTVM_SMOLVM"),
                     CommandRunner.system());
             return "--backend smolvm runs " + cli.binary() + ", smolvm " + cli.version();
         } catch (dev.smartvm.SmartVmException e) {

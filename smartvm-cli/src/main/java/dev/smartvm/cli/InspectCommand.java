@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmInfo;
 import dev.smartvm.VmNetwork;
-import dev.smartvm.internal.Json;
+import dev.smartvm.internal.io.Json;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -3,7 +3,7 @@ package dev.smartvm.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmInfo;
-import dev.smartvm.internal.Json;
+import dev.smartvm.internal.io.Json;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -3,9 +3,9 @@ package dev.smartvm.cli;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code smartvm}: run commands in disposable microVMs. */
 @Command(name = "smartvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,

@@ -5,12 +5,13 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
-import dev.smartvm.backend.LaunchSpec;
-import dev.smartvm.backend.firecracker.ApiRequest;
-import dev.smartvm.backend.firecracker.FirecrackerBackend;
-import dev.smartvm.config.FirecrackerVersion;
-import dev.smartvm.image.ImageBundle;
-import dev.smartvm.internal.Json;
+import dev.smartvm.firecracker.FirecrackerOptions;
+import dev.smartvm.firecracker.FirecrackerVersion;
+import dev.smartvm.internal.firecracker.ApiRequest;
+import dev.smartvm.internal.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.io.Json;
+import dev.smartvm.spi.BootRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,8 +47,9 @@ final class PlanCommand implements Callable<Integer> {
         FirecrackerVersion target = version != null ? FirecrackerVersion.parse(version) : FirecrackerBackend.installedVersion();
         try (SmartVm svm = Session.open()) {
             ImageBundle image = svm.images().resolve(spec.image());
-            LaunchSpec launch = new LaunchSpec(PLANNED_ID, svm.home().resolve("vms").resolve(PLANNED_ID), image, spec.cpus(),
-                    spec.memoryMib(), Acceleration.KVM, spec.firecrackerConfig(), null);
+            BootRequest launch = new BootRequest(PLANNED_ID, svm.home().resolve("vms").resolve(PLANNED_ID), image.boot(),
+                    spec.cpus(), spec.memoryMib(), Acceleration.KVM, null, null,
+                    spec.firecrackerConfig() == null ? List.of() : List.of(new FirecrackerOptions(spec.firecrackerConfig())));
             List<ApiRequest> requests = FirecrackerBackend.fromEnvironment(svm.home().resolve("firecracker")).plan(launch, target);
             List<Map<String, Object>> out = new ArrayList<>();
             for (ApiRequest r : requests) {

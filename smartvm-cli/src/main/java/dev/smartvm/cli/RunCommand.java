@@ -1,22 +1,22 @@
 package dev.smartvm.cli;
 
+import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
+import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
+import dev.smartvm.internal.image.OciReference;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import dev.smartvm.ErrorCode;
-import dev.smartvm.SmartVmException;
-import dev.smartvm.image.OciReference;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "run", description = {"Boots a VM, runs CMD in it and removes the VM (unless --keep).",
         "Without CMD, runs the image's default command (an OCI image's Entrypoint and Cmd).",

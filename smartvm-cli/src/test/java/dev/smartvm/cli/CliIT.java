@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.EnabledIfQemuAvailable;
 import dev.smartvm.RealVmTest;
-import dev.smartvm.internal.Json;
+import dev.smartvm.internal.io.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -192,7 +192,7 @@ class CliIT {
 
     @Test
     void inspectAndLsSayHowAVmIsConnected() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.net.HostNetwork.unavailableReason() == null,
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.internal.net.HostNetwork.unavailableReason() == null,
                 "bridge networking needs root");
         assertThat(smartvm("create", "--name", "bridged", "--net", "--allow", "10.9.9.9:443", "-p", "18000:8000").code()).isZero();
         assertThat(smartvm("create", "--name", "isolated", "--net", "--net-mode", "user").code()).isZero();
@@ -226,7 +226,7 @@ class CliIT {
 
     @Test
     void aVmLeftRunningWithHostnameRulesHasAFollowerThatEndsWithIt() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.net.HostNetwork.unavailableReason() == null,
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.internal.net.HostNetwork.unavailableReason() == null,
                 "bridge networking needs root");
         assertThat(smartvm("create", "--name", "named", "--net", "--allow", "localhost:80").code()).isZero();
         assertThat(smartvm("create", "--name", "numeric", "--net", "--allow", "10.9.9.9").code()).isZero();
@@ -234,7 +234,7 @@ class CliIT {
         String numeric = Json.MAPPER.readTree(smartvm("inspect", "numeric").out()).get("id").asText();
         assertThat(followers(named)).as("a hostname rule has a follower").hasSize(1);
         assertThat(followers(numeric)).as("addresses need none").isEmpty();
-        assertThat(dev.smartvm.net.TestNetworks.sh("nft list set inet smartvm vm-" + named + "-a0").stdout()).contains("127.0.0.1");
+        assertThat(dev.smartvm.internal.net.TestNetworks.sh("nft list set inet smartvm vm-" + named + "-a0").stdout()).contains("127.0.0.1");
 
         assertThat(smartvm("stop", "named").code()).isZero();
         waitUntilNoFollower(named);
@@ -281,7 +281,7 @@ class CliIT {
         assertThat(ProcessHandle.of(run.vmmPid()).map(ProcessHandle::isAlive).orElse(false)).as("QEMU outlives its owner").isTrue();
 
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).as("the next command reaps it").isEmpty();
-        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
+        assertThat(dev.smartvm.internal.host.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
     }
 
     @Test
@@ -290,7 +290,7 @@ class CliIT {
         run.cli().destroy(); // SIGTERM, as a service manager would: the shutdown hook cleans up
         assertThat(run.cli().waitFor()).as("128 + SIGTERM").isEqualTo(143);
         assertThat(Files.readString(run.log())).as("quietly").doesNotContain("error[");
-        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
+        assertThat(dev.smartvm.internal.host.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
         try (var dirs = Files.list(home.resolve("vms"))) {
             assertThat(dirs.filter(Files::isDirectory).toList()).as("its directory is gone").isEmpty();
         }
@@ -302,7 +302,7 @@ class CliIT {
         assertThat(new ProcessBuilder("kill", "-INT", Long.toString(run.cli().pid())).start().waitFor()).isZero();
         assertThat(run.cli().waitFor()).isEqualTo(Main.EXIT_INTERRUPTED);
         assertThat(Files.readString(run.log())).as("no error for what the user asked").doesNotContain("error[");
-        assertThat(dev.smartvm.backend.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
+        assertThat(dev.smartvm.internal.host.HostProcess.isRunning(run.vmmPid(), null)).isFalse();
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 
@@ -350,7 +350,7 @@ class CliIT {
     /** The smolvm backend from the CLI, driving the strict fake smolvm (its "guest" is this host). */
     @Test
     void runOnSmolvmCreatesExecsAndDeletesAMachine() throws Exception {
-        Path smolvm = dev.smartvm.backend.smolvm.FakeSmolvm.install(dir.resolve("smolvm-bin"), dir.resolve("smolvm-data"));
+        Path smolvm = dev.smartvm.internal.smolvm.FakeSmolvm.install(dir.resolve("smolvm-bin"), dir.resolve("smolvm-data"));
         extraEnv.put("SMARTVM_SMOLVM", smolvm.toString());
         try {
             Result r = smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "-e", "WHO=smolvm", "--", "sh", "-c",
@@ -363,7 +363,7 @@ class CliIT {
             assertError(smartvm("run", "--backend", "smolvm", "--", "true"), 2, "INVALID_ARGUMENT", "boots OCI images");
             assertError(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--net", "--deny", "10.0.0.0/8", "--",
                     "true"), 125, "UNSUPPORTED", "deny rules");
-            var machines = dev.smartvm.internal.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "ls", "--json"),
+            var machines = dev.smartvm.internal.io.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "ls", "--json"),
                     null, java.time.Duration.ofMinutes(1));
             assertThat(Json.MAPPER.readTree(machines.stdout())).as("every machine went with its VM").isEmpty();
             assertThat(smartvm("doctor").out()).contains("smolvm 1.9.3");

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.smartvm.internal.Hashing;
-import dev.smartvm.internal.StaticHttpServer;
+import dev.smartvm.internal.io.Hashing;
+import dev.smartvm.internal.io.StaticHttpServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.smartvm.config.FirecrackerApiSpec;
-import dev.smartvm.image.TestImages;
+import dev.smartvm.firecracker.FirecrackerApiSpec;
+import dev.smartvm.internal.image.TestImages;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

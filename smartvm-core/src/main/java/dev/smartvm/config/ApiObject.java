@@ -1,8 +1,0 @@
-package dev.smartvm.config;
-
-import java.util.Map;
-
-/** A configuration record that is sent to Firecracker as one JSON object. */
-interface ApiObject {
-    Map<String, Object> toPayload();
-}

@@ -1,0 +1,41 @@
+package dev.smartvm.firecracker;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What only Firecracker has, for a running or paused VM of the {@code firecracker} backend
+ * ({@code MicroVm.firecracker()}): instance info, snapshots, the balloon, metrics. Every call is
+ * one request on Firecracker's API socket; a refusal is a {@code SmartVmException} carrying
+ * Firecracker's fault message.
+ */
+public interface FirecrackerVm {
+    /** What GET / says: the instance id, its state (Not started, Running, Paused), the version. */
+    record InstanceInfo(String id, String state, String vmmVersion, String appName) {
+    }
+
+    /** Full: all memory. Diff: only pages dirtied since the last snapshot (needs dirty page tracking). */
+    enum SnapshotType {
+        Full, Diff
+    }
+
+    InstanceInfo instanceInfo();
+
+    /** Writes a snapshot of a paused VM: its device state and its memory. */
+    void createSnapshot(SnapshotType type, Path snapshot, Path memory);
+
+    /** Sets the balloon's target size (a balloon must have been configured before boot). */
+    void updateBalloon(int amountMib);
+
+    /** Changes how often the guest reports balloon statistics (0 turns them off). */
+    void updateBalloonStatisticsInterval(int seconds);
+
+    /**
+     * The latest balloon statistics, as Firecracker names them ({@code target_mib},
+     * {@code actual_mib}, {@code free_memory}...), numbers as {@code Number}.
+     */
+    Map<String, Object> balloonStatistics();
+
+    /** Makes Firecracker write its metrics now. */
+    void flushMetrics();
+}

@@ -1,0 +1,174 @@
+package dev.smartvm.internal.agent;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.ExecProcess;
+import dev.smartvm.ExecRequest;
+import dev.smartvm.ExecResult;
+import dev.smartvm.ExitStatus;
+import dev.smartvm.SmartVmException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** What the host can ask a guest agent: exec, copy in and out, ping, power off. */
+public final class AgentClient implements AutoCloseable {
+    /**
+     * Collected output (stdout and stderr together) beyond this kills the command and is an
+     * error (OUTPUT_TOO_LARGE): stream large output instead.
+     */
+    public static final long MAX_COLLECTED_OUTPUT = 64L * 1024 * 1024;
+    private static final Duration NO_LIMIT = Duration.ofDays(3650);
+
+    private final AgentConnection connection;
+
+    public AgentClient(AgentConnection connection) {
+        this.connection = connection;
+    }
+
+    public AgentConnection connection() {
+        return connection;
+    }
+
+    /**
+     * Starts a command. Its output goes to the given sinks; pass null to get it as streams of
+     * the returned process.
+     */
+    public ExecProcess start(ExecRequest request, boolean withStdin, OutputSink stdout, OutputSink stderr) {
+        byte[] encoded = encode(request, withStdin || request.stdin() != null);
+        if (encoded.length > connection.maxPayload()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the command's arguments, environment and"
+                    + " working directory take " + encoded.length + " bytes; the guest agent accepts at most "
+                    + connection.maxPayload() + " for one exec: pass large data on stdin or in a file");
+        }
+        ExecChannel channel = new ExecChannel(connection, stdout == null ? new PipeSink() : stdout,
+                stderr == null ? new PipeSink() : stderr, withStdin || request.stdin() != null);
+        channel.start(encoded, request.timeout());
+        byte[] input = request.stdin();
+        if (input != null) {
+            feed(channel, input);
+        }
+        return channel;
+    }
+
+    /** Runs a command to its end and collects its output. */
+    public ExecResult run(ExecRequest request) {
+        long started = System.nanoTime();
+        CollectedOutput output = new CollectedOutput(MAX_COLLECTED_OUTPUT);
+        ExecProcess p = start(request, false, output.stdout(), output.stderr());
+        output.killOnOverflow(p);
+        try (p) {
+            ExitStatus status = p.waitFor(NO_LIMIT);
+            return new ExecResult(status, output.stdoutBytes(), output.stderrBytes(),
+                    Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    /** Stdin bytes of a request are written by a helper thread so a large input cannot stall the caller. */
+    private static void feed(ExecChannel channel, byte[] input) {
+        Thread.ofVirtual().name("smartvm-stdin").start(() -> {
+            try (OutputStream in = channel.stdin()) {
+                in.write(input);
+            } catch (IOException | SmartVmException e) {
+                // The command ended or the VM went away; the exec itself reports that.
+            }
+        });
+    }
+
+    static byte[] encode(ExecRequest request, boolean withStdin) {
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> e : request.env().entrySet()) {
+            env.add(e.getKey() + "=" + e.getValue());
+        }
+        long timeoutMs = request.timeout() == null ? 0 : Math.max(1, request.timeout().toMillis());
+        if (timeoutMs > 0xffffffffL) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "timeout " + request.timeout() + " is too long");
+        }
+        return new PayloadWriter()
+                .u32(withStdin ? FrameType.EXEC_FLAG_STDIN : 0)
+                .u32(request.uid())
+                .u32(request.uid())
+                .u32(timeoutMs)
+                .str(request.workdir() == null ? "" : request.workdir())
+                .strs(request.command())
+                .strs(env)
+                .toByteArray();
+    }
+
+    /**
+     * Copies a host file or directory into the guest, like {@code cp -r}: into {@code guestPath}
+     * when it is an existing directory, else to that path. Returns the bytes copied.
+     */
+    public long upload(Path source, String guestPath, Duration timeout) {
+        requireAbsolute(guestPath);
+        return new TreeUpload(connection).run(source, guestPath, timeout);
+    }
+
+    /**
+     * Copies a guest file or directory to the host, like {@code cp -r}: into {@code target}
+     * when it is an existing directory, else to that path. Returns the bytes copied.
+     */
+    public long download(String guestPath, Path target, Duration timeout) {
+        requireAbsolute(guestPath);
+        Path dest = target;
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            String name = Path.of(guestPath).normalize().getFileName() == null ? "root"
+                    : Path.of(guestPath).normalize().getFileName().toString();
+            dest = target.resolve(name);
+        }
+        return new TreeDownload(connection, dest).run(guestPath, timeout);
+    }
+
+    private static void requireAbsolute(String guestPath) {
+        if (guestPath == null || !guestPath.startsWith("/") || guestPath.indexOf('\0') >= 0) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT,
+                    "a guest path must be absolute; found '" + guestPath + "'");
+        }
+    }
+
+    /** A round trip through the agent; returns its duration. */
+    public Duration ping(Duration timeout) {
+        CompletableFuture<Void> pong = new CompletableFuture<>();
+        StreamHandler h = new StreamHandler() {
+            @Override
+            public void onFrame(int type, byte[] payload) {
+                pong.complete(null);
+            }
+
+            @Override
+            public void onClosed(SmartVmException cause) {
+                pong.completeExceptionally(cause);
+            }
+        };
+        int id = connection.register(h);
+        long t0 = System.nanoTime();
+        try {
+            connection.send(id, FrameType.PING, new byte[0]);
+            Await.result(pong, timeout, "a ping of the guest agent");
+            return Duration.ofNanos(System.nanoTime() - t0);
+        } finally {
+            connection.unregister(id);
+        }
+    }
+
+    /** Asks the agent to kill everything, sync and power the guest off. Does not wait for the VMM. */
+    public void shutdown() {
+        connection.sendQuietly(0, FrameType.SHUTDOWN, new byte[0]);
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+
+    /** Closes the connection; requests still running fail with {@code reason}. */
+    public void close(SmartVmException reason) {
+        connection.close(reason);
+    }
+}

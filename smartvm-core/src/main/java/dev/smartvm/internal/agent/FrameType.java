@@ -1,0 +1,41 @@
+package dev.smartvm.internal.agent;
+
+/** Frame types and limits of the agent protocol (docs/agent-protocol.md). */
+final class FrameType {
+    static final int VERSION = 1;
+    static final byte[] MAGIC = "SMVMHELO".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static final int NONCE_LENGTH = 16;
+    static final int HEADER_LENGTH = 9;
+    static final int CHUNK = 64 * 1024;
+
+    // host -> guest
+    static final int EXEC = 0x01;
+    static final int STDIN = 0x02;
+    static final int SIGNAL = 0x03;
+    static final int WINDOW = 0x04;
+    static final int PUT = 0x05;
+    static final int GET = 0x06;
+    static final int ENTRY = 0x07;
+    static final int DATA = 0x08;
+    static final int END = 0x09;
+    static final int SHUTDOWN = 0x0A;
+    static final int PING = 0x0B;
+    // guest -> host
+    static final int HELLO = 0x81;
+    static final int STARTED = 0x82;
+    static final int STDOUT = 0x83;
+    static final int STDERR = 0x84;
+    static final int EXIT = 0x85;
+    static final int OK = 0x86;
+    static final int ERROR = 0x87;
+    static final int PONG = 0x8B;
+
+    static final int ENTRY_FILE = 1;
+    static final int ENTRY_DIR = 2;
+    static final int ENTRY_SYMLINK = 3;
+
+    static final int EXEC_FLAG_STDIN = 1;
+
+    private FrameType() {
+    }
+}

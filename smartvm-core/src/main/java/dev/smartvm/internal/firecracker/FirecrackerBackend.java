@@ -1,0 +1,459 @@
+package dev.smartvm.internal.firecracker;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.VmSpec;
+import dev.smartvm.firecracker.BootSource;
+import dev.smartvm.firecracker.Drive;
+import dev.smartvm.firecracker.FieldSupport;
+import dev.smartvm.firecracker.FirecrackerOptions;
+import dev.smartvm.firecracker.FirecrackerVersion;
+import dev.smartvm.firecracker.Logger;
+import dev.smartvm.firecracker.MachineConfig;
+import dev.smartvm.firecracker.Metrics;
+import dev.smartvm.firecracker.VmConfig;
+import dev.smartvm.firecracker.Vsock;
+import dev.smartvm.internal.host.HostArch;
+import dev.smartvm.internal.host.VmmLabel;
+import dev.smartvm.internal.image.Vmlinux;
+import dev.smartvm.internal.io.TextFiles;
+import dev.smartvm.internal.io.UnixSockets;
+import dev.smartvm.spi.AttachSpec;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.BootRequest;
+import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.VmmProcess;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+
+/**
+ * Runs VMs with Firecracker, driven over its API socket as the official spec says. Fields are
+ * gated by the version Firecracker reports (GET /version), so a field newer than the binary is
+ * refused here instead of by Firecracker. Optionally jailed (see {@link Jailer}).
+ */
+public final class FirecrackerBackend implements Backend {
+    public static final int MAX_SOCKET_PATH = 107;
+    static final String LOG_FILE = "firecracker.log";
+    static final String METRICS_FILE = "metrics.json";
+    private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+    private final Supplier<FirecrackerRelease.Binaries> binaries;
+    private final Jailer jailer;
+    private final Supplier<FieldSupport> support;
+    private final UnaryOperator<VmConfig> customizer;
+
+    /**
+     * @param binaries finds (or fetches) firecracker and jailer; asked at each launch, so that a
+     *     missing binary fails the launch, not the construction
+     * @param jailer the jail to run in, or null to run Firecracker directly
+     */
+    public FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support) {
+        this(binaries, jailer, () -> support, UnaryOperator.identity());
+    }
+
+    private FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, Supplier<FieldSupport> support,
+            UnaryOperator<VmConfig> customizer) {
+        this.binaries = binaries;
+        this.jailer = jailer;
+        this.support = support;
+        this.customizer = customizer;
+    }
+
+    /**
+     * The same backend, with {@code customizer} applied to each VM's configuration before it is
+     * validated and sent: how a balloon, MMDS, an entropy device, rate limiters or another log
+     * level are added.
+     */
+    public FirecrackerBackend withConfig(UnaryOperator<VmConfig> customizer) {
+        return new FirecrackerBackend(binaries, jailer, support, this.customizer.andThen(customizer)::apply);
+    }
+
+    /** The same backend, running Firecracker under {@code jail}. */
+    public FirecrackerBackend jailed(Jailer jail) {
+        return new FirecrackerBackend(binaries, jail, support, customizer);
+    }
+
+    /**
+     * $SMARTVM_FIRECRACKER (and $SMARTVM_JAILER), else {@code firecracker} on the PATH, else the
+     * release $SMARTVM_FIRECRACKER_VERSION (default {@value FirecrackerRelease#DEFAULT_VERSION})
+     * fetched from $SMARTVM_FIRECRACKER_RELEASES (default GitHub) into {@code cacheDir}.
+     */
+    public static FirecrackerBackend fromEnvironment(Path cacheDir) {
+        return new FirecrackerBackend(() -> {
+            requireKvm();
+            return locate(cacheDir);
+        }, null, BundledFieldSupport::get, UnaryOperator.identity());
+    }
+
+    /** The bundled field table, read on first use: a QEMU-only run never pays for it. */
+    private static final class BundledFieldSupport {
+        private static final FieldSupport TABLE = FieldSupport.load();
+
+        static FieldSupport get() {
+            return TABLE;
+        }
+    }
+
+    /** Firecracker runs on KVM only: without a usable /dev/kvm it cannot start a VM. */
+    static void requireKvm() {
+        Path kvm = Path.of("/dev/kvm");
+        if (!Files.exists(kvm)) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs KVM and this host has no /dev/kvm"
+                    + " (enable virtualization, or nested virtualization in a VM); the qemu backend runs without it");
+        }
+        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs read and write access to /dev/kvm;"
+                    + " add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again");
+        }
+    }
+
+    public static FirecrackerRelease.Binaries locate(Path cacheDir) {
+        Map<String, String> env = System.getenv();
+        String configured = env.get("SMARTVM_FIRECRACKER");
+        if (configured != null && !configured.isBlank()) {
+            Path fc = Path.of(configured);
+            if (!Files.isExecutable(fc)) {
+                throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "SMARTVM_FIRECRACKER names " + fc
+                        + ", which is not an executable file");
+            }
+            String jailer = env.get("SMARTVM_JAILER");
+            return new FirecrackerRelease.Binaries(fc, jailer == null || jailer.isBlank()
+                    ? fc.resolveSibling("jailer") : Path.of(jailer));
+        }
+        for (String dir : env.getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, "firecracker");
+            if (Files.isExecutable(p)) {
+                return new FirecrackerRelease.Binaries(p, p.resolveSibling("jailer"));
+            }
+        }
+        String version = env.getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION);
+        String base = env.get("SMARTVM_FIRECRACKER_RELEASES");
+        return new FirecrackerRelease(base == null || base.isBlank() ? FirecrackerRelease.GITHUB : URI.create(base), cacheDir)
+                .fetch(FirecrackerVersion.parse(version), HostArch.name());
+    }
+
+    /**
+     * The version of the firecracker that {@link #locate} would find without downloading
+     * ($SMARTVM_FIRECRACKER or the PATH), else the release SmartVM fetches.
+     */
+    public static FirecrackerVersion installedVersion() {
+        String configured = System.getenv("SMARTVM_FIRECRACKER");
+        Path binary = configured != null && !configured.isBlank() ? Path.of(configured) : null;
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            if (binary == null && Files.isExecutable(Path.of(dir, "firecracker"))) {
+                binary = Path.of(dir, "firecracker");
+            }
+        }
+        if (binary != null && Files.isExecutable(binary)) {
+            try {
+                Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = Pattern.compile("Firecracker v(\\S+)").matcher(out);
+                if (p.waitFor() == 0 && m.find()) {
+                    return FirecrackerVersion.parse(m.group(1));
+                }
+            } catch (IOException e) {
+                // fall through to the default
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return FirecrackerVersion.parse(System.getenv().getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION));
+    }
+
+    @Override
+    public String name() {
+        return "firecracker";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.KVM_ONLY, Capability.PAUSE, Capability.SNAPSHOT);
+    }
+
+    /** Its one option: a Firecracker config file, read here so that a bad one fails before anything exists. */
+    @Override
+    public List<Object> options(VmSpec spec) {
+        if (spec.firecrackerConfig() == null) {
+            return List.of();
+        }
+        checkConfigFile(spec.firecrackerConfig());
+        return List.of(new FirecrackerOptions(spec.firecrackerConfig()));
+    }
+
+    /** The host files one VM's Firecracker opens, where they will be once staged. */
+    private record Staging(Path kernel, Path initrd, Path rootDisk, Path log, Path metrics) {
+    }
+
+    /** Where each file goes: the VM directory, or the chroot under the jailer. Nothing is touched. */
+    private Staging staging(BootRequest spec, FirecrackerLayout layout) {
+        Path k = spec.image().kernel();
+        Path vmlinux = Vmlinux.isElf(k) ? k : k.resolveSibling("vmlinux");
+        boolean disk = spec.image().rootDisk() != null;
+        if (jailer == null) {
+            Path dir = spec.vmDir();
+            return new Staging(vmlinux, spec.image().initrd(), disk ? dir.resolve("root.ext4") : null, dir.resolve(LOG_FILE),
+                    dir.resolve(METRICS_FILE));
+        }
+        Path root = layout.chroot();
+        return new Staging(root.resolve("vmlinux"), root.resolve("initrd"), disk ? root.resolve("root.ext4") : null,
+                root.resolve(LOG_FILE), root.resolve(METRICS_FILE));
+    }
+
+    /**
+     * The configuration a launch sends: the image's kernel (as an ELF vmlinux) and initramfs,
+     * the agent reached over vsock, logs and metrics beside the VM, the root disk as a private
+     * copy (Firecracker has no copy-on-write drives); then the customizer's changes.
+     */
+    private VmConfig configFor(BootRequest spec, Staging files, FirecrackerLayout paths) {
+        String args = "console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=" + spec.vmId()
+                + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs() + spec.nicKernelArgs();
+        List<Drive> drives = new ArrayList<>();
+        if (files.rootDisk() != null) {
+            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, spec.image().rootReadOnly()));
+        }
+        VmConfig own = new VmConfig(
+                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args),
+                MachineConfig.of(spec.cpus(), spec.memoryMib()),
+                drives, spec.nic() == null ? List.of()
+                        : List.of(new dev.smartvm.firecracker.NetworkInterface("eth0", spec.nic().tap(), spec.nic().mac(), null, null, null)),
+                new Vsock(3, paths.vmmPath(paths.vsockSocket())),
+                null, null,
+                new Logger("Info", paths.vmmPath(files.log()), true, null, null),
+                new Metrics(paths.vmmPath(files.metrics())),
+                null, null);
+        Path extras = spec.extension(FirecrackerOptions.class).map(FirecrackerOptions::configFile).orElse(null);
+        return customizer.apply(extras == null ? own : withExtras(own, FirecrackerConfigFile.read(extras)));
+    }
+
+    /**
+     * SmartVM's configuration plus a user's Firecracker config: its drives and interfaces are
+     * added, its other objects (machine-config included) replace SmartVM's. The boot source and
+     * the vsock stay SmartVM's: the guest agent needs them.
+     */
+    static VmConfig withExtras(VmConfig own, VmConfig extra) {
+        if (extra.bootSource() != null || extra.vsock() != null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker config given to SmartVM must not have "
+                    + (extra.bootSource() != null ? "boot-source" : "vsock")
+                    + ": SmartVM sets it for its guest agent (choose the kernel with an image)");
+        }
+        List<Drive> drives = new ArrayList<>(own.drives());
+        drives.addAll(extra.drives());
+        List<dev.smartvm.firecracker.NetworkInterface> nics = new ArrayList<>(own.networkInterfaces());
+        nics.addAll(extra.networkInterfaces());
+        return new VmConfig(own.bootSource(), pick(extra.machineConfig(), own.machineConfig()), drives, nics, own.vsock(),
+                pick(extra.balloon(), own.balloon()), pick(extra.mmds(), own.mmds()), pick(extra.logger(), own.logger()),
+                pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
+    }
+
+    /** Reads a user's Firecracker config as a launch will, to refuse a bad one early. */
+    private static void checkConfigFile(Path file) {
+        withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.read(file));
+    }
+
+    private static <T> T pick(T preferred, T otherwise) {
+        return preferred != null ? preferred : otherwise;
+    }
+
+    private FirecrackerLayout layout(BootRequest spec, Path firecracker) {
+        return jailer == null ? FirecrackerLayout.plain(spec.vmDir()) : jailer.layout(firecracker, spec.vmId());
+    }
+
+    /**
+     * The requests a launch of {@code spec} would send to Firecracker {@code version}, validated,
+     * without starting or writing anything ({@code smartvm plan}). Under the jailer the
+     * Firecracker binary is assumed to be named {@code firecracker}.
+     */
+    public List<ApiRequest> plan(BootRequest spec, FirecrackerVersion version) {
+        FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
+        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support.get());
+    }
+
+    @Override
+    public VmmProcess launch(BootRequest spec) {
+        return start(spec, null);
+    }
+
+    /**
+     * Starts a fresh Firecracker and loads a snapshot into it instead of booting (a snapshot can
+     * only be loaded before anything else is configured).
+     */
+    public FirecrackerProcess restore(BootRequest spec, SnapshotLoad load) {
+        return start(spec, load);
+    }
+
+    private FirecrackerProcess start(BootRequest spec, SnapshotLoad load) {
+        if (!INSTANCE_ID.matcher(spec.vmId()).matches()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker instance id has 1 to 64 letters, digits or '-'; found '"
+                    + spec.vmId() + "'");
+        }
+        if (spec.nic() != null && spec.nic().userMode()) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "Firecracker has no user-mode network: use the bridge"
+                    + " (--net-mode bridge, as root)");
+        }
+        FirecrackerRelease.Binaries bin = binaries.get();
+        Path dir = spec.vmDir();
+        FirecrackerLayout layout = layout(spec, bin.firecracker());
+        for (Path socket : List.of(layout.apiSocket(), layout.vsockSocket())) {
+            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
+                        + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME (or the jail's chroot base) to a shorter directory");
+            }
+        }
+        if (jailer != null && !Files.isExecutable(jailer.jailerBinary())) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "the jailer " + jailer.jailerBinary() + " is not executable");
+        }
+        Runnable cleanUp = () -> {
+            layout.removeFiles();
+            if (jailer != null) {
+                jailer.removeCgroup(bin.firecracker(), spec.vmId());
+            }
+        };
+        Process p = null;
+        try {
+            VmConfig config = load == null ? prepare(spec, layout) : null;
+            if (load != null && jailer != null) {
+                load = load.staged(jailer, layout.chroot());
+            }
+            layout.removeFiles(); // a VMM that exited on its own leaves its sockets: binding again would fail
+            p = spawn(spec, bin, dir);
+            Instant started = p.info().startInstant().orElse(Instant.now());
+            layout.save(dir);
+            FirecrackerProcess vmm = new FirecrackerProcess(p.pid(), started, dir, p, layout, cleanUp);
+            Process child = p;
+            try {
+                UnixSockets.connect(layout.apiSocket(), System.nanoTime() + API_TIMEOUT.toNanos(), child::isAlive).close();
+            } catch (IOException e) {
+                throw new SmartVmException(ErrorCode.BOOT_FAILED, "Firecracker did not open its API socket "
+                        + layout.apiSocket() + ": " + e.getMessage(), e);
+            }
+            FirecrackerApiClient api = vmm.api();
+            FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
+                    .path("firecracker_version").asText());
+            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support.get())
+                    : List.of(load.request(layout, version, support.get()));
+            for (ApiRequest r : requests) {
+                api.send(r);
+            }
+            return vmm;
+        } catch (RuntimeException e) {
+            String output = p == null ? "" : stop(p, dir);
+            cleanUp.run();
+            if (e instanceof SmartVmException s && (p == null || s.code() == ErrorCode.INVALID_ARGUMENT)) {
+                throw s;
+            }
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "Firecracker did not start the VM: " + e.getMessage()
+                    + (output.isEmpty() ? "" : "\n" + output), e);
+        }
+    }
+
+    /** Makes the files Firecracker opens: the vmlinux, the root disk copy, the log and metrics files. */
+    private VmConfig prepare(BootRequest spec, FirecrackerLayout layout) {
+        Staging files = staging(spec, layout);
+        VmConfig config = configFor(spec, files, layout);
+        config.validate().orThrow(); // what no version allows fails before anything is written or started
+        Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
+        Path rootDisk = spec.image().rootDisk();
+        if (jailer == null) {
+            if (rootDisk != null) {
+                privateCopy(rootDisk, files.rootDisk());
+            }
+            touch(files.log());
+            touch(files.metrics());
+        } else {
+            Path root = layout.chroot();
+            jailer.stage(root, kernel, "vmlinux");
+            jailer.stage(root, spec.image().initrd(), "initrd");
+            if (rootDisk != null) {
+                jailer.stage(root, privateCopy(rootDisk, spec.vmDir().resolve("root.ext4")), "root.ext4");
+            }
+            jailer.touch(root, LOG_FILE);
+            jailer.touch(root, METRICS_FILE);
+        }
+        return config;
+    }
+
+    private Process spawn(BootRequest spec, FirecrackerRelease.Binaries bin, Path dir) {
+        List<String> argv = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
+        }
+        if (jailer != null) {
+            argv.addAll(jailer.argv(bin.firecracker(), spec.vmId()));
+        } else {
+            argv.addAll(List.of(bin.firecracker().toString(), "--api-sock", FirecrackerLayout.plain(dir).apiSocket().toString(),
+                    "--id", spec.vmId()));
+        }
+        try {
+            Files.writeString(dir.resolve("firecracker.argv"), String.join("\n", argv) + "\n");
+            // Firecracker writes the guest's serial console to its stdout.
+            return VmmLabel.apply(new ProcessBuilder(argv), dir)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("console.log").toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot start " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String stop(Process p, Path dir) {
+        p.destroyForcibly();
+        try {
+            p.waitFor();
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+        return String.join("\n", TextFiles.tail(dir.resolve("console.log"), 15)).strip();
+    }
+
+    private static Path touch(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Files.createFile(file);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy the VM may write: sparse, and a reflink where the file system can. */
+    private static Path privateCopy(Path disk, Path target) {
+        try {
+            Process cp = new ProcessBuilder("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (cp.waitFor() != 0) {
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + out.strip());
+            }
+            return target;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted copying " + disk, e);
+        }
+    }
+
+    @Override
+    public VmmProcess attach(AttachSpec spec) {
+        FirecrackerLayout layout = FirecrackerLayout.load(spec.vmDir());
+        return new FirecrackerProcess(spec.pid(), spec.startedAt(), spec.vmDir(), null, layout, layout::removeFiles);
+    }
+}

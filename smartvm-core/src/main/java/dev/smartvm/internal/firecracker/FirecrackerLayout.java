@@ -1,0 +1,63 @@
+package dev.smartvm.internal.firecracker;
+
+import dev.smartvm.internal.io.FileTrees;
+import dev.smartvm.internal.io.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where one Firecracker VM's files are, seen from the host. Without the jailer everything is in
+ * the VM directory; under the jailer the API and vsock sockets live inside the chroot, and
+ * Firecracker is given paths relative to it. Saved as {@code firecracker.json} in the VM
+ * directory so that another process can attach.
+ *
+ * @param apiSocket the API socket on the host
+ * @param vsockSocket the hybrid vsock socket on the host
+ * @param chroot the jail's root directory, or null when not jailed
+ */
+public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
+    static final String FILE = "firecracker.json";
+
+    /** The unjailed layout of {@code vmDir}. */
+    public static FirecrackerLayout plain(Path vmDir) {
+        return new FirecrackerLayout(vmDir.resolve("fc.sock"), vmDir.resolve("v.sock"), null);
+    }
+
+    /** The path Firecracker itself must be given for a file at {@code hostPath}. */
+    public String vmmPath(Path hostPath) {
+        if (chroot == null) {
+            return hostPath.toString();
+        }
+        return "/" + chroot.relativize(hostPath);
+    }
+
+    /** Removes the sockets, and the jail directory when jailed (the jailer leaves it behind). */
+    void removeFiles() {
+        try {
+            Files.deleteIfExists(apiSocket);
+            Files.deleteIfExists(vsockSocket);
+            if (chroot != null) {
+                FileTrees.delete(chroot.getParent());
+            }
+        } catch (java.io.IOException e) {
+            // what is left goes with the VM directory, or is named by the leak checks of the tests
+        }
+    }
+
+    void save(Path vmDir) {
+        Json.write(vmDir.resolve(FILE), new Saved(apiSocket.toString(), vsockSocket.toString(),
+                chroot == null ? null : chroot.toString()));
+    }
+
+    static FirecrackerLayout load(Path vmDir) {
+        Path file = vmDir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            return plain(vmDir);
+        }
+        Saved s = Json.read(file, Saved.class);
+        return new FirecrackerLayout(Path.of(s.api()), Path.of(s.vsock()), s.chroot() == null ? null : Path.of(s.chroot()));
+    }
+
+    private record Saved(String api, String vsock, String chroot) {
+    }
+}

@@ -1,0 +1,171 @@
+package dev.smartvm.internal.firecracker;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.firecracker.FirecrackerVm;
+import dev.smartvm.internal.host.VmmPid;
+import dev.smartvm.internal.io.Json;
+import dev.smartvm.internal.io.TextFiles;
+import dev.smartvm.spi.AgentEndpoint;
+import dev.smartvm.spi.VmmProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A running Firecracker, driven over its API socket: pause and resume, SendCtrlAltDel then a
+ * kill to stop, snapshots, the balloon, metrics. The agent is reached through the hybrid vsock.
+ */
+public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
+    /** The guest vsock port the agent listens on. */
+    public static final int AGENT_PORT = 1024;
+
+    private final VmmPid process;
+    private final Path vmDir;
+    private final FirecrackerLayout layout;
+    private final Runnable cleanUp;
+    private FirecrackerApiClient client;
+
+    FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp) {
+        this.process = new VmmPid(pid, startedAt, child);
+        this.vmDir = vmDir;
+        this.layout = layout;
+        this.cleanUp = cleanUp;
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    public FirecrackerLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public AgentEndpoint agentEndpoint() {
+        return AgentEndpoint.hybridVsock(layout.vsockSocket(), AGENT_PORT);
+    }
+
+    synchronized FirecrackerApiClient api() {
+        if (!isAlive()) {
+            throw new SmartVmException(ErrorCode.VM_STOPPED, "Firecracker (pid " + process.pid() + ") is not running");
+        }
+        if (client == null) {
+            client = new FirecrackerApiClient(layout.apiSocket());
+        }
+        return client;
+    }
+
+    /** One API call; a refusal is a {@link FirecrackerApiException} with Firecracker's fault_message. */
+    private FirecrackerApiClient.Response call(String method, String path, Object body) {
+        return api().send(method, path, body);
+    }
+
+    @Override
+    public InstanceInfo instanceInfo() {
+        JsonNode j = call("GET", "/", null).json();
+        return new InstanceInfo(j.path("id").asText(), j.path("state").asText(), j.path("vmm_version").asText(),
+                j.path("app_name").asText());
+    }
+
+    @Override
+    public void pause() {
+        call("PATCH", "/vm", Map.of("state", "Paused"));
+    }
+
+    @Override
+    public void resume() {
+        call("PATCH", "/vm", Map.of("state", "Resumed"));
+    }
+
+    @Override
+    public void createSnapshot(SnapshotType type, Path snapshot, Path memory) {
+        call("PUT", "/snapshot/create", Map.of("snapshot_type", type.name(), "snapshot_path", layout.vmmPath(snapshot),
+                "mem_file_path", layout.vmmPath(memory)));
+    }
+
+    @Override
+    public void updateBalloon(int amountMib) {
+        if (amountMib < 0) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "balloon.amountMib must be >= 0; found " + amountMib);
+        }
+        call("PATCH", "/balloon", Map.of("amount_mib", amountMib));
+    }
+
+    @Override
+    public void updateBalloonStatisticsInterval(int seconds) {
+        if (seconds < 0) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "balloon.statsPollingIntervalS must be >= 0; found " + seconds);
+        }
+        call("PATCH", "/balloon/statistics", Map.of("stats_polling_interval_s", seconds));
+    }
+
+    @Override
+    public Map<String, Object> balloonStatistics() {
+        return Json.MAPPER.convertValue(call("GET", "/balloon/statistics", null).json(),
+                new TypeReference<Map<String, Object>>() { });
+    }
+
+    @Override
+    public void flushMetrics() {
+        call("PUT", "/actions", Map.of("action_type", "FlushMetrics"));
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) {
+        return process.awaitExit(timeout);
+    }
+
+    /** SendCtrlAltDel (the guest resets, which ends Firecracker), then a kill after {@code grace}. */
+    @Override
+    public void terminate(Duration grace) {
+        if (isAlive()) {
+            try {
+                api().send("PUT", "/actions", Map.of("action_type", "SendCtrlAltDel"));
+            } catch (SmartVmException e) {
+                // not started yet, or wedged: the kill below settles it
+            }
+            process.killAfter(grace);
+        }
+        close();
+        cleanUp.run();
+    }
+
+    @Override
+    public Optional<String> exitReason() {
+        if (isAlive()) {
+            return Optional.empty();
+        }
+        Optional<String> guest = TextFiles.tail(vmDir.resolve("console.log"), 200).stream()
+                .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && (l.contains("powering off")
+                        || l.contains("Ctrl-Alt-Del")))
+                .findFirst();
+        if (guest.isPresent()) {
+            return Optional.of("the guest stopped: " + guest.get().strip());
+        }
+        String code = process.exitCodeText();
+        Path logFile = (layout.chroot() != null ? layout.chroot() : vmDir).resolve(FirecrackerBackend.LOG_FILE);
+        List<String> log = Files.exists(logFile) ? TextFiles.tail(logFile, 3) : List.of();
+        return Optional.of("Firecracker exited" + code + (log.isEmpty() ? "" : ": " + String.join(" | ", log)));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.smartvm.internal.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Deleting directory trees. */
+public final class FileTrees {
+    private FileTrees() {
+    }
+
+    /**
+     * Deletes {@code root} and everything below it. A tree that is already gone, or that another
+     * process removes meanwhile, is fine; any other failure is thrown (a
+     * {@link java.nio.file.DirectoryNotEmptyException} when files appear while it is walked).
+     */
+    public static void delete(Path root) throws IOException {
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(root)) {
+            paths = walk.sorted(Comparator.reverseOrder()).toList();
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof NoSuchFileException) {
+                return;
+            }
+            throw e.getCause();
+        }
+        for (Path p : paths) {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    /** {@link #delete}, ignoring failures: for temporary trees whose leftovers are harmless. */
+    public static void deleteQuietly(Path root) {
+        try {
+            delete(root);
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}

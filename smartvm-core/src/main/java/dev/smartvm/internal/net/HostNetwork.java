@@ -1,0 +1,321 @@
+package dev.smartvm.internal.net;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.NetworkSpec;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.host.HostUser;
+import dev.smartvm.internal.io.CommandResult;
+import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.io.Json;
+import dev.smartvm.internal.io.LockFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The host side of VM networking (root only): the bridge carrying the gateway address, IP
+ * forwarding, NAT of the VM subnet out of the host's other interfaces, and per VM a TAP device
+ * on the bridge plus its egress rules. The bridge, NAT and forwarding exist while some VM is
+ * attached and go with the last one (forwarding is put back as it was). Changes are serialized by a file lock, across processes too; a failure
+ * half-way rolls back what that attach made.
+ *
+ * <p>Its state (leases, published ports, which VM directory each attached VM lives in) is
+ * host-wide, as the bridge and the nft table are: by default under {@value #DEFAULT_STATE_DIR},
+ * shared by every {@code $SMARTVM_HOME} on the host and gone after a reboot, with the devices
+ * and rules it describes. A VM whose directory has vanished (its home deleted before anything
+ * reaped it) can never be reaped by its home, so each attach and detach gives back its TAP,
+ * rules, ports and address.
+ */
+public final class HostNetwork {
+    private static final Path IP = Path.of("/usr/sbin/ip");
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    /** Where host networking keeps its state unless told otherwise (a tmpfs: a reboot clears it). */
+    public static final String DEFAULT_STATE_DIR = "/run/smartvm/net";
+    private static final String PORTS = "ports.json";
+    private static final String VM_DIRS = "vm-dirs.json";
+
+    private final NetworkManager manager;
+    private final CommandRunner runner;
+    private final Nft nft;
+    private final Path stateDir;
+
+    public HostNetwork(NetworkManager manager, Path stateDir, CommandRunner runner) {
+        this.manager = manager;
+        this.stateDir = stateDir;
+        this.runner = runner;
+        this.nft = new Nft(runner);
+    }
+
+    /** What one VM got: its TAP, address and MAC, and the kernel argument that configures its eth0. */
+    public record Attachment(String vmId, String tap, String ip, String mac, String bootArgs) {
+    }
+
+    /** Whether this process may set up host networking (root, with iproute2 and nftables). */
+    public static String unavailableReason() {
+        if (!HostUser.isRoot()) {
+            return "VM networking needs root (TAP devices, a bridge and nftables rules)";
+        }
+        if (!Files.isExecutable(IP)) {
+            return "VM networking needs iproute2: apt-get install iproute2";
+        }
+        if (!Nft.available()) {
+            return "VM networking needs nftables: apt-get install nftables";
+        }
+        return null;
+    }
+
+    /**
+     * How a VM with network {@code net} is connected, decided once when it boots: null without a
+     * network; for AUTO, BRIDGE where this process can set one up (root, iproute2, nftables), or
+     * where egress rules or a UDP port ask for one, or where the engine has no user-mode network;
+     * USER otherwise.
+     *
+     * @throws SmartVmException INVALID_ARGUMENT for USER on an engine without a user-mode network
+     */
+    public static NetworkSpec.Mode decideMode(NetworkSpec net, String backendName, boolean engineHasUserMode) {
+        if (!net.enabled()) {
+            return null;
+        }
+        if (net.mode() == NetworkSpec.Mode.USER && !engineHasUserMode) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the " + backendName + " backend has no user-mode"
+                    + " network; use the bridge (root)");
+        }
+        if (net.mode() != NetworkSpec.Mode.AUTO) {
+            return net.mode();
+        }
+        boolean bridgeable = unavailableReason() == null;
+        boolean asksForBridge = !net.allow().isEmpty() || !net.deny().isEmpty()
+                || net.publish().stream().anyMatch(p -> PortMapping.parse(p).protocol().equals("udp"));
+        return bridgeable || asksForBridge || !engineHasUserMode ? NetworkSpec.Mode.BRIDGE : NetworkSpec.Mode.USER;
+    }
+
+    /** What {@link #attach} would give the VM, without attaching it: the address is leased at start. */
+    public Attachment plan(String vmId) {
+        return new Attachment(vmId, NetworkManager.generateTapName(vmId, "eth0"), null, NetworkManager.generateMac(vmId, "eth0"),
+                "ip=ADDRESS::" + manager.gateway() + ":" + manager.subnet().netmask() + "::eth0:off");
+    }
+
+    /**
+     * Attaches the VM whose state lives in {@code vmDir} and publishes {@code ports} (a host port
+     * already published by another VM is refused). Once {@code vmDir} is gone, whatever this VM
+     * still holds is given back by the next attach or detach of any VM.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public Attachment attach(String vmId, Path vmDir, EgressPolicy policy, List<PortMapping> ports) {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, why);
+        }
+        String tap = NetworkManager.generateTapName(vmId, "eth0");
+        String ip = null;
+        boolean tapMade = false;
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            releaseVanished();
+            try {
+                recordDir(vmId, vmDir);
+                ip = manager.allocateIp(vmId);
+                ensureBridge();
+                run("tuntap", "add", "dev", tap, "mode", "tap");
+                tapMade = true;
+                run("link", "set", tap, "master", manager.bridge(), "up");
+                nft.apply(NftRules.install(vmId, manager.bridge(), tap, ip, manager.subnet(), List.of(manager.gateway()), policy));
+                if (!ports.isEmpty()) {
+                    claimPorts(vmId, ports);
+                    Files.writeString(Path.of("/proc/sys/net/ipv4/conf", manager.bridge(), "route_localnet"), "1");
+                    nft.apply(NftRules.publish(vmId, ip, ports));
+                }
+                return new Attachment(vmId, tap, ip, NetworkManager.generateMac(vmId, "eth0"), manager.bootArgs(ip));
+            } catch (IOException e) {
+                undo(vmId, tapMade ? tap : null, ip);
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot publish ports: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                undo(vmId, tapMade ? tap : null, ip);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Puts the current addresses of the policy's hostnames in the VM's sets; false (and nothing
+     * changed) when the VM holds no address any more, having been detached meanwhile.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public boolean repin(String vmId, EgressPolicy policy) {
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            if (!manager.leases().containsValue(vmId)) {
+                return false;
+            }
+            nft.apply(NftRules.pins(vmId, policy) + "\n");
+            return true;
+        }
+    }
+
+    /**
+     * Removes what {@link #attach} made for the VM; safe to call twice, or for a half-made attach.
+     * A null {@code ip} means whatever address the VM holds.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void detach(String vmId, String tap, String ip) {
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            releaseVanished();
+            undo(vmId, tap, ip);
+        }
+    }
+
+    private void undo(String vmId, String tap, String ip) {
+        release(vmId, tap, ip);
+        tearDownIfUnused();
+    }
+
+    /**
+     * Gives back what one VM holds; a null {@code ip} is looked up among the leases (a VM whose
+     * starter died before its record named its address). Under the host lock.
+     */
+    private void release(String vmId, String tap, String ip) {
+        if (ip == null) {
+            ip = leaseOf(vmId);
+        }
+        nft.removeVm(vmId);
+        if (tap != null) {
+            runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
+        }
+        releasePorts(vmId);
+        if (ip != null) {
+            manager.releaseIp(ip, vmId);
+        }
+        Map<String, String> dirs = vmDirs();
+        if (dirs.remove(vmId) != null) {
+            writeMap(VM_DIRS, dirs);
+        }
+    }
+
+    /**
+     * Releases the VMs whose directory is gone: nothing can reap them any more. Under the host
+     * lock; a VM that never recorded its directory is left alone.
+     */
+    private void releaseVanished() {
+        for (var e : vmDirs().entrySet()) {
+            if (!Files.isDirectory(Path.of(e.getValue()))) {
+                String vmId = e.getKey();
+                release(vmId, NetworkManager.generateTapName(vmId, "eth0"), null);
+            }
+        }
+    }
+
+    /** The address leased to the VM, or null. Under the host lock. */
+    private String leaseOf(String vmId) {
+        return manager.leases().entrySet().stream().filter(l -> l.getValue().equals(vmId)).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+    }
+
+    /** The bridge, NAT, empty tables and forwarding go when no VM holds an address. Under the host lock. */
+    private void tearDownIfUnused() {
+        if (manager.leases().isEmpty()) {
+            runner.run(List.of(Nft.NFT.toString(), "delete", "chain", "inet", NftRules.TABLE, "nat-postrouting"), null,
+                    Duration.ofSeconds(30));
+            runner.run(List.of(IP.toString(), "link", "del", manager.bridge()), null, Duration.ofSeconds(30));
+            nft.deleteTablesIfEmpty();
+            restoreForwarding();
+        }
+    }
+
+    /** A JSON object of strings in the state directory (empty when the file is missing). Under the host lock. */
+    private Map<String, String> readMap(String file) {
+        Path path = stateDir.resolve(file);
+        if (!Files.isRegularFile(path)) {
+            return new TreeMap<>();
+        }
+        try {
+            return Json.MAPPER.readValue(path.toFile(), new TypeReference<TreeMap<String, String>>() { });
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeMap(String file, Map<String, String> map) {
+        Json.write(stateDir.resolve(file), map);
+    }
+
+    /** The VM directories of attached VMs: VM id to directory. Under the host lock. */
+    private Map<String, String> vmDirs() {
+        return readMap(VM_DIRS);
+    }
+
+    private void recordDir(String vmId, Path vmDir) {
+        Map<String, String> dirs = vmDirs();
+        dirs.put(vmId, vmDir.toAbsolutePath().toString());
+        writeMap(VM_DIRS, dirs);
+    }
+
+    /** Records the VM's host ports; one published by another VM (on that or every address) is refused. Under the host lock. */
+    private void claimPorts(String vmId, List<PortMapping> mappings) {
+        Map<String, String> taken = readMap(PORTS);
+        for (PortMapping p : mappings) {
+            for (var e : taken.entrySet()) {
+                if (p.clashesWith(PortMapping.fromHostSide(e.getKey())) && !e.getValue().equals(vmId)) {
+                    throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "host port " + e.getKey() + " is already published by VM "
+                            + e.getValue());
+                }
+            }
+        }
+        for (PortMapping p : mappings) {
+            taken.put(p.hostSide(), vmId);
+        }
+        writeMap(PORTS, taken);
+    }
+
+    private void releasePorts(String vmId) {
+        Map<String, String> taken = readMap(PORTS);
+        if (taken.values().removeIf(vmId::equals)) {
+            writeMap(PORTS, taken);
+        }
+    }
+
+    /** Puts IP forwarding back as it was before the first VM was attached. */
+    private void restoreForwarding() {
+        Path saved = stateDir.resolve("ip_forward.before");
+        try {
+            if (Files.isRegularFile(saved)) {
+                Files.writeString(IP_FORWARD, Files.readString(saved).strip());
+                Files.delete(saved);
+            }
+        } catch (IOException e) {
+            // forwarding stays on: harmless without the bridge
+        }
+    }
+
+    private void ensureBridge() {
+        if (runner.run(List.of(IP.toString(), "link", "show", manager.bridge()), null, Duration.ofSeconds(30)).exitCode() != 0) {
+            run("link", "add", manager.bridge(), "type", "bridge");
+            run("addr", "add", manager.gateway() + "/" + manager.subnet().prefix(), "dev", manager.bridge());
+            run("link", "set", manager.bridge(), "up");
+        }
+        try {
+            Path saved = stateDir.resolve("ip_forward.before");
+            if (!Files.exists(saved)) {
+                Files.createDirectories(stateDir);
+                Files.writeString(saved, Files.readString(IP_FORWARD).strip());
+            }
+            Files.writeString(IP_FORWARD, "1");
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot enable IP forwarding: " + e.getMessage(), e);
+        }
+        nft.apply("add table inet " + NftRules.TABLE + "\n"
+                + "add chain inet " + NftRules.TABLE + " nat-postrouting { type nat hook postrouting priority srcnat; }\n"
+                + "flush chain inet " + NftRules.TABLE + " nat-postrouting\n"
+                + "add rule inet " + NftRules.TABLE + " nat-postrouting ip saddr " + manager.subnet() + " oifname != \""
+                + manager.bridge() + "\" masquerade\n");
+    }
+
+    private void run(String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of(IP.toString()));
+        argv.addAll(List.of(args));
+        CommandResult r = runner.run(argv, null, Duration.ofSeconds(30));
+        r.orThrow(ErrorCode.HOST_DEPENDENCY_MISSING);
+    }
+}

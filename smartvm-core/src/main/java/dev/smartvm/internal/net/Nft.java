@@ -1,0 +1,99 @@
+package dev.smartvm.internal.net;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.io.CommandRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** Applies nft scripts atomically ({@code nft -f}: all of a script or none of it). */
+public final class Nft {
+    static final Path NFT = Path.of("/usr/sbin/nft");
+
+    private final CommandRunner runner;
+
+    public Nft(CommandRunner runner) {
+        this.runner = runner;
+    }
+
+    public static boolean available() {
+        return Files.isExecutable(NFT);
+    }
+
+    /**
+     * Removes the VM's chains one by one (a chain it never had, with no published port, is no
+     * reason to stop), then its sets, which the chains' rules referred to.
+     */
+    public void removeVm(String vmId) {
+        if (!available()) {
+            return;
+        }
+        for (String line : NftRules.remove(vmId).split("\n")) {
+            List<String> argv = new java.util.ArrayList<>(List.of(NFT.toString()));
+            argv.addAll(List.of(line.split(" ")));
+            runner.run(argv, null, Duration.ofSeconds(30));
+        }
+        for (String family : List.of("inet", "bridge")) {
+            for (JsonNode item : tableItems(family)) {
+                String name = item.path("set").path("name").asText("");
+                if (name.startsWith(NftRules.chain(vmId) + "-")) {
+                    runner.run(List.of(NFT.toString(), "delete", "set", family, NftRules.TABLE, name), null, Duration.ofSeconds(30));
+                }
+            }
+        }
+    }
+
+    /** What SmartVM's table of {@code family} holds ({@code nft -j}'s items), or nothing without the table. */
+    private List<JsonNode> tableItems(String family) {
+        var r = runner.run(List.of(NFT.toString(), "-j", "list", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
+        if (r.exitCode() != 0) {
+            return List.of(); // no such table
+        }
+        try {
+            List<JsonNode> items = new java.util.ArrayList<>();
+            dev.smartvm.internal.io.Json.MAPPER.readTree(r.stdout()).path("nftables").forEach(items::add);
+            return items;
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Deletes SmartVM's tables when no VM has chains in them any more. */
+    public void deleteTablesIfEmpty() {
+        if (!available()) {
+            return;
+        }
+        for (String family : List.of("inet", "bridge")) {
+            List<JsonNode> items = tableItems(family);
+            if (!items.isEmpty() && items.stream().noneMatch(i -> i.has("chain"))) {
+                runner.run(List.of(NFT.toString(), "delete", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    public void apply(String script) {
+        if (!available()) {
+            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "egress rules need nftables: apt-get install nftables");
+        }
+        Path file = null;
+        try {
+            file = Files.createTempFile("smartvm-", ".nft");
+            Files.writeString(file, script);
+            runner.run(List.of(NFT.toString(), "-f", file.toString()), null, Duration.ofSeconds(30)).orThrow(ErrorCode.VMM_ERROR);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write an nft script: " + e.getMessage(), e);
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temp file
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.image.ImageStore;
+import dev.smartvm.internal.net.EgressPolicy;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.net.HostnamePins;
+import dev.smartvm.internal.net.NameResolver;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.Capability;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/** What a VM's lifecycle needs from the SmartVm that made or found it. */
+public record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images,
+        UnaryOperator<Acceleration> accelerations, Consumer<String> released, HostNetwork network,
+        NameResolver resolver, Admission admission) {
+    public Backend backend(String name) {
+        Backend b = backends.get(name);
+        if (b == null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "no backend named '" + name + "'; known: "
+                    + new java.util.TreeSet<>(backends.keySet()));
+        }
+        return b;
+    }
+
+    /** The acceleration a VM of {@code backend} runs with: KVM-only engines never fall back to TCG. */
+    public Acceleration acceleration(Backend backend, Acceleration requested) {
+        if (!backend.has(Capability.KVM_ONLY)) {
+            return accelerations.apply(requested);
+        }
+        if (requested == Acceleration.TCG) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the " + backend.name()
+                    + " backend runs on KVM only; use --accel auto or kvm, or the qemu backend for TCG");
+        }
+        return Acceleration.KVM;
+    }
+
+    /** Starts keeping the hostnames of a VM's policy resolved, refilling its nft sets while it holds the bridge. */
+    public HostnamePins pinHostnames(String vmId, EgressPolicy policy) {
+        return HostnamePins.start(vmId, policy, resolver, p -> network.repin(vmId, p));
+    }
+}

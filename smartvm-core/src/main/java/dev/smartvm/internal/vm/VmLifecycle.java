@@ -1,0 +1,398 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.VmInfo;
+import dev.smartvm.VmState;
+import dev.smartvm.internal.image.ExecDefaults;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.net.HostnamePins;
+import dev.smartvm.spi.AttachSpec;
+import dev.smartvm.spi.Guest;
+import dev.smartvm.spi.VmmProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.UnaryOperator;
+
+/**
+ * One VM's life: its state machine ({@link VmState}, enforced by {@link #transition}), its VMM,
+ * its guest connection and the host network it holds. The monitor guards those fields only: no
+ * process, network or file I/O happens while it is held. {@code vm.json} is written by
+ * {@link #persist}, which always writes the latest record ({@link VmStore#saveLatest}).
+ */
+public final class VmLifecycle {
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(20);
+
+    private final VmContext context;
+    private final boolean owned;
+    private final String id;
+    private final Path dir;
+    private VmRecord record;
+    private VmmProcess vmm;
+    private Guest agent;
+    private HostnamePins pins;
+    private boolean released;
+    /** A stop by this handle is under way: it, not {@link #refresh}, gives back what the VM held. */
+    private boolean stopping;
+
+    public VmLifecycle(VmContext context, VmRecord record, boolean owned) {
+        this.context = context;
+        this.record = record;
+        this.owned = owned;
+        this.id = record.id();
+        this.dir = context.store().dir(id);
+        if (record.state().isActive() && record.pid() > 0) {
+            this.vmm = context.backend(record.spec().backend()).attach(new AttachSpec(dir, record.pid(), record.vmmStartedAt()));
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public synchronized String name() {
+        return record.name();
+    }
+
+    public Path consoleLog() {
+        return dir.resolve("console.log");
+    }
+
+    /** The record, once a VMM that died behind our back has been noticed. */
+    public VmRecord current() {
+        refresh();
+        synchronized (this) {
+            return record;
+        }
+    }
+
+    public VmInfo info() {
+        return VmInfos.info(context, current(), dir);
+    }
+
+    /** The VMM of a running or paused VM, or null. */
+    public VmmProcess activeVmm() {
+        refresh();
+        synchronized (this) {
+            return record.state().isActive() && record.state() != VmState.STARTING ? vmm : null;
+        }
+    }
+
+    /** The one way the state changes: as the state table allows ({@link VmRecord#moveTo}). Caller holds the monitor. */
+    private void transition(VmState next, String stopReason) {
+        record = record.moveTo(next, stopReason);
+    }
+
+    /** Caller holds the monitor. */
+    private void requireAllowed(VmState next, String action) {
+        record.requireAllowed(next, action);
+    }
+
+    /** Writes the latest record to {@code vm.json} (never while holding the monitor; not once the VM is removed). */
+    private void persist() {
+        context.store().saveLatest(id, this::snapshot);
+    }
+
+    private synchronized VmRecord snapshot() {
+        return record;
+    }
+
+    private HeldResources takeHeld() {
+        HeldResources held = new HeldResources(agent, pins, record.network());
+        agent = null;
+        pins = null;
+        record = record.withNetwork(null);
+        return held;
+    }
+
+    /** Notices a VMM that died behind our back, and gives back what the VM held. */
+    void refresh() {
+        VmmProcess process;
+        synchronized (this) {
+            if (vmm == null || stopping || record.state() == VmState.STARTING || !record.state().isActive()) {
+                return;
+            }
+            process = vmm;
+        }
+        if (process.isAlive()) {
+            return;
+        }
+        String reason = process.exitReason().orElse("the VMM exited");
+        HeldResources held;
+        String name;
+        synchronized (this) {
+            if (vmm != process || stopping || !record.state().isActive()) {
+                return; // someone else got there first
+            }
+            held = takeHeld();
+            vmm = null;
+            transition(VmState.STOPPED, reason);
+            name = record.name();
+        }
+        process.close();
+        held.giveBack(context, id, new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + name + "' stopped: " + reason));
+        persist();
+    }
+
+    /**
+     * Boots the VM and waits for its guest agent. The starter holds the VM's start lock
+     * throughout, so that a reaper can tell a start in progress from one whose process died.
+     */
+    public void start() {
+        refresh();
+        synchronized (this) {
+            requireAllowed(VmState.STARTING, "start"); // before the lock file: a removed VM has no directory for it
+        }
+        new VmStart(this, context, dir).run();
+    }
+
+    /** Moves to STARTING; returns the state it was in. */
+    VmState beginStart() {
+        VmState before;
+        synchronized (this) {
+            requireAllowed(VmState.STARTING, "start");
+            before = record.state();
+            transition(VmState.STARTING, null);
+        }
+        persist();
+        return before;
+    }
+
+    /** Changes the record, and writes it. */
+    void update(UnaryOperator<VmRecord> change) {
+        synchronized (this) {
+            record = change.apply(record);
+        }
+        persist();
+    }
+
+    void recordNetwork(HostNetwork.Attachment attachment, HostnamePins hostnamePins) {
+        synchronized (this) {
+            record = record.withNetwork(attachment);
+            pins = hostnamePins;
+        }
+        persist();
+    }
+
+    void recordVmm(VmmProcess process, Acceleration acceleration, Instant startedAt, ExecDefaults defaults) {
+        synchronized (this) {
+            vmm = process;
+            record = record.withVmm(acceleration, process.pid(), startedAt, defaults);
+        }
+        persist();
+    }
+
+    void recordRunning(Guest guest) {
+        synchronized (this) {
+            agent = guest;
+            transition(VmState.RUNNING, null);
+        }
+        persist();
+    }
+
+    /** After a failed boot (its steps undone): back to CREATED if no VMM ever ran, else STOPPED. */
+    void recordFailedBoot(VmState before, boolean launched, String reason) {
+        VmmProcess failed;
+        synchronized (this) {
+            failed = vmm;
+            vmm = null;
+            pins = null;
+            record = record.withNetwork(null);
+            transition(before == VmState.CREATED && !launched ? VmState.CREATED : VmState.STOPPED, reason);
+        }
+        if (failed != null) {
+            failed.close();
+        }
+        persist();
+    }
+
+    /** The agent of a running VM, connecting to it if another process started the VM. */
+    public Guest requireAgent(String action) {
+        refresh();
+        VmmProcess process;
+        String name;
+        synchronized (this) {
+            if (record.state() != VmState.RUNNING) {
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot " + action + " in VM '" + record.name()
+                        + "': it is " + record.state().name().toLowerCase()
+                        + (record.state() == VmState.PAUSED ? "; resume it first" : "") + record.stopReasonSuffix());
+            }
+            if (agent != null && agent.isOpen()) {
+                return agent;
+            }
+            process = vmm;
+            name = record.name();
+        }
+        Guest client = GuestLink.connect(process, ATTACH_TIMEOUT, name);
+        synchronized (this) {
+            if (agent != null && agent.isOpen()) {
+                client.close();
+                return agent;
+            }
+            agent = client;
+            return client;
+        }
+    }
+
+    public void pause() {
+        suspend(true);
+    }
+
+    public void resume() {
+        suspend(false);
+    }
+
+    private void suspend(boolean pause) {
+        refresh();
+        VmmProcess process;
+        synchronized (this) {
+            if (!pause && record.state() != VmState.PAUSED) {
+                requireAllowed(VmState.PAUSED, "resume");
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot resume VM '" + record.name() + "': it is not paused");
+            }
+            requireAllowed(pause ? VmState.PAUSED : VmState.RUNNING, pause ? "pause" : "resume");
+            process = vmm;
+        }
+        if (pause) {
+            process.pause();
+        } else {
+            process.resume();
+        }
+        synchronized (this) {
+            transition(pause ? VmState.PAUSED : VmState.RUNNING, null);
+        }
+        persist();
+    }
+
+    /**
+     * Stops the VMM: with {@code powerOff}, the agent is asked to sync and halt the guest first,
+     * and the VMM forced down after a grace period. Finishes even on an interrupted thread, and
+     * finishes a stop that failed half-way.
+     */
+    public void stop(boolean powerOff) {
+        refresh();
+        new VmStop(this).run(powerOff);
+    }
+
+    /** Moves to STOPPING (or goes on with a stop that failed half-way). */
+    VmStop.Stopping beginStop(boolean powerOff) {
+        VmStop.Stopping work;
+        synchronized (this) {
+            boolean graceful = false;
+            if (record.state() != VmState.STOPPING) {
+                requireAllowed(VmState.STOPPING, "stop");
+                graceful = powerOff && record.state() == VmState.RUNNING;
+                transition(VmState.STOPPING, null);
+            }
+            stopping = true;
+            work = new VmStop.Stopping(vmm, agent, graceful, record.name());
+        }
+        persist();
+        return work;
+    }
+
+    /** The VMM is gone: what the VM held is given back, and it is STOPPED. */
+    void finishStop(VmmProcess process) {
+        HeldResources held;
+        synchronized (this) {
+            held = takeHeld();
+            vmm = null;
+            stopping = false;
+            if (record.state() != VmState.STOPPED) {
+                transition(VmState.STOPPED, "stopped by request");
+            } else {
+                record = record.stopped("stopped by request"); // the VMM's exit was noticed first: the reason is ours
+            }
+        }
+        if (process != null) {
+            process.close();
+        }
+        held.giveBack(context, id, null);
+        persist();
+    }
+
+    /** Lets the VM outlive this process: this handle lets go of it, and nothing stops it when it is closed. */
+    public void detach() {
+        letGo(true);
+    }
+
+    /**
+     * Stops the VM if it runs, hard (nothing of a removed VM survives: its disks are
+     * copy-on-write snapshots), and deletes everything it left, through the reaper's one
+     * removal path.
+     */
+    public void remove() {
+        if (current().state().isActive()) {
+            stop(false);
+        }
+        context.store().asWriter(id, () -> {
+            VmRecord last;
+            synchronized (this) {
+                if (record.state() == VmState.REMOVED) {
+                    return;
+                }
+                last = record;
+                transition(VmState.REMOVED, null);
+            }
+            Reaper.removeLeftovers(context, last);
+        });
+        release(); // idempotent
+    }
+
+    /**
+     * A VM this process made and did not detach is stopped and removed. A VM found later only
+     * loses its connections. Idempotent.
+     */
+    public void close() {
+        boolean ownedNow;
+        synchronized (this) {
+            ownedNow = owned && record.ownerPid() != 0 && record.state() != VmState.REMOVED;
+        }
+        if (ownedNow) {
+            remove();
+            return;
+        }
+        letGo(false);
+    }
+
+    /** This handle lets go of the VM, which runs on: its connections closed; detached, its record says no one owns it. */
+    private void letGo(boolean detach) {
+        HeldResources held;
+        VmmProcess process = null;
+        synchronized (this) {
+            held = new HeldResources(agent, pins, null); // the VM keeps its network
+            agent = null;
+            pins = null;
+            if (detach) {
+                record = record.detached();
+                process = vmm;
+                vmm = null; // the watcher of this handle stands down: whoever attaches next keeps the record
+            }
+        }
+        if (detach) {
+            persist();
+        }
+        held.giveBack(context, id, null);
+        if (process != null) {
+            process.close();
+        }
+        release();
+    }
+
+    private void release() {
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            released = true;
+        }
+        context.released().accept(id);
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "MicroVm[" + record.id() + " " + record.name() + " " + record.state() + "]";
+    }
+}

@@ -1,0 +1,88 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.NetworkSpec;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.VmState;
+import dev.smartvm.internal.host.HostProcess;
+import dev.smartvm.internal.image.ExecDefaults;
+import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.TextFiles;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.net.HostnamePins;
+import dev.smartvm.spi.VmmProcess;
+import java.nio.file.Path;
+
+/**
+ * One start of a VM: its start lock held throughout, the boot's steps run ({@link VmBooter}),
+ * each thing they make recorded as it is made, and the outcome recorded: RUNNING, or after a
+ * failed step (whose predecessors are undone) CREATED or STOPPED with an error naming the step.
+ */
+final class VmStart implements VmBooter.Progress {
+    private final VmLifecycle life;
+    private final VmContext context;
+    private final Path dir;
+    private volatile boolean launched;
+
+    VmStart(VmLifecycle life, VmContext context, Path dir) {
+        this.life = life;
+        this.context = context;
+        this.dir = dir;
+    }
+
+    /** Held by whoever is starting the VM in {@code vmDir}; free once it is done, or dead. */
+    static Path startLock(Path vmDir) {
+        return vmDir.resolve("start.lock");
+    }
+
+    void run() {
+        LockFile starting = LockFile.tryAcquire(startLock(dir)).orElseThrow(() -> new SmartVmException(
+                ErrorCode.INVALID_STATE, "cannot start VM '" + life.name() + "': another process is starting it"));
+        try (starting) {
+            runHoldingLock();
+        }
+    }
+
+    private void runHoldingLock() {
+        VmState before = life.beginStart();
+        try {
+            VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh);
+            life.recordRunning(booted.guest());
+        } catch (Boot.StepFailed f) {
+            SmartVmException e = f.failure();
+            life.recordFailedBoot(before, launched, "boot failed: " + e.getMessage());
+            String what = f.step() + " failed: " + e.getMessage();
+            if (!launched) {
+                throw new SmartVmException(e.code(), "cannot start VM '" + life.name() + "': " + what, e);
+            }
+            String console = String.join("\n", TextFiles.tail(life.consoleLog(), 15));
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "VM '" + life.name() + "' did not boot: " + what
+                    + (console.isEmpty() ? "" : "\n--- last console lines ---\n" + console), e);
+        } catch (RuntimeException | Error e) {
+            life.recordFailedBoot(before, launched, "boot failed: " + e);
+            throw e;
+        }
+    }
+
+    @Override
+    public void networkPlanned(NetworkSpec.Mode mode) {
+        life.update(r -> r.withNetworkMode(mode));
+    }
+
+    @Override
+    public void networkAttached(HostNetwork.Attachment attachment, HostnamePins pins) {
+        life.recordNetwork(attachment, pins);
+    }
+
+    @Override
+    public void networkDetached() {
+        life.recordNetwork(null, null);
+    }
+
+    @Override
+    public void vmmLaunched(VmmProcess vmm, Acceleration acceleration, ExecDefaults defaults) {
+        launched = true;
+        life.recordVmm(vmm, acceleration, HostProcess.startTime(vmm.pid()).orElse(null), defaults);
+    }
+}

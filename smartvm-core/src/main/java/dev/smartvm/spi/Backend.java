@@ -1,0 +1,52 @@
+package dev.smartvm.spi;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.VmSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An engine that runs microVMs. One implementation per engine; all pass the same contract test.
+ * A backend is registered under its {@link #name()} ({@code SmartVm.Builder.backend}), and a
+ * VM's spec chooses it by that name.
+ */
+public interface Backend {
+    /** The name a VM's spec chooses it by: lower case letters, digits and dashes. */
+    String name();
+
+    /** What it can do beyond booting, running commands and stopping. */
+    default Set<Capability> capabilities() {
+        return Set.of();
+    }
+
+    default boolean has(Capability capability) {
+        return capabilities().contains(capability);
+    }
+
+    /**
+     * The engine's own options in {@code spec}, checked, as extensions of the boot request (see
+     * {@link BootRequest#extension}). An engine refuses options that are not its own: the
+     * default takes none.
+     *
+     * @throws SmartVmException INVALID_ARGUMENT for options this engine does not take
+     */
+    default List<Object> options(VmSpec spec) {
+        if (spec.firecrackerConfig() != null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker config file needs the firecracker"
+                    + " backend; the backend is '" + name() + "'");
+        }
+        return List.of();
+    }
+
+    /** Deletes what the engine keeps of a VM beyond its process (smolvm's machine) once the VM is removed. */
+    default void discard(Path vmDir) {
+    }
+
+    /** Starts a VMM and returns once its control channel answers (the guest may still be booting). */
+    VmmProcess launch(BootRequest request);
+
+    /** Re-attaches to a VMM started earlier, possibly by another process. */
+    VmmProcess attach(AttachSpec spec);
+}

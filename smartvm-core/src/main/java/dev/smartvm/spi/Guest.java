@@ -1,0 +1,46 @@
+package dev.smartvm.spi;
+
+import dev.smartvm.ExecProcess;
+import dev.smartvm.ExecRequest;
+import dev.smartvm.ExecResult;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How SmartVM reaches into a running guest: commands and files. SmartVM's own agent for QEMU
+ * and Firecracker; the engine's own way for an engine that has one (smolvm's CLI).
+ */
+public interface Guest extends AutoCloseable {
+    /** Runs a command to its end and collects its output. */
+    ExecResult run(ExecRequest request);
+
+    /**
+     * Starts a command; its output goes to {@code stdout} and {@code stderr}, or, when they are
+     * null, to the returned process's streams. {@code withStdin} opens its stdin.
+     */
+    ExecProcess start(ExecRequest request, boolean withStdin, OutputStream stdout, OutputStream stderr);
+
+    /** Copies a host file or directory into the guest ({@code cp -r} semantics); returns bytes copied. */
+    long upload(Path source, String guestPath, Duration timeout);
+
+    /** Copies a guest file or directory to the host ({@code cp -r} semantics); returns bytes copied. */
+    long download(String guestPath, Path target, Duration timeout);
+
+    /** A round trip to the guest; its duration. */
+    Duration ping(Duration timeout);
+
+    /** Asks the guest to power off; does not wait for the VMM. */
+    void shutdown();
+
+    /** Whether this way in still works (a lost agent connection does not). */
+    boolean isOpen();
+
+    /** Lets go of the guest; what still runs through it fails with {@code reason} (null: closed). Idempotent. */
+    void close(RuntimeException reason);
+
+    @Override
+    default void close() {
+        close(null);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.smartvm.spi;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** One running VMM: its control channel, its agent socket, and its life. */
+public interface VmmProcess extends AutoCloseable {
+    long pid();
+
+    /** Where the guest agent is reached (unused when {@link #guest} is given). */
+    AgentEndpoint agentEndpoint();
+
+    /**
+     * The engine's own way into the guest, waiting up to {@code timeout} for it to answer; null
+     * (the default) when the guest runs SmartVM's agent, reached at {@link #agentEndpoint}.
+     */
+    default Guest guest(Duration timeout) {
+        return null;
+    }
+
+    void pause();
+
+    void resume();
+
+    boolean isAlive();
+
+    /** Waits up to {@code timeout} for the VMM to exit; true when it did. */
+    boolean awaitExit(Duration timeout);
+
+    /** Asks the VMM to quit now (guest state is lost), then kills it if it lingers. */
+    void terminate(Duration grace);
+
+    /** Why the VMM exited, once it did (guest panic, shutdown, crash...). */
+    Optional<String> exitReason();
+
+    /** Releases the control connection; the VMM keeps running. Idempotent. */
+    @Override
+    void close();
+}

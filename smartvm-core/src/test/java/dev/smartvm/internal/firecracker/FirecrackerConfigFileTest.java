@@ -1,0 +1,81 @@
+package dev.smartvm.internal.firecracker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smartvm.firecracker.Balloon;
+import dev.smartvm.firecracker.BootSource;
+import dev.smartvm.firecracker.Drive;
+import dev.smartvm.firecracker.MachineConfig;
+import dev.smartvm.firecracker.VmConfig;
+import dev.smartvm.firecracker.Vsock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Firecracker's config-file format: read strictly, and what it reads is what the API objects send. */
+class FirecrackerConfigFileTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    /** The file Firecracker would take for {@code c}: each object's API body under its API name. */
+    static ObjectNode asFile(VmConfig c) {
+        ObjectNode f = JSON.createObjectNode();
+        f.set("boot-source", JSON.valueToTree(c.bootSource().toPayload()));
+        f.set("machine-config", JSON.valueToTree(c.machineConfig().toPayload()));
+        f.set("drives", JSON.valueToTree(c.drives().stream().map(Drive::toPayload).toList()));
+        f.set("network-interfaces", JSON.valueToTree(c.networkInterfaces().stream().map(n -> n.toPayload()).toList()));
+        f.set("vsock", JSON.valueToTree(c.vsock().toPayload()));
+        f.set("balloon", JSON.valueToTree(c.balloon().toPayload()));
+        f.set("mmds-config", JSON.valueToTree(c.mmds().toPayload()));
+        f.set("logger", JSON.valueToTree(c.logger().toPayload()));
+        f.set("metrics", JSON.valueToTree(c.metrics().toPayload()));
+        f.set("entropy", JSON.valueToTree(c.entropy().toPayload()));
+        f.set("serial", JSON.valueToTree(c.serial().toPayload()));
+        return f;
+    }
+
+    @Test
+    void everyObjectAndFieldRoundTrips() throws IOException {
+        VmConfig full = FirecrackerPlanTest.full();
+        Path file = dir.resolve("vm.json");
+        Files.writeString(file, JSON.writeValueAsString(asFile(full)));
+        assertThat(FirecrackerConfigFile.read(file)).isEqualTo(full);
+    }
+
+    @Test
+    void refusesWhatFirecrackerRefuses() {
+        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"cpu-config\":{}}")))
+                .hasMessageContaining("unknown field 'cpu-config'");
+        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"drives\":[{\"drive_id\":\"a\",\"color\":1}]}")))
+                .hasMessageContaining("drives[0] has an unknown field 'color'");
+        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"machine-config\":{\"vcpu_count\":\"two\"}}")))
+                .hasMessageContaining("machine-config.vcpu_count must be an integer");
+        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"balloon\":{\"deflate_on_oom\":1}}")))
+                .hasMessageContaining("balloon.deflate_on_oom must be true or false");
+        assertThatThrownBy(() -> FirecrackerConfigFile.read(dir.resolve("missing.json")))
+                .hasMessageContaining("cannot read the Firecracker config");
+    }
+
+    @Test
+    void extrasAddDrivesAndReplaceObjectsButNeverTheBootSourceOrVsock() {
+        VmConfig own = new VmConfig(new BootSource("/k", "/i", "x"), MachineConfig.of(1, 256),
+                List.of(Drive.of("root", "/r", false, false)), List.of(), new Vsock(3, "/v.sock"));
+        VmConfig extra = new VmConfig(null, new MachineConfig(2, 512, true, null, null, true),
+                List.of(Drive.of("data", "/d", false, true)), List.of(), null, Balloon.of(64, true), null, null, null, null, null);
+        VmConfig merged = FirecrackerBackend.withExtras(own, extra);
+        assertThat(merged.drives()).extracting(Drive::driveId).containsExactly("root", "data");
+        assertThat(merged.machineConfig().vcpuCount()).isEqualTo(2);
+        assertThat(merged.balloon()).isEqualTo(Balloon.of(64, true));
+        assertThat(merged.vsock()).isEqualTo(own.vsock());
+        assertThatThrownBy(() -> FirecrackerBackend.withExtras(own, new VmConfig(new BootSource("/other", null, null), null,
+                null, null, null))).hasMessageContaining("must not have boot-source");
+    }
+}

@@ -1,0 +1,53 @@
+package dev.smartvm.internal.firecracker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JailerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void argvFollowsTheJailersFlagsAndFirecrackersComeAfterTheSeparator() {
+        Jailer j = new Jailer(Path.of("/opt/fc/jailer"), 1234, 1235, Path.of("/srv/jail"), 2, "smartvm", Path.of("/var/run/netns/sb"));
+        assertThat(j.argv(Path.of("/opt/fc/firecracker"), "vm-1")).containsExactly("/opt/fc/jailer",
+                "--id", "vm-1", "--exec-file", "/opt/fc/firecracker", "--uid", "1234", "--gid", "1235",
+                "--chroot-base-dir", "/srv/jail", "--cgroup-version", "2", "--parent-cgroup", "smartvm",
+                "--netns", "/var/run/netns/sb", "--", "--api-sock", "/run/firecracker.socket");
+        FirecrackerLayout layout = j.layout(Path.of("/opt/fc/firecracker"), "vm-1");
+        assertThat(layout.apiSocket()).isEqualTo(Path.of("/srv/jail/firecracker/vm-1/root/run/firecracker.socket"));
+        assertThat(layout.vsockSocket()).isEqualTo(Path.of("/srv/jail/firecracker/vm-1/root/v.sock"));
+        assertThat(layout.vmmPath(layout.vsockSocket())).isEqualTo("/v.sock");
+        assertThat(FirecrackerLayout.plain(dir).vmmPath(dir.resolve("x"))).isEqualTo(dir.resolve("x").toString());
+    }
+
+    @Test
+    void stagesFilesAsHardLinksOwnedByTheJailedUserAndRemovesTheJail() throws IOException {
+        Path kernel = Files.writeString(dir.resolve("vmlinux"), "kernel");
+        Jailer j = Jailer.of(Path.of("/opt/fc/jailer"), 4321, 4322, dir.resolve("jails"));
+        Path chroot = j.chroot(Path.of("/opt/fc/firecracker"), "vm-2");
+        Path staged = j.stage(chroot, kernel, "vmlinux");
+        assertThat(staged).isEqualTo(chroot.resolve("vmlinux")).hasContent("kernel");
+        assertThat(Files.getAttribute(staged, "unix:nlink")).isEqualTo(2);
+        assertThat(Files.getAttribute(staged, "unix:uid")).isEqualTo(4321);
+        assertThat(Files.getAttribute(j.touch(chroot, "firecracker.log"), "unix:gid")).isEqualTo(4322);
+        j.layout(Path.of("/opt/fc/firecracker"), "vm-2").removeFiles();
+        assertThat(dir.resolve("jails/firecracker/vm-2")).doesNotExist();
+        assertThat(kernel).hasContent("kernel");
+    }
+
+    @Test
+    void refusesNonsense() {
+        assertThatThrownBy(() -> Jailer.of(Path.of("j"), -1, 0, Path.of("/srv"))).hasMessageContaining("uid and gid must be >= 0");
+        assertThatThrownBy(() -> Jailer.of(Path.of("j"), 1, 1, Path.of("relative"))).hasMessageContaining("absolute path");
+        assertThatThrownBy(() -> new Jailer(Path.of("j"), 1, 1, Path.of("/srv"), 3, null, null)).hasMessageContaining("1 or 2");
+        assertThatThrownBy(() -> new Jailer(Path.of("j"), 1, 1, Path.of("/srv"), 2, "../escape", null))
+                .hasMessageContaining("relative path");
+    }
+}

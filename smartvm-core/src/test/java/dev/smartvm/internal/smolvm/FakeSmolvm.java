@@ -1,0 +1,482 @@
+package dev.smartvm.internal.smolvm;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smartvm.internal.io.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * A fake {@code smolvm} 1.9.3 executable (the real one cannot run here), strict where the real
+ * one is: argv parsed as its clap definitions parse it (positional names, {@code -n} on exec,
+ * unknown flags and bad durations are usage errors, exit 2), {@code Error: …} on stderr with
+ * exit 1 for what it refuses ({@code -o x.smolmachine}, an unknown or stopped machine), a
+ * deletion without {@code -f} cancelled (exit 0, nothing deleted), malformed {@code -e} entries
+ * dropped silently, exit 124 when {@code exec --timeout} ends the command, the command's own
+ * exit code otherwise. Machines live in {@code $SMOLVM_DATA_DIR}; a running machine is a
+ * process ({@code sleep}) whose pid {@code ls} reports; its "guest" is the host, so commands
+ * run here with the machine's and the exec's environment and working directory.
+ */
+public final class FakeSmolvm {
+    static final String VERSION = "1.9.3";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9_]|-(?!-))*(?<!-)");
+    private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
+    private static final Pattern DURATION = Pattern.compile("([1-9]\\d*)(s|m|h)");
+    private static final Pattern CIDR = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?");
+
+    private final Path data;
+
+    private FakeSmolvm(Path data) {
+        this.data = data;
+    }
+
+    /** Writes an executable {@code dir/smolvm} that runs this fake with its state in {@code data}. */
+    public static Path install(Path dir, Path data) throws IOException {
+        Files.createDirectories(dir);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path script = dir.resolve("smolvm");
+        Files.writeString(script, "#!/bin/sh\nSMOLVM_DATA_DIR='" + data + "' exec '" + java + "' -XX:TieredStopAtLevel=1"
+                + " -XX:+UseSerialGC -Xshare:auto -cp '" + System.getProperty("java.class.path") + "' "
+                + FakeSmolvm.class.getName() + " \"$@\"\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script;
+    }
+
+    /** A usage error as clap reports it. */
+    private static final class Usage extends RuntimeException {
+        Usage(String message) {
+            super(message);
+        }
+    }
+
+    /** A refusal: {@code Error: …}, exit 1. */
+    private static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String dir = System.getenv("SMOLVM_DATA_DIR");
+        FakeSmolvm fake = new FakeSmolvm(dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".local/share/smolvm"));
+        int code;
+        try {
+            code = fake.dispatch(List.of(args));
+        } catch (Usage e) {
+            System.err.println("error: " + e.getMessage() + "\n\nFor more information, try '--help'.");
+            code = 2;
+        } catch (Refused e) {
+            System.err.println("Error: " + e.getMessage());
+            code = 1;
+        }
+        System.out.flush();
+        System.exit(code);
+    }
+
+    private int dispatch(List<String> a) throws Exception {
+        if (a.equals(List.of("--version")) || a.equals(List.of("-V"))) {
+            System.out.println("smolvm " + VERSION);
+            return 0;
+        }
+        if (a.size() >= 2 && a.get(0).equals("pack") && a.get(1).equals("create")) {
+            return packCreate(parse(a.subList(2, a.size()), Map.of("-I", "image", "--image", "image", "-o", "output",
+                    "--output", "output"), List.of(), false));
+        }
+        if (a.isEmpty() || !a.get(0).equals("machine")) {
+            throw new Usage(a.isEmpty() ? "'smolvm' requires a subcommand" : "unrecognized subcommand '" + a.get(0) + "'");
+        }
+        if (a.size() == 1 || a.get(1).equals("--help") || a.get(1).equals("-h")) {
+            System.out.print(RecordingRunner.HELP);
+            return 0;
+        }
+        List<String> rest = a.subList(2, a.size());
+        if (a.get(1).equals("exec")) { // the command may run long: other calls drive machines meanwhile
+            return exec(parse(rest, Map.of("--name", "name", "-w", "workdir", "--workdir", "workdir", "--timeout", "timeout"),
+                    List.of("-e", "--env"), true));
+        }
+        try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = lockFile.lock()) {
+            return switch (a.get(1)) {
+                case "create" -> create(parse(rest, Map.ofEntries(Map.entry("-n", "name"), Map.entry("--name", "name"),
+                        Map.entry("-I", "image"), Map.entry("--image", "image"), Map.entry("--from", "from"),
+                        Map.entry("--cpus", "cpus"), Map.entry("--mem", "mem"), Map.entry("-w", "workdir"),
+                        Map.entry("--workdir", "workdir")), List.of("--allow-cidr", "--allow-host", "-e", "--env", "-v",
+                        "--volume", "-p", "--port"), true));
+                case "start" -> start(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("--forkable")));
+                case "stop" -> stop(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of()));
+                case "delete" -> delete(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("-f", "--force")));
+                case "status" -> status(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("--json")));
+                case "ls" -> ls(parseFlags(rest, Map.of(), List.of("--json")));
+                case "cp" -> cp(rest);
+                default -> throw new Usage("unrecognized subcommand '" + a.get(1) + "'");
+            };
+        }
+    }
+
+    private Path lock() throws IOException {
+        Files.createDirectories(data);
+        return data.resolve(".lock");
+    }
+
+    /** Parsed argv: single values, repeated values, flags, and the words after {@code --}. */
+    private record Args(Map<String, String> values, Map<String, List<String>> lists, List<String> flags, List<String> trailing) {
+        String need(String key, String flag) {
+            String v = values.get(key);
+            if (v == null) {
+                throw new Usage("the following required arguments were not provided:\n  " + flag + " <" + key.toUpperCase() + ">");
+            }
+            return v;
+        }
+    }
+
+    private static Args parseFlags(List<String> a, Map<String, String> valued, List<String> flags) {
+        return parse(a, valued, List.of(), false, flags);
+    }
+
+    private static Args parse(List<String> a, Map<String, String> valued, List<String> repeated, boolean trailing) {
+        return parse(a, valued, repeated, trailing, List.of("--net", "--stream"));
+    }
+
+    private static Args parse(List<String> a, Map<String, String> valued, List<String> repeated, boolean trailing,
+            List<String> flags) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, List<String>> lists = new LinkedHashMap<>();
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            String w = a.get(i);
+            if (w.equals("--") && trailing) {
+                return new Args(values, lists, seen, List.copyOf(a.subList(i + 1, a.size())));
+            }
+            if (valued.containsKey(w) || repeated.contains(w)) {
+                if (i + 1 >= a.size()) {
+                    throw new Usage("a value is required for '" + w + "' but none was supplied");
+                }
+                String v = a.get(++i);
+                if (repeated.contains(w)) {
+                    lists.computeIfAbsent(canonical(w), k -> new ArrayList<>()).add(v);
+                } else if (values.put(valued.get(w), v) != null) {
+                    throw new Usage("the argument '" + w + "' cannot be used multiple times");
+                }
+            } else if (flags.contains(w)) {
+                seen.add(w.equals("-f") ? "--force" : w);
+            } else if (w.startsWith("-")) {
+                throw new Usage("unexpected argument '" + w + "' found");
+            } else {
+                throw new Usage("unexpected argument '" + w + "' found" + (trailing ? "\n\n  tip: to pass '" + w
+                        + "' as a value, use '-- " + w + "'" : ""));
+            }
+        }
+        return new Args(values, lists, seen, List.of());
+    }
+
+    private static String canonical(String flag) {
+        return switch (flag) {
+            case "--env" -> "-e";
+            case "--volume" -> "-v";
+            case "--port" -> "-p";
+            default -> flag;
+        };
+    }
+
+    private Path machineFile(String name) {
+        return data.resolve("machines").resolve(name + ".json");
+    }
+
+    private ObjectNode load(String name) throws IOException {
+        Path f = machineFile(name);
+        if (!Files.exists(f)) {
+            throw new Refused("machine '" + name + "' not found");
+        }
+        return (ObjectNode) Json.MAPPER.readTree(f.toFile());
+    }
+
+    private void save(ObjectNode m) throws IOException {
+        Files.createDirectories(data.resolve("machines"));
+        Path tmp = data.resolve("machines").resolve(m.get("name").asText() + ".json.tmp");
+        Json.MAPPER.writeValue(tmp.toFile(), m);
+        Files.move(tmp, machineFile(m.get("name").asText()), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Whether the machine's VM process runs (a killed one reads as stopped, as the real state check does). */
+    private static boolean running(ObjectNode m) {
+        long pid = m.path("pid").asLong();
+        return m.path("state").asText().equals("running") && pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private int create(Args a) throws IOException {
+        String name = a.need("name", "--name");
+        if (!NAME.matcher(name).matches() || name.length() > 128) {
+            throw new Refused("invalid machine name '" + name + "'");
+        }
+        if (Files.exists(machineFile(name))) {
+            throw new Refused("machine '" + name + "' already exists");
+        }
+        String image = a.values().get("image");
+        String from = a.values().get("from");
+        if (image != null && from != null) {
+            throw new Usage("the argument '--image <IMAGE>' cannot be used with '--from <FROM>'");
+        }
+        if (from != null && (!from.endsWith(".smolmachine") || !Files.isRegularFile(Path.of(from)))) {
+            throw new Refused("cannot read packed machine '" + from + "'");
+        }
+        for (String c : a.lists().getOrDefault("--allow-cidr", List.of())) {
+            if (!CIDR.matcher(c).matches()) {
+                throw new Usage("invalid value '" + c + "' for '--allow-cidr <CIDR>'");
+            }
+        }
+        ObjectNode m = Json.MAPPER.createObjectNode();
+        m.put("name", name).put("state", "created").put("cpus", Integer.parseInt(a.values().getOrDefault("cpus", "1")))
+                .put("memory_mib", Integer.parseInt(a.values().getOrDefault("mem", "512"))).put("pid", 0)
+                .put("image", image != null ? image : Json.MAPPER.readTree(Path.of(from).toFile()).path("image").asText())
+                .put("net", a.flags().contains("--net") || a.lists().containsKey("--allow-cidr") || a.lists().containsKey("--allow-host"))
+                .put("workdir", from != null ? null : a.values().get("workdir"));
+        m.putObject("labels");
+        m.set("env", Json.MAPPER.valueToTree(a.lists().getOrDefault("-e", List.of()).stream().filter(e -> ENV.matcher(e).matches())
+                .toList()));
+        m.set("allow_cidrs", Json.MAPPER.valueToTree(a.lists().getOrDefault("--allow-cidr", List.of())));
+        m.set("allow_hosts", Json.MAPPER.valueToTree(a.lists().getOrDefault("--allow-host", List.of())));
+        m.set("command", Json.MAPPER.valueToTree(a.trailing()));
+        save(m);
+        return 0;
+    }
+
+    private int start(Args a) throws IOException {
+        ObjectNode m = load(a.need("name", "--name"));
+        if (running(m)) {
+            System.out.println("machine '" + m.get("name").asText() + "' already running");
+            return 0;
+        }
+        String image = m.get("image").asText();
+        String registry = image.contains("/") ? image.substring(0, image.indexOf('/')) : "";
+        if (registry.endsWith(".invalid") || registry.contains(".invalid:")) { // RFC 6761: never resolves, here or anywhere
+            m.put("state", "failed");
+            save(m);
+            throw new Refused("failed to pull image '" + image + "': error sending request for url (https://" + registry
+                    + "/v2/): dns error: failed to lookup address information");
+        }
+        Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        m.put("state", "running").put("pid", vm.pid());
+        save(m);
+        return 0;
+    }
+
+    private int stop(Args a) throws IOException {
+        ObjectNode m = load(a.need("name", "--name"));
+        if (!running(m)) {
+            throw new Refused("machine '" + m.get("name").asText() + "' is not running");
+        }
+        kill(m);
+        m.put("state", "stopped").put("pid", 0);
+        save(m);
+        return 0;
+    }
+
+    private static void kill(ObjectNode m) {
+        ProcessHandle.of(m.path("pid").asLong()).ifPresent(p -> {
+            p.destroyForcibly();
+            p.onExit().join();
+        });
+    }
+
+    private int delete(Args a) throws IOException {
+        ObjectNode m = load(a.need("name", "--name"));
+        if (!a.flags().contains("--force")) {
+            System.out.println("Cancelled"); // no terminal to confirm on: nothing is deleted, and that is not an error
+            return 0;
+        }
+        if (running(m)) {
+            kill(m);
+        }
+        Files.delete(machineFile(m.get("name").asText()));
+        return 0;
+    }
+
+    private ObjectNode described(ObjectNode m) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        boolean up = running(m);
+        o.put("name", m.get("name").asText()).put("state", up ? "running" : m.get("state").asText().equals("running") ? "stopped"
+                : m.get("state").asText()).put("cpus", m.get("cpus").asInt()).put("memory_mib", m.get("memory_mib").asInt())
+                .put("pid", up ? m.get("pid").asLong() : 0).put("image", m.get("image").asText());
+        o.set("labels", m.get("labels"));
+        return o;
+    }
+
+    private int status(Args a) throws IOException {
+        ObjectNode m = load(a.need("name", "--name"));
+        if (!a.flags().contains("--json")) {
+            System.out.println(m.get("name").asText() + ": " + described(m).get("state").asText());
+            return 0;
+        }
+        System.out.println(Json.MAPPER.writeValueAsString(described(m)));
+        return 0;
+    }
+
+    private int ls(Args a) throws IOException {
+        ArrayNode arr = Json.MAPPER.createArrayNode();
+        Path dir = data.resolve("machines");
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                    arr.add(described((ObjectNode) Json.MAPPER.readTree(f.toFile())));
+                }
+            }
+        }
+        if (a.flags().contains("--json")) {
+            System.out.println(Json.MAPPER.writeValueAsString(arr));
+        } else {
+            arr.forEach(m -> System.out.println(m.get("name").asText() + "\t" + m.get("state").asText()));
+        }
+        return 0;
+    }
+
+    /** {@code NAME:/abs/path} split in two, or null for a host path. */
+    private static String[] guestSide(String arg) {
+        int colon = arg.indexOf(':');
+        if (colon <= 0 || arg.startsWith("/") || arg.startsWith(".")) {
+            return null;
+        }
+        return new String[] {arg.substring(0, colon), arg.substring(colon + 1)};
+    }
+
+    private int cp(List<String> a) throws IOException {
+        if (a.size() != 2 || a.stream().anyMatch(w -> w.startsWith("-"))) {
+            throw new Usage(a.size() < 2 ? "the following required arguments were not provided:\n  <SRC>\n  <DST>"
+                    : "unexpected argument '" + a.get(a.size() > 2 ? 2 : 0) + "' found");
+        }
+        String[] src = guestSide(a.get(0));
+        String[] dst = guestSide(a.get(1));
+        if ((src == null) == (dst == null)) {
+            throw new Refused("exactly one of SRC and DST must be a machine path (NAME:/path)");
+        }
+        String[] guest = src != null ? src : dst;
+        ObjectNode m = load(guest[0]);
+        if (!running(m)) {
+            throw new Refused("machine '" + guest[0] + "' is not running");
+        }
+        if (!guest[1].startsWith("/")) {
+            throw new Refused("guest path must be absolute: " + guest[1]);
+        }
+        Path from = Path.of(src != null ? src[1] : a.get(0));
+        Path to = Path.of(dst != null ? dst[1] : a.get(1));
+        if (Files.isDirectory(from)) {
+            throw new Refused(from + " is a directory; cp copies one file");
+        }
+        if (!Files.isRegularFile(from)) {
+            throw new Refused("no such file: " + from);
+        }
+        if (Files.isDirectory(to)) {
+            to = to.resolve(from.getFileName());
+        }
+        Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+        return 0;
+    }
+
+    private int exec(Args a) throws Exception {
+        String name = a.need("name", "--name");
+        ObjectNode m;
+        try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = lockFile.lock()) {
+            m = load(name);
+        }
+        if (!running(m)) {
+            throw new Refused("machine '" + name + "' is not running");
+        }
+        if (a.trailing().isEmpty()) {
+            throw new Usage("the following required arguments were not provided:\n  <COMMAND>...");
+        }
+        long timeoutSeconds = 0;
+        String t = a.values().get("timeout");
+        if (t != null) {
+            var d = DURATION.matcher(t);
+            if (!d.matches()) {
+                throw new Usage("invalid value '" + t + "' for '--timeout <DURATION>'");
+            }
+            timeoutSeconds = Long.parseLong(d.group(1)) * switch (d.group(2)) {
+                case "h" -> 3600;
+                case "m" -> 60;
+                default -> 1;
+            };
+        }
+        ProcessBuilder pb = new ProcessBuilder(a.trailing());
+        for (String e : concat(m.path("env"), a.lists().getOrDefault("-e", List.of()))) {
+            if (ENV.matcher(e).matches()) {
+                pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1));
+            }
+        }
+        String workdir = a.values().getOrDefault("workdir", m.path("workdir").asText("/"));
+        pb.directory(Path.of(workdir.isEmpty() ? "/" : workdir).toFile());
+        boolean stream = a.flags().contains("--stream");
+        Process p;
+        try {
+            p = pb.redirectInput(ProcessBuilder.Redirect.INHERIT).start();
+        } catch (IOException e) {
+            System.err.println("exec failed: " + a.trailing().get(0) + ": No such file or directory");
+            return 127;
+        }
+        var out = pump(p.getInputStream(), System.out, stream);
+        var err = pump(p.getErrorStream(), System.err, stream);
+        boolean done = timeoutSeconds == 0 ? p.waitFor(365, TimeUnit.DAYS) : p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly().waitFor();
+        }
+        out.join();
+        err.join();
+        return done ? p.exitValue() : 124;
+    }
+
+    private static List<String> concat(com.fasterxml.jackson.databind.JsonNode env, List<String> more) {
+        List<String> all = new ArrayList<>();
+        env.forEach(e -> all.add(e.asText()));
+        all.addAll(more);
+        return all;
+    }
+
+    /** Copies a stream to ours: as it comes with --stream, all at the end without. */
+    private static Thread pump(InputStream in, OutputStream to, boolean stream) {
+        return Thread.ofVirtual().start(() -> {
+            try (in) {
+                if (stream) {
+                    in.transferTo(to);
+                } else {
+                    byte[] all = in.readAllBytes();
+                    synchronized (FakeSmolvm.class) {
+                        to.write(all);
+                    }
+                }
+                to.flush();
+            } catch (IOException ignored) {
+                // the command went away
+            }
+        });
+    }
+
+    private int packCreate(Args a) throws IOException {
+        String image = a.need("image", "--image");
+        String out = a.need("output", "--output");
+        if (out.endsWith(".smolmachine")) {
+            throw new Refused("output path must not end in .smolmachine (the sidecar " + out + ".smolmachine is written next to it)");
+        }
+        Files.writeString(Path.of(out), "#!/bin/sh\nexec smolvm machine run --from \"$0.smolmachine\" \"$@\"\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(Path.of(out), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(Path.of(out + ".smolmachine"), Json.MAPPER.writeValueAsString(Json.MAPPER.createObjectNode()
+                .put("image", image)));
+        return 0;
+    }
+}
