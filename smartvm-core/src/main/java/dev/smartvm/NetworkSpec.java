@@ -81,22 +81,6 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
         return new NetworkSpec(enabled, allow, deny, ports, mode);
     }
 
-    /**
-     * How this VM will be connected: null without a network; for AUTO, BRIDGE where this process
-     * can set one up (root, iproute2, nftables) or egress rules or a UDP port ask for one, USER
-     * otherwise.
-     */
-    public Mode resolvedMode() {
-        if (!enabled) {
-            return null;
-        }
-        if (mode != Mode.AUTO) {
-            return mode;
-        }
-        boolean bridgeable = dev.smartvm.internal.net.HostNetwork.unavailableReason() == null;
-        return bridgeable || !allow.isEmpty() || !deny.isEmpty() || publishesUdp(publish) ? Mode.BRIDGE : Mode.USER;
-    }
-
     public NetworkSpec inMode(Mode m) {
         return new NetworkSpec(enabled, allow, deny, publish, m);
     }

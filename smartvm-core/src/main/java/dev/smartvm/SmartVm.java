@@ -2,26 +2,25 @@ package dev.smartvm;
 
 import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import dev.smartvm.internal.host.HostProcess;
-import dev.smartvm.internal.image.BaseImageManager;
 import dev.smartvm.internal.image.ImageStore;
-import dev.smartvm.internal.image.OciRegistryClient;
 import dev.smartvm.internal.io.CommandRunner;
-import dev.smartvm.internal.io.DownloadListener;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
-import dev.smartvm.internal.net.NameResolver;
 import dev.smartvm.internal.net.NetworkManager;
 import dev.smartvm.internal.qemu.AccelerationProbe;
 import dev.smartvm.internal.qemu.QemuBackend;
 import dev.smartvm.internal.smolvm.SmolvmBackend;
 import dev.smartvm.internal.vm.Admission;
+import dev.smartvm.internal.vm.HostChecks;
 import dev.smartvm.internal.vm.Reaper;
+import dev.smartvm.internal.vm.VmBooter;
 import dev.smartvm.internal.vm.VmContext;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmRecord;
 import dev.smartvm.internal.vm.VmStore;
 import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,8 +55,7 @@ public final class SmartVm implements AutoCloseable {
         this.notices = b.notices;
         this.store = new VmStore(home.resolve("vms"));
         ImageStore images = new ImageStore(b.imagesDir != null ? b.imagesDir : home.resolve("images"), b.runner, b.notices,
-                b.baseImages != null ? b.baseImages : BaseImageManager.create(b.notices),
-                OciRegistryClient.fromEnvironment(b.downloads));
+                b.downloads);
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
         for (Backend engine : List.of(QemuBackend.fromEnvironment(home.resolve("bin")),
@@ -77,6 +75,14 @@ public final class SmartVm implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
+    /**
+     * What this host has and lacks for SmartVM, and how to fix each, for a SmartVm whose home is
+     * {@code home}. Starts no VM.
+     */
+    public static List<HostCheck> checkHost(Path home) {
+        return HostChecks.run(home);
+    }
+
     public static SmartVm create() {
         return builder().build();
     }
@@ -89,8 +95,46 @@ public final class SmartVm implements AutoCloseable {
         return home;
     }
 
-    public ImageStore images() {
+    /** The images VMs boot, and their caches. */
+    public Images images() {
         return context.images();
+    }
+
+    /**
+     * The default command of {@code spec}'s image (an OCI image's Entrypoint and Cmd), the image
+     * fetched or built as a start would; empty when it has none.
+     *
+     * @throws SmartVmException INVALID_ARGUMENT for an engine that pulls its own images (their
+     *     default commands are not known here)
+     */
+    public List<String> imageCommand(VmSpec spec) {
+        ensureOpen();
+        Backend backend = context.backend(spec.backend());
+        if (backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the " + backend.name() + " backend pulls the image in"
+                    + " its guest, so its default command is not known here: give the command");
+        }
+        return context.images().resolve(spec.image()).defaults().command();
+    }
+
+    /**
+     * What {@link #start(VmSpec)} would ask of the engine, without starting or attaching
+     * anything: the same steps (resolve image, decide acceleration, plan network) build the same
+     * boot request, which the engine turns into its command line or API requests. The VM id
+     * is shown as {@code planned}; a bridge address as {@code ADDRESS} (it is leased at start).
+     *
+     * @param extensions engine-specific options for the plan alone (e.g. the Firecracker release
+     *     to plan for, {@code dev.smartvm.firecracker.FirecrackerTarget})
+     */
+    public BootPlan plan(VmSpec spec, Object... extensions) {
+        ensureOpen();
+        Backend backend = context.backend(spec.backend());
+        backend.options(spec);
+        BootRequest request = VmBooter.plan(context, spec, home.resolve("vms").resolve(BootPlan.PLANNED_ID));
+        for (Object e : extensions) {
+            request = request.with(e);
+        }
+        return backend.plan(request);
     }
 
     /** Makes a VM (state CREATED): nothing runs until {@link MicroVm#start()}. */
@@ -240,10 +284,9 @@ public final class SmartVm implements AutoCloseable {
     public static final class Builder {
         private Path home = defaultHome();
         private Path imagesDir = defaultImagesDir();
-        private CommandRunner runner = CommandRunner.system();
+        private final CommandRunner runner = CommandRunner.system();
         private Consumer<String> notices = s -> { };
         private final Map<String, Backend> backends = new java.util.HashMap<>();
-        private BaseImageManager baseImages;
         private DownloadListener downloads = DownloadListener.NONE;
         private NameResolver resolver = NameResolver.system();
         private AdmissionPolicy admission;
@@ -286,18 +329,7 @@ public final class SmartVm implements AutoCloseable {
             return this;
         }
 
-        public Builder commandRunner(CommandRunner commandRunner) {
-            this.runner = commandRunner;
-            return this;
-        }
-
-        /** The cache of base images ({@code hosted:} references); default {@link BaseImageManager#create}. */
-        public Builder baseImages(BaseImageManager manager) {
-            this.baseImages = manager;
-            return this;
-        }
-
-        /** Told how each download of an OCI image's blobs goes (a progress bar). */
+        /** Told how each download (an OCI image's blobs, a base image's files) goes: a progress bar. */
         public Builder downloads(DownloadListener listener) {
             this.downloads = listener;
             return this;

@@ -36,10 +36,13 @@ class ArchitectureTest {
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("dev.smartvm");
 
-    /** The API's values and exception, which every implementation package may use. */
+    /**
+     * What every implementation package may use of the API: its values and exception, and the
+     * listener and service interfaces the implementation calls or implements.
+     */
     private static final Set<String> API_VALUES = Set.of("ErrorCode", "SmartVmException", "Acceleration", "ExecRequest",
             "ExecResult", "ExitStatus", "ExecProcess", "VmState", "VmSpec", "NetworkSpec", "VmInfo", "VmNetwork",
-            "AdmissionPolicy");
+            "AdmissionPolicy", "BootPlan", "HostCheck", "ImageInfo", "Images", "DownloadListener", "NameResolver");
 
     @Test
     void theModuleExportsTheApiAndNothingInternal() throws IOException {

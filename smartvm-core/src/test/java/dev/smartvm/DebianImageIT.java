@@ -3,7 +3,6 @@ package dev.smartvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.smartvm.internal.image.DebianRootfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,12 +31,12 @@ class DebianImageIT extends RealVmTest {
 
     @Test
     void badBuildInputsAreRefusedBeforeAnythingRuns() {
-        DebianRootfs debian = svm.images().debian();
-        assertThatThrownBy(() -> debian.ensure("Bookworm!", List.of("python3"), DebianRootfs.DEFAULT_MIRROR, false))
+        Images images = svm.images();
+        assertThatThrownBy(() -> images.buildDebian("Bookworm!", List.of("python3"), Images.DEFAULT_DEBIAN_MIRROR, false))
                 .hasMessageContaining("a Debian suite is a name such as bookworm");
-        assertThatThrownBy(() -> debian.ensure("bookworm", List.of("python3; rm -rf /"), DebianRootfs.DEFAULT_MIRROR, false))
+        assertThatThrownBy(() -> images.buildDebian("bookworm", List.of("python3; rm -rf /"), Images.DEFAULT_DEBIAN_MIRROR, false))
                 .hasMessageContaining("is not a Debian package name");
-        assertThatThrownBy(() -> debian.ensure("bookworm", List.of("python3"), "ftp://x", false))
+        assertThatThrownBy(() -> images.buildDebian("bookworm", List.of("python3"), "ftp://x", false))
                 .hasMessageContaining("a mirror is an http(s) or file: URL");
     }
 }

@@ -21,7 +21,7 @@ class HostedImageIT extends RealVmTest {
 
     @Test
     void commandsRunInTheHostedRootFilesystem() throws IOException {
-        ImageBundle base = svm.images().resolve("default");
+        ImageBundle base = Internals.images(svm).resolve("default");
         Path src = Files.createDirectories(dir.resolve("hosted"));
         Path rootfs = TestRootDisks.build(base, dir, "from a hosted manifest\n", src.resolve("rootfs.ext4"));
         Files.copy(base.kernel(), src.resolve("vmlinuz"));
@@ -31,15 +31,17 @@ class HostedImageIT extends RealVmTest {
                  "kernel": {"path": "vmlinuz", "fileName": "vmlinuz"},
                  "rootfs": {"path": "rootfs.ext4", "sha256": "%s", "sizeBytes": %d, "fileName": "rootfs.ext4"}}
                 """.formatted(Hashing.sha256(rootfs), Files.size(rootfs)));
-        BaseImageManager cache = new BaseImageManager(dir.resolve("cache"), 2, "x86_64", s -> { }, Clock.systemUTC());
-        try (SmartVm hosted = SmartVm.builder().home(home.resolve("hosted-home")).imagesDir(sharedImages()).baseImages(cache)
-                .build();
+        Path images = Files.createDirectories(dir.resolve("images")); // its base images under it too: one root
+        Path builtDefault = base.kernel().getParent();
+        Files.createSymbolicLink(images.resolve(builtDefault.getFileName()), builtDefault); // not built again
+        try (SmartVm hosted = SmartVm.builder().home(home.resolve("hosted-home")).imagesDir(images).build();
                 MicroVm vm = hosted.start(VmSpec.builder().image("hosted:" + manifest).build())) {
             assertThat(vm.exec("cat", "/etc/marker").stdout()).isEqualTo("from a hosted manifest\n");
             assertThat(vm.exec("sh", "-c", "mount").stdout()).contains("/dev/vda on / type ext4 (ro");
             assertThat(vm.exec("sh", "-c", "echo x > /etc/new").exitCode()).as("the manifest asks for read-only").isNotZero();
         }
-        List<BaseImageBundle> cached = cache.list();
+        List<BaseImageBundle> cached = new BaseImageManager(images.resolve("base"), 2, "x86_64", s -> { }, Clock.systemUTC())
+                .list();
         assertThat(cached).singleElement().satisfies(b -> {
             assertThat(b.bundleId()).startsWith("busybox-test-");
             assertThat(b.readOnly()).isTrue();

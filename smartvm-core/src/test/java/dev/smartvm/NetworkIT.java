@@ -188,7 +188,7 @@ class NetworkIT extends RealVmTest {
                 assertThat(vm.exec(ExecRequest.shell("echo | nc -w 2 10.0.2.2 " + hostService.getLocalPort()))
                         .exitCode()).as("the host's own services stay out of reach").isNotZero();
                 assertThat(fetch(vm, "10.233.1.2")).as("and so does everything else").isEmpty();
-                assertThat(vm.info().spec().network().resolvedMode()).isEqualTo(NetworkSpec.Mode.USER);
+                assertThat(vm.info().network().mode()).isEqualTo(NetworkSpec.Mode.USER);
             }
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> NetworkSpec.enabled(List.of("10.0.0.1"), List.of())

@@ -91,7 +91,7 @@ class OciImageIT extends RealVmTest {
         images = Files.createDirectories(home.resolve("oci-images"));
         Path shared = sharedImages();
         Path resolved = shared.resolve("default.resolved.json");
-        ImageBundle base = svm.images().resolve("default");
+        ImageBundle base = Internals.images(svm).resolve("default");
         Path baseDir = base.kernel().getParent();
         Path copy = Files.createDirectories(images.resolve(baseDir.getFileName()));
         try (Stream<Path> files = Files.list(baseDir)) {
@@ -130,7 +130,7 @@ class OciImageIT extends RealVmTest {
 
     /** Pushes a one-platform image and returns its manifest's digest and size as "digest size". */
     private String[] pushImage(String arch, String marker) throws Exception {
-        byte[] busybox = TestRootDisks.busybox(svm.images().resolve("default"));
+        byte[] busybox = TestRootDisks.busybox(Internals.images(svm).resolve("default"));
         TestLayer base = new TestLayer(false);
         for (String d : List.of("bin", "etc", "proc", "sys", "dev", "tmp", "run", "work", "home/app")) {
             base.dir(d, 0755);
@@ -205,7 +205,7 @@ class OciImageIT extends RealVmTest {
             }
             assertThat(blobs()).as("a second start fetches no blob").isEqualTo(3);
         }
-        ImageBundle byDigest = oci.images().resolve(ref("@" + indexDigest));
+        ImageBundle byDigest = Internals.images(oci).resolve(ref("@" + indexDigest));
         assertThat(byDigest.rootDisk()).exists();
         assertThat(blobs()).isEqualTo(3);
     }
@@ -217,7 +217,7 @@ class OciImageIT extends RealVmTest {
         int before = cache.toFile().exists() ? cache.toFile().list().length : 0;
         corrupt = true;
         try {
-            assertThatThrownBy(() -> oci.images().resolve(ref(":2")))
+            assertThatThrownBy(() -> Internals.images(oci).resolve(ref(":2")))
                     .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
         } finally {
             corrupt = false;
@@ -227,12 +227,12 @@ class OciImageIT extends RealVmTest {
                 : Stream.empty()) {
             assertThat(parts.filter(p -> p.getFileName().toString().startsWith(".part-"))).isEmpty();
         }
-        assertThatThrownBy(() -> oci.images().resolve(ref(":nope")))
+        assertThatThrownBy(() -> Internals.images(oci).resolve(ref(":nope")))
                 .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IMAGE_NOT_FOUND));
 
-        ImageBundle pulled = oci.images().resolve(ref(":2"));
+        ImageBundle pulled = Internals.images(oci).resolve(ref(":2"));
         proxy.stop(0);
-        ImageBundle offline = oci.images().resolve(ref(":2"));
+        ImageBundle offline = Internals.images(oci).resolve(ref(":2"));
         assertThat(offline.rootDisk()).isEqualTo(pulled.rootDisk());
         try (InputStream in = Files.newInputStream(offline.rootDisk())) {
             assertThat(in.readNBytes(1)).hasSize(1);

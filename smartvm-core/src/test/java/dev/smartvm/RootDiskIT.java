@@ -19,7 +19,7 @@ class RootDiskIT extends RealVmTest {
 
     @Test
     void commandsRunInsideTheRootDisk() throws Exception {
-        ImageBundle base = svm.images().resolve("default");
+        ImageBundle base = Internals.images(svm).resolve("default");
         Path image = Files.createDirectories(dir.resolve("image"));
         Files.copy(base.kernel(), image.resolve("vmlinuz"));
         Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
@@ -46,7 +46,7 @@ class RootDiskIT extends RealVmTest {
     @Test
     void anImageWhoseRootDiskIsMissingIsRefused() throws Exception {
         Path image = Files.createDirectories(dir.resolve("noroot"));
-        ImageBundle base = svm.images().resolve("default");
+        ImageBundle base = Internals.images(svm).resolve("default");
         Files.copy(base.kernel(), image.resolve("vmlinuz"));
         Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
         Files.writeString(image.resolve("image.json"), """

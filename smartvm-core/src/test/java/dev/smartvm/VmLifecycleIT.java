@@ -110,7 +110,7 @@ class VmLifecycleIT extends RealVmTest {
     @Test
     void aBootFailureShowsTheConsoleAndLeavesNothing() throws IOException {
         Path image = Files.createDirectories(dir.resolve("broken-image"));
-        Path good = svm.images().resolve("default").kernel();
+        Path good = Internals.images(svm).resolve("default").kernel();
         Files.copy(good, image.resolve("vmlinuz"));
         Files.writeString(image.resolve("initramfs.cpio"), "this is not a cpio archive");
         Files.writeString(image.resolve("image.json"), """

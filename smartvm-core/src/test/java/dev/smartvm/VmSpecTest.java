@@ -100,7 +100,11 @@ class VmSpecTest {
     @Test
     void userModePublishesTcpOnlyAndAUdpPortAsksForTheBridge() {
         NetworkSpec udp = NetworkSpec.enabled(List.of(), List.of()).publishing(List.of("5353:53/udp"));
-        assertThat(udp.resolvedMode()).isEqualTo(NetworkSpec.Mode.BRIDGE);
+        // decided at boot, once: a UDP port asks for the bridge, whoever runs it
+        assertThat(dev.smartvm.internal.net.HostNetwork.decideMode(udp, "qemu", true)).isEqualTo(NetworkSpec.Mode.BRIDGE);
+        assertThat(dev.smartvm.internal.net.HostNetwork.decideMode(NetworkSpec.NONE, "qemu", true)).isNull();
+        assertThatThrownBy(() -> dev.smartvm.internal.net.HostNetwork.decideMode(NetworkSpec.enabled(List.of(), List.of())
+                .inMode(NetworkSpec.Mode.USER), "firecracker", false)).hasMessageContaining("has no user-mode network");
         expectInvalid(() -> udp.inMode(NetworkSpec.Mode.USER), "publishes TCP ports only");
         NetworkSpec user = NetworkSpec.enabled(List.of(), List.of()).inMode(NetworkSpec.Mode.USER);
         expectInvalid(() -> user.publishing(List.of("5353:53/udp")), "publishes TCP ports only");

@@ -1,11 +1,11 @@
 package dev.smartvm.cli;
 
+import dev.smartvm.Acceleration;
+import dev.smartvm.BootPlan;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmSpec;
-import dev.smartvm.internal.image.ImageBundle;
-import dev.smartvm.internal.qemu.HostClock;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -93,24 +93,20 @@ final class Benchmarks {
     }
 
     /**
-     * The floor: the same kernel, initramfs and devices from a bare qemu command line, timed
-     * until the agent answered its handshake, then killed.
+     * The floor: QEMU started by hand with the very command line SmartVM would run (its plan:
+     * the same kernel, initramfs and devices), timed until the agent answered its handshake,
+     * then killed.
      */
     private double plainQemuRun(int i) throws IOException, InterruptedException {
-        ImageBundle image = svm.images().resolve("default");
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "svbench");
+        BootPlan plan = svm.plan(VmSpec.builder().acceleration(Acceleration.TCG).build());
+        Path dir = Files.createDirectories(svm.home().resolve("vms").resolve(BootPlan.PLANNED_ID));
         try {
-            Path sock = dir.resolve("a.sock");
-            List<String> argv = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "microvm,accel=tcg",
-                    "-m", "256M", "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                    "-kernel", image.kernel().toString(), "-initrd", image.initrd().toString(),
-                    "-append", "console=ttyS0 quiet panic=-1 rdinit=/init" + HostClock.tscKhz().stream()
-                            .mapToObj(khz -> " tsc_early_khz=" + khz).findFirst().orElse(""),
-                    "-serial", "file:" + dir.resolve("console"),
-                    "-device", "virtio-serial-device,max_ports=2",
-                    "-chardev", "socket,id=agent,path=" + sock + ",server=on,wait=off",
-                    "-device", "virtserialport,chardev=agent,name=smartvm.agent",
-                    "-object", "rng-random,id=rng,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng"));
+            Path sock = plan.commandLine().stream().filter(a -> a.startsWith("socket,id=agent,path="))
+                    .map(a -> Path.of(a.substring("socket,id=agent,path=".length(), a.indexOf(",server")))).findFirst()
+                    .orElseThrow(() -> new IOException("the plan has no agent socket: " + plan.commandLine()));
+            // the serial console goes to fd 3 (SmartVM's log writer): here, a file
+            List<String> argv = new ArrayList<>(List.of("sh", "-c", "exec \"$@\" 3>\"$0\"", dir.resolve("console").toString()));
+            argv.addAll(plan.commandLine());
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("qemu.log").toFile()).start();

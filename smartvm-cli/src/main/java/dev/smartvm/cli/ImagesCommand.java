@@ -3,16 +3,10 @@ package dev.smartvm.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.ImageInfo;
+import dev.smartvm.Images;
 import dev.smartvm.SmartVm;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.internal.image.BaseImageBundle;
-import dev.smartvm.internal.image.BaseImageManager;
-import dev.smartvm.internal.image.DebianRootfs;
-import dev.smartvm.internal.image.ImageBundle;
-import dev.smartvm.internal.image.ImageStore;
-import dev.smartvm.internal.image.OciImages;
-import dev.smartvm.internal.image.OciReference;
-import dev.smartvm.internal.io.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,10 +28,10 @@ final class ImagesCommand {
     static SmartVm open(CommandSpec spec) {
         PrintWriter err = spec.commandLine().getErr();
         ProgressBar bar = new ProgressBar(err, ProgressBar.stderrIsTerminal());
-        return Session.builder().downloads(bar).baseImages(BaseImageManager.create(msg -> {
+        return Session.builder().downloads(bar).notices(msg -> {
             err.println(msg);
             err.flush();
-        }).withDownloadListener(bar)).build();
+        }).build();
     }
 
     @Command(name = "ls", description = "The default images built here and the cached base images.")
@@ -52,39 +46,19 @@ final class ImagesCommand {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (SmartVm svm = open(spec)) {
-                List<ImageBundle> built = svm.images().builtImages();
-                List<BaseImageBundle> base = svm.images().baseImages().list();
-                List<OciImages.OciImage> oci = svm.images().ociImages().list();
+                List<ImageInfo> images = svm.images().list();
                 if (json) {
-                    ArrayNode arr = Json.MAPPER.createArrayNode();
-                    for (ImageBundle b : built) {
-                        arr.addObject().put("id", b.id()).put("kind", "default").put("dir", b.kernel().getParent().toString())
-                                .put("description", b.description());
+                    ArrayNode arr = CliJson.array();
+                    for (ImageInfo i : images) {
+                        ObjectNode o = arr.addObject().put("id", i.id()).put("kind", i.kind());
+                        i.details().forEach((k, v) -> o.set(k, CliJson.MAPPER.valueToTree(v)));
                     }
-                    for (BaseImageBundle b : base) {
-                        ObjectNode o = arr.addObject().put("id", b.bundleId()).put("kind", b.preset())
-                                .put("dir", b.bundleDir().toString()).put("source", b.source())
-                                .put("rootfsType", b.rootfsType()).put("readOnly", b.readOnly())
-                                .put("lastAccessedAt", b.lastAccessedAt().toString());
-                        o.set("versions", Json.MAPPER.valueToTree(b.versions()));
-                    }
-                    for (OciImages.OciImage i : oci) {
-                        arr.addObject().put("id", i.digest().substring(7, 19)).put("kind", "oci").put("reference", i.reference())
-                                .put("digest", i.digest()).put("rootDisk", i.rootDisk().toString())
-                                .put("pulledAt", i.pulledAt().toString());
-                    }
-                    out.println(Json.MAPPER.writeValueAsString(arr));
+                    out.println(CliJson.text(arr));
                 } else {
                     String fmt = "%-40s %-8s %s%n";
                     out.printf(fmt, "ID", "KIND", "WHAT");
-                    for (ImageBundle b : built) {
-                        out.printf(fmt, b.id(), "default", b.description());
-                    }
-                    for (BaseImageBundle b : base) {
-                        out.printf(fmt, b.bundleId(), b.preset(), b.source() + " (used " + b.lastAccessedAt() + ")");
-                    }
-                    for (OciImages.OciImage i : oci) {
-                        out.printf(fmt, i.digest().substring(7, 19), "oci", i.reference() + " (" + i.digest() + ")");
+                    for (ImageInfo i : images) {
+                        out.printf(fmt, i.id(), i.kind(), i.summary());
                     }
                 }
                 out.flush();
@@ -106,18 +80,7 @@ final class ImagesCommand {
         @Override
         public Integer call() {
             try (SmartVm svm = open(spec)) {
-                String id;
-                if (ref.startsWith(ImageStore.HOSTED_PREFIX)) {
-                    id = svm.images().baseImages().ensureBaseImage(BaseImageManager.HOSTED,
-                            ref.substring(ImageStore.HOSTED_PREFIX.length())).bundleId();
-                } else if (ref.startsWith(ImageStore.FIRECRACKER_CI_PREFIX)) {
-                    id = svm.images().baseImages().ensureBaseImage(ref.substring(ImageStore.FIRECRACKER_CI_PREFIX.length()),
-                            null).bundleId();
-                } else if (ref.equals("default")) {
-                    id = svm.images().resolve(ref).id();
-                } else {
-                    id = svm.images().ociImages().pull(OciReference.parse(ref)).digest().substring(7, 19);
-                }
+                String id = svm.images().pull(ref).id();
                 spec.commandLine().getOut().println(id);
                 spec.commandLine().getOut().flush();
                 return 0;
@@ -135,13 +98,13 @@ final class ImagesCommand {
         String what;
 
         @Option(names = "--suite", paramLabel = "SUITE", description = "Debian suite (default ${DEFAULT-VALUE}).")
-        String suite = DebianRootfs.DEFAULT_SUITE;
+        String suite = Images.DEFAULT_DEBIAN_SUITE;
 
         @Option(names = "--package", paramLabel = "PKG", description = "A package to include (repeatable; default python3).")
         List<String> packages;
 
         @Option(names = "--mirror", paramLabel = "URL", description = "Debian mirror (default ${DEFAULT-VALUE}).")
-        String mirror = DebianRootfs.DEFAULT_MIRROR;
+        String mirror = Images.DEFAULT_DEBIAN_MIRROR;
 
         @Option(names = "--rebuild", description = "Build again even when a build with these inputs exists.")
         boolean rebuild;
@@ -152,9 +115,8 @@ final class ImagesCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "can only build 'debian'; found '" + what + "'");
             }
             try (SmartVm svm = open(spec)) {
-                DebianRootfs.Build b = svm.images().debian().ensure(suite, packages == null ? DebianRootfs.DEFAULT_PACKAGES : packages,
-                        mirror, rebuild);
-                spec.commandLine().getOut().println(b.rootDisk().getParent());
+                spec.commandLine().getOut().println(svm.images().buildDebian(suite,
+                        packages == null ? Images.DEFAULT_DEBIAN_PACKAGES : packages, mirror, rebuild));
                 spec.commandLine().getOut().flush();
                 return 0;
             }
@@ -174,9 +136,7 @@ final class ImagesCommand {
             try (SmartVm svm = open(spec)) {
                 List<String> unknown = new ArrayList<>();
                 for (String id : ids) {
-                    boolean removed = svm.images().baseImages().remove(id) || svm.images().removeBuilt(id)
-                            || svm.images().ociImages().remove(id);
-                    if (!removed) {
+                    if (!svm.images().remove(id)) {
                         unknown.add(id);
                     }
                 }
@@ -196,13 +156,12 @@ final class ImagesCommand {
         CommandSpec spec;
 
         @Option(names = "--max", paramLabel = "N", description = "How many base images to keep (default ${DEFAULT-VALUE}).")
-        int max = BaseImageManager.DEFAULT_MAX_STORED;
+        int max = Images.DEFAULT_MAX_BASE_IMAGES;
 
         @Override
         public Integer call() {
             try (SmartVm svm = open(spec)) {
-                List<String> removed = new ArrayList<>(svm.images().baseImages().withLimit(max).pruneBaseImageCache(null));
-                removed.addAll(svm.images().pruneOldBuilds());
+                List<String> removed = svm.images().prune(max);
                 removed.forEach(spec.commandLine().getOut()::println);
                 spec.commandLine().getOut().flush();
                 return 0;

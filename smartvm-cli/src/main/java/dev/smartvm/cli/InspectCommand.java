@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmInfo;
 import dev.smartvm.VmNetwork;
-import dev.smartvm.internal.io.Json;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -23,7 +22,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (SmartVm svm = Session.open()) {
             VmInfo v = Session.find(svm, name).info();
-            ObjectNode o = Json.MAPPER.createObjectNode();
+            ObjectNode o = CliJson.object();
             o.put("id", v.id()).put("name", v.name()).put("state", v.state().name().toLowerCase()).put("backend", v.backend())
                     .put("acceleration", v.acceleration().name().toLowerCase()).put("pid", v.pid())
                     .put("createdAt", v.createdAt().toString()).put("stateDir", v.stateDir().toString())
@@ -32,12 +31,12 @@ final class InspectCommand implements Callable<Integer> {
             VmNetwork n = v.network();
             if (n != null) {
                 net.put("address", n.address()).put("mac", n.mac()).put("tap", n.tap());
-                net.set("allow", Json.MAPPER.valueToTree(v.spec().network().allow()));
-                net.set("deny", Json.MAPPER.valueToTree(v.spec().network().deny()));
-                net.set("publish", Json.MAPPER.valueToTree(v.spec().network().publish()));
+                net.set("allow", CliJson.MAPPER.valueToTree(v.spec().network().allow()));
+                net.set("deny", CliJson.MAPPER.valueToTree(v.spec().network().deny()));
+                net.set("publish", CliJson.MAPPER.valueToTree(v.spec().network().publish()));
             }
-            o.set("spec", Json.MAPPER.valueToTree(v.spec()));
-            System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+            o.set("spec", CliJson.MAPPER.valueToTree(v.spec()));
+            System.out.println(CliJson.text(o));
             return 0;
         }
     }

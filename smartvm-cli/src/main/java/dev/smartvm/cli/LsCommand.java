@@ -3,7 +3,6 @@ package dev.smartvm.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.VmInfo;
-import dev.smartvm.internal.io.Json;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,7 +18,7 @@ final class LsCommand implements Callable<Integer> {
         try (SmartVm svm = Session.open()) {
             List<VmInfo> vms = svm.list();
             if (json) {
-                ArrayNode arr = Json.MAPPER.createArrayNode();
+                ArrayNode arr = CliJson.array();
                 for (VmInfo v : vms) {
                     arr.addObject().put("id", v.id()).put("name", v.name()).put("state", v.state().name().toLowerCase())
                             .put("backend", v.backend()).put("acceleration", v.acceleration().name().toLowerCase())
@@ -27,7 +26,7 @@ final class LsCommand implements Callable<Integer> {
                             .put("image", v.spec().image()).put("createdAt", v.createdAt().toString())
                             .put("network", InspectCommand.mode(v)).put("stopReason", v.stopReason());
                 }
-                System.out.println(Json.MAPPER.writeValueAsString(arr));
+                System.out.println(CliJson.text(arr));
                 return 0;
             }
             String fmt = "%-20s %-12s %-8s %-11s %-5s %4s %7s %8s  %s%n";

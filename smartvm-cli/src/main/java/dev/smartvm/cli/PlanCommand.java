@@ -1,32 +1,22 @@
 package dev.smartvm.cli;
 
-import dev.smartvm.Acceleration;
-import dev.smartvm.ErrorCode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.smartvm.BootPlan;
 import dev.smartvm.SmartVm;
-import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
-import dev.smartvm.firecracker.FirecrackerOptions;
+import dev.smartvm.firecracker.FirecrackerTarget;
 import dev.smartvm.firecracker.FirecrackerVersion;
-import dev.smartvm.internal.firecracker.ApiRequest;
-import dev.smartvm.internal.firecracker.FirecrackerBackend;
-import dev.smartvm.internal.image.ImageBundle;
-import dev.smartvm.internal.io.Json;
-import dev.smartvm.spi.BootRequest;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "plan", description = {
-        "Prints the API requests the firecracker backend would send for these options, in order, as a JSON array of",
-        "{\"method\",\"path\",\"body\"}, without starting anything. The VM id is shown as 'planned'."})
+        "Prints what 'run' with these options would ask of the engine, without starting anything: for firecracker the",
+        "API requests in order, as a JSON array of {\"method\",\"path\",\"body\"}; for qemu its command line, as a JSON",
+        "array of strings. It takes the same steps as a start (resolve image, decide acceleration, plan network); the VM",
+        "id is shown as 'planned', and a bridge address as ADDRESS (leased at start)."})
 final class PlanCommand implements Callable<Integer> {
-    static final String PLANNED_ID = "planned";
-
     @Mixin
     VmOptions vm;
 
@@ -40,30 +30,30 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VmSpec spec = vm.toSpec();
-        if (!spec.backend().equals("firecracker")) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "plan shows Firecracker API requests: add --backend firecracker"
-                    + " (QEMU takes a command line instead; each VM's is in qemu.argv in its directory)");
-        }
-        FirecrackerVersion target = version != null ? FirecrackerVersion.parse(version) : FirecrackerBackend.installedVersion();
+        Object[] extensions = version == null ? new Object[0]
+                : new Object[] {new FirecrackerTarget(FirecrackerVersion.parse(version))};
         try (SmartVm svm = Session.open()) {
-            ImageBundle image = svm.images().resolve(spec.image());
-            BootRequest launch = new BootRequest(PLANNED_ID, svm.home().resolve("vms").resolve(PLANNED_ID), image.boot(),
-                    spec.cpus(), spec.memoryMib(), Acceleration.KVM, null, null,
-                    spec.firecrackerConfig() == null ? List.of() : List.of(new FirecrackerOptions(spec.firecrackerConfig())));
-            List<ApiRequest> requests = FirecrackerBackend.fromEnvironment(svm.home().resolve("firecracker")).plan(launch, target);
-            List<Map<String, Object>> out = new ArrayList<>();
-            for (ApiRequest r : requests) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("method", r.method());
-                m.put("path", r.path());
-                m.put("body", r.body());
-                out.add(m);
+            BootPlan plan = svm.plan(spec, extensions);
+            ArrayNode out = CliJson.array();
+            if (plan.apiCalls().isEmpty()) {
+                plan.commandLine().forEach(out::add);
+            } else {
+                for (BootPlan.ApiCall c : plan.apiCalls()) {
+                    var o = out.addObject().put("method", c.method()).put("path", c.path());
+                    o.set("body", c.body() == null ? null : readTree(c.body()));
+                }
             }
-            command.commandLine().getOut().println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+            command.commandLine().getOut().println(CliJson.text(out));
             command.commandLine().getOut().flush();
             return 0;
+        }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode readTree(String json) {
+        try {
+            return CliJson.MAPPER.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot print the plan: " + e.getMessage(), e);
+            throw new IllegalStateException("the engine planned a body that is not JSON: " + json, e);
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.smartvm.cli;
 
-import dev.smartvm.internal.io.DownloadListener;
+import dev.smartvm.DownloadListener;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -6,7 +6,6 @@ import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
-import dev.smartvm.internal.image.OciReference;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,7 +13,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -42,16 +40,10 @@ final class RunCommand implements Callable<Integer> {
         VmSpec spec = vm.toSpec(); // bad input fails before anything is created
         if (!command.isEmpty()) {
             GuestCommand.request(command, Map.of(), null, null, guest.uid); // bad input fails before anything is created
-        } else if (spec.backend().equals("smolvm")) {
-            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (smolvm pulls the image in its"
-                    + " guest, so its default command is not known here)");
-        } else if (OciReference.tryParse(spec.image()).isEmpty() || spec.image().equals("default")) {
-            throw new ParameterException(cli.commandLine(), "Missing required parameter: 'CMD' (only an OCI image has"
-                    + " a default command)");
         }
         try (SmartVm svm = Session.builder().downloads(new ProgressBar(new java.io.PrintWriter(System.err, true),
                 ProgressBar.stderrIsTerminal())).build()) {
-            List<String> argv = command.isEmpty() ? svm.images().resolve(spec.image()).defaults().command() : command;
+            List<String> argv = command.isEmpty() ? svm.imageCommand(spec) : command;
             if (argv.isEmpty()) {
                 throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "no command given and the image " + spec.image()
                         + " has no default command (no Entrypoint or Cmd); add -- CMD...");

@@ -30,14 +30,12 @@ class ImagesCommandTest {
     @BeforeEach
     void setUp() throws IOException {
         System.setProperty("smartvm.home", dir.resolve("home").toString());
-        System.setProperty("smartvm.baseImages", dir.resolve("base").toString());
         server = new StaticHttpServer();
     }
 
     @AfterEach
     void tearDown() {
         System.clearProperty("smartvm.home");
-        System.clearProperty("smartvm.baseImages");
         server.close();
     }
 
@@ -102,7 +100,7 @@ class ImagesCommandTest {
         assertThat(run("images", "prune", "--max", "0")).isEqualTo(Main.EXIT_ERROR);
         assertThat(err.toString()).startsWith("error[INVALID_BASE_IMAGE_CACHE_LIMIT]");
         assertThat(ls()).isEmpty();
-        try (var left = Files.list(dir.resolve("base"))) {
+        try (var left = Files.list(dir.resolve("home/images/base"))) { // every cache under the home
             assertThat(left.filter(p -> !p.getFileName().toString().startsWith(".lock-"))).isEmpty();
         }
     }

@@ -1,6 +1,6 @@
 package dev.smartvm.cli;
 
-import dev.smartvm.internal.net.NameResolver;
+import dev.smartvm.NameResolver;
 import java.net.InetAddress;
 
 /**

@@ -103,10 +103,34 @@ class PlanCommandTest {
                 .contains("serial needs Firecracker 1.14.0 or newer; the target is 1.13.0");
     }
 
+    /** The plan takes the steps a start takes: with --net, the interface run would attach is among the requests. */
+    @Test
+    void aNetworkedPlanSendsTheInterfaceRunWouldAttach() throws IOException {
+        assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--net")).as(err.toString()).isZero();
+        JsonNode plan = JSON.readTree(out.toString());
+        JsonNode nic = null;
+        for (JsonNode r : plan) {
+            if (r.path("path").asText().startsWith("/network-interfaces/")) {
+                nic = r;
+            }
+        }
+        assertThat(nic).as(plan.toString()).isNotNull();
+        assertThat(nic.path("body").path("host_dev_name").asText()).matches("sv[0-9a-f]{13}");
+        assertThat(plan.get(3).path("body").path("boot_args").asText()).contains("ip=ADDRESS::");
+    }
+
+    /** QEMU is configured by its command line: the plan is that command line, the very one a start runs. */
+    @Test
+    void aQemuPlanIsItsCommandLine() throws IOException {
+        assertThat(run("plan", "--image", image.toString(), "--accel", "tcg", "--cpus", "2")).as(err.toString()).isZero();
+        JsonNode argv = JSON.readTree(out.toString());
+        assertThat(argv.get(0).asText()).contains("qemu-system-x86_64");
+        assertThat(argv.toString()).contains("\"microvm,accel=tcg\"").contains("\"-smp\",\"2\"")
+                .contains(image.resolve("vmlinuz").toString()).contains("smartvm.vmid=planned");
+    }
+
     @Test
     void badInputIsAnErrorWithACode() throws IOException {
-        assertThat(run("plan", "--image", image.toString())).isEqualTo(Main.EXIT_USAGE);
-        assertThat(err.toString()).contains("error[INVALID_ARGUMENT]: plan shows Firecracker API requests");
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"boot-source\": {\"kernel_image_path\": \"/k\"}}");
         err.getBuffer().setLength(0);
         assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config", bad.toString()))

@@ -1,5 +1,6 @@
 package dev.smartvm.spi;
 
+import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
@@ -42,6 +43,16 @@ public interface Backend {
 
     /** Deletes what the engine keeps of a VM beyond its process (smolvm's machine) once the VM is removed. */
     default void discard(Path vmDir) {
+    }
+
+    /**
+     * What {@link #launch} would do for {@code request}, done: its command line and API
+     * requests. Nothing is started or written.
+     *
+     * @throws SmartVmException UNSUPPORTED when the engine cannot tell
+     */
+    default BootPlan plan(BootRequest request) {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + name() + " backend cannot show a plan");
     }
 
     /** Starts a VMM and returns once its control channel answers (the guest may still be booting). */

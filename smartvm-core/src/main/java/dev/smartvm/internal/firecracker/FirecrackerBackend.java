@@ -1,5 +1,6 @@
 package dev.smartvm.internal.firecracker;
 
+import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
@@ -7,15 +8,17 @@ import dev.smartvm.firecracker.BootSource;
 import dev.smartvm.firecracker.Drive;
 import dev.smartvm.firecracker.FieldSupport;
 import dev.smartvm.firecracker.FirecrackerOptions;
+import dev.smartvm.firecracker.FirecrackerTarget;
 import dev.smartvm.firecracker.FirecrackerVersion;
 import dev.smartvm.firecracker.Logger;
 import dev.smartvm.firecracker.MachineConfig;
 import dev.smartvm.firecracker.Metrics;
 import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.firecracker.Vsock;
-import dev.smartvm.internal.host.HostArch;
-import dev.smartvm.internal.host.VmmLabel;
+import dev.smartvm.internal.host.Kvm;
+import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.image.Vmlinux;
+import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.internal.io.UnixSockets;
 import dev.smartvm.spi.AttachSpec;
@@ -23,9 +26,7 @@ import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.VmmProcess;
-import java.io.File;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -46,7 +46,6 @@ import java.util.regex.Pattern;
  * refused here instead of by Firecracker. Optionally jailed (see {@link Jailer}).
  */
 public final class FirecrackerBackend implements Backend {
-    public static final int MAX_SOCKET_PATH = 107;
     static final String LOG_FILE = "firecracker.log";
     static final String METRICS_FILE = "metrics.json";
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
@@ -95,8 +94,8 @@ public final class FirecrackerBackend implements Backend {
      */
     public static FirecrackerBackend fromEnvironment(Path cacheDir) {
         return new FirecrackerBackend(() -> {
-            requireKvm();
-            return locate(cacheDir);
+            Kvm.require("Firecracker");
+            return FirecrackerBinaries.locate(cacheDir);
         }, null, BundledFieldSupport::get, UnaryOperator.identity());
     }
 
@@ -107,73 +106,6 @@ public final class FirecrackerBackend implements Backend {
         static FieldSupport get() {
             return TABLE;
         }
-    }
-
-    /** Firecracker runs on KVM only: without a usable /dev/kvm it cannot start a VM. */
-    static void requireKvm() {
-        Path kvm = Path.of("/dev/kvm");
-        if (!Files.exists(kvm)) {
-            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs KVM and this host has no /dev/kvm"
-                    + " (enable virtualization, or nested virtualization in a VM); the qemu backend runs without it");
-        }
-        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
-            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "Firecracker needs read and write access to /dev/kvm;"
-                    + " add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again");
-        }
-    }
-
-    public static FirecrackerRelease.Binaries locate(Path cacheDir) {
-        Map<String, String> env = System.getenv();
-        String configured = env.get("SMARTVM_FIRECRACKER");
-        if (configured != null && !configured.isBlank()) {
-            Path fc = Path.of(configured);
-            if (!Files.isExecutable(fc)) {
-                throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "SMARTVM_FIRECRACKER names " + fc
-                        + ", which is not an executable file");
-            }
-            String jailer = env.get("SMARTVM_JAILER");
-            return new FirecrackerRelease.Binaries(fc, jailer == null || jailer.isBlank()
-                    ? fc.resolveSibling("jailer") : Path.of(jailer));
-        }
-        for (String dir : env.getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path p = Path.of(dir, "firecracker");
-            if (Files.isExecutable(p)) {
-                return new FirecrackerRelease.Binaries(p, p.resolveSibling("jailer"));
-            }
-        }
-        String version = env.getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION);
-        String base = env.get("SMARTVM_FIRECRACKER_RELEASES");
-        return new FirecrackerRelease(base == null || base.isBlank() ? FirecrackerRelease.GITHUB : URI.create(base), cacheDir)
-                .fetch(FirecrackerVersion.parse(version), HostArch.name());
-    }
-
-    /**
-     * The version of the firecracker that {@link #locate} would find without downloading
-     * ($SMARTVM_FIRECRACKER or the PATH), else the release SmartVM fetches.
-     */
-    public static FirecrackerVersion installedVersion() {
-        String configured = System.getenv("SMARTVM_FIRECRACKER");
-        Path binary = configured != null && !configured.isBlank() ? Path.of(configured) : null;
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            if (binary == null && Files.isExecutable(Path.of(dir, "firecracker"))) {
-                binary = Path.of(dir, "firecracker");
-            }
-        }
-        if (binary != null && Files.isExecutable(binary)) {
-            try {
-                Process p = new ProcessBuilder(binary.toString(), "--version").redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                java.util.regex.Matcher m = Pattern.compile("Firecracker v(\\S+)").matcher(out);
-                if (p.waitFor() == 0 && m.find()) {
-                    return FirecrackerVersion.parse(m.group(1));
-                }
-            } catch (IOException e) {
-                // fall through to the default
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        return FirecrackerVersion.parse(System.getenv().getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION));
     }
 
     @Override
@@ -284,6 +216,21 @@ public final class FirecrackerBackend implements Backend {
         return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support.get());
     }
 
+    /**
+     * The command line and the requests a launch would send, for the release of the request's
+     * {@link FirecrackerTarget}, else the installed one (else the one SmartVM fetches).
+     */
+    @Override
+    public BootPlan plan(BootRequest request) {
+        FirecrackerVersion version = request.extension(FirecrackerTarget.class).map(FirecrackerTarget::version)
+                .orElseGet(FirecrackerBinaries::installedVersion);
+        List<BootPlan.ApiCall> calls = new ArrayList<>();
+        for (ApiRequest r : plan(request, version)) {
+            calls.add(new BootPlan.ApiCall(r.method(), r.path(), r.body() == null ? null : Json.text(r.body())));
+        }
+        return new BootPlan(name(), VmmLauncher.inOwnSession(argv(request, Path.of("firecracker"))), calls);
+    }
+
     @Override
     public VmmProcess launch(BootRequest spec) {
         return start(spec, null);
@@ -309,12 +256,7 @@ public final class FirecrackerBackend implements Backend {
         FirecrackerRelease.Binaries bin = binaries.get();
         Path dir = spec.vmDir();
         FirecrackerLayout layout = layout(spec, bin.firecracker());
-        for (Path socket : List.of(layout.apiSocket(), layout.vsockSocket())) {
-            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
-                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
-                        + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME (or the jail's chroot base) to a shorter directory");
-            }
-        }
+        VmmLauncher.checkSocketPaths("SMARTVM_HOME (or the jail's chroot base)", layout.apiSocket(), layout.vsockSocket());
         if (jailer != null && !Files.isExecutable(jailer.jailerBinary())) {
             throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "the jailer " + jailer.jailerBinary() + " is not executable");
         }
@@ -389,27 +331,14 @@ public final class FirecrackerBackend implements Backend {
     }
 
     private Process spawn(BootRequest spec, FirecrackerRelease.Binaries bin, Path dir) {
-        List<String> argv = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-            argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
-        }
-        if (jailer != null) {
-            argv.addAll(jailer.argv(bin.firecracker(), spec.vmId()));
-        } else {
-            argv.addAll(List.of(bin.firecracker().toString(), "--api-sock", FirecrackerLayout.plain(dir).apiSocket().toString(),
-                    "--id", spec.vmId()));
-        }
-        try {
-            Files.writeString(dir.resolve("firecracker.argv"), String.join("\n", argv) + "\n");
-            // Firecracker writes the guest's serial console to its stdout.
-            return VmmLabel.apply(new ProcessBuilder(argv), dir)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("console.log").toFile())
-                    .start();
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot start " + argv.get(0) + ": " + e.getMessage(), e);
-        }
+        // Firecracker writes the guest's serial console to its stdout.
+        return VmmLauncher.launch(argv(spec, bin.firecracker()), dir, dir.resolve("firecracker.argv"), dir.resolve("console.log"));
+    }
+
+    private List<String> argv(BootRequest spec, Path firecracker) {
+        return jailer != null ? jailer.argv(firecracker, spec.vmId())
+                : List.of(firecracker.toString(), "--api-sock", FirecrackerLayout.plain(spec.vmDir()).apiSocket().toString(),
+                        "--id", spec.vmId());
     }
 
     private static String stop(Process p, Path dir) {

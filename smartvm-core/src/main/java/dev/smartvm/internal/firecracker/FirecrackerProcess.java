@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.FirecrackerVm;
+import dev.smartvm.internal.host.ConsoleWatch;
 import dev.smartvm.internal.host.VmmPid;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
@@ -148,12 +149,9 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
         if (isAlive()) {
             return Optional.empty();
         }
-        Optional<String> guest = TextFiles.tail(vmDir.resolve("console.log"), 200).stream()
-                .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && (l.contains("powering off")
-                        || l.contains("Ctrl-Alt-Del")))
-                .findFirst();
+        Optional<String> guest = ConsoleWatch.guestStopReason(vmDir.resolve("console.log"));
         if (guest.isPresent()) {
-            return Optional.of("the guest stopped: " + guest.get().strip());
+            return guest;
         }
         String code = process.exitCodeText();
         Path logFile = (layout.chroot() != null ? layout.chroot() : vmDir).resolve(FirecrackerBackend.LOG_FILE);

@@ -1,10 +1,10 @@
 package dev.smartvm.internal.image;
 
+import dev.smartvm.DownloadListener;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.Images;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.internal.host.HostArch;
 import dev.smartvm.internal.io.CommandRunner;
-import dev.smartvm.internal.io.DownloadListener;
 import dev.smartvm.internal.io.Downloads;
 import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Hashing;
@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  */
 @SuppressWarnings("try") // locks are held for their blocks
 public final class BaseImageManager {
-    public static final int DEFAULT_MAX_STORED = 2;
+    public static final int DEFAULT_MAX_STORED = Images.DEFAULT_MAX_BASE_IMAGES;
     public static final String HOSTED = "hosted";
     /** Firecracker's CI images: the newest dated build ({@code latest}) or release line ({@code lts}). */
     public static final List<String> CI_PRESETS = List.of("lts", "latest");
@@ -89,29 +89,9 @@ public final class BaseImageManager {
         return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, downloads, bucket, runner);
     }
 
-    /** The same cache, limit and architecture, reporting downloads to {@code listener}. */
-    public BaseImageManager withDownloadListener(DownloadListener listener) {
-        return new BaseImageManager(cacheDir, maxStoredBaseImages, arch, warnings, clock, listener, ciBucket, runner);
-    }
-
     /** The same cache with another limit (at least 1). */
     public BaseImageManager withLimit(int limit) {
         return new BaseImageManager(cacheDir, limit, arch, warnings, clock, downloads, ciBucket, runner);
-    }
-
-    /** The default cache ({@link #defaultCacheDir()}), limit, host architecture and clock. */
-    public static BaseImageManager create(Consumer<String> warnings) {
-        return new BaseImageManager(defaultCacheDir(), DEFAULT_MAX_STORED, HostArch.name(), warnings, Clock.systemUTC());
-    }
-
-    /**
-     * {@code smartvm.baseImages} (system property), else $SMARTVM_BASE_IMAGES, else
-     * {@code <java.io.tmpdir>/.smartvm/base-images}.
-     */
-    public static Path defaultCacheDir() {
-        String configured = System.getProperty("smartvm.baseImages", System.getenv("SMARTVM_BASE_IMAGES"));
-        return configured != null && !configured.isBlank() ? Path.of(configured)
-                : Path.of(System.getProperty("java.io.tmpdir"), ".smartvm", "base-images");
     }
 
     public Path cacheDir() {
@@ -150,7 +130,7 @@ public final class BaseImageManager {
         }
         Map<String, String> expected = new HashMap<>();
         for (HostedManifest.Artifact a : List.of(m.kernel(), m.rootfs())) {
-            expected.put(a.fileName(), a.sha256() != null ? a.sha256() : localSha(a));
+            expected.put(a.fileName(), a.sha256() != null ? a.sha256() : Artifacts.localSha(a));
         }
         String id = m.name() + "-" + Hashing.sha256(String.join("\n", HOSTED, arch, expected.get(m.kernel().fileName()),
                 expected.get(m.rootfs().fileName()), String.valueOf(m.bootArgs()), m.rootfsType(), String.valueOf(m.readOnly()))
@@ -202,7 +182,7 @@ public final class BaseImageManager {
             if (!Files.isRegularFile(file)) {
                 return false;
             }
-            if (!stamp(file).equals(b.stamps().get(name)) && !Hashing.sha256(file).equals(b.checksums().get(name))) {
+            if (!Artifacts.stamp(file).equals(b.stamps().get(name)) && !Hashing.sha256(file).equals(b.checksums().get(name))) {
                 warnings.accept("warning: base image " + b.bundleId() + ": " + name + " no longer matches its checksum;"
                         + " fetching it again");
                 return false;
@@ -247,7 +227,7 @@ public final class BaseImageManager {
                     sel.ubuntuVersion(), "build", sel.build()), id, dir, dir.resolve("vmlinux"), dir.resolve("rootfs.ext4"),
                     "ext4", false, "console=ttyS0 reboot=k panic=1 pci=off", ciBucket.resolve(FirecrackerCi.ROOT + sel.build()
                     + "/" + arch + "/").toString(), checksums, stale != null ? stale.createdAt() : now, now,
-                    Map.of("vmlinux", stamp(kernel), "rootfs.ext4", stamp(rootfs)));
+                    Map.of("vmlinux", Artifacts.stamp(kernel), "rootfs.ext4", Artifacts.stamp(rootfs)));
             return install(bundle, tmp);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot store base image " + id + ": " + e.getMessage(), e);
@@ -313,8 +293,8 @@ public final class BaseImageManager {
         try {
             Map<String, String> stamps = new HashMap<>();
             for (HostedManifest.Artifact a : List.of(m.kernel(), m.rootfs())) {
-                Path file = obtain(a, tmp.resolve(a.fileName()), expected.get(a.fileName()));
-                stamps.put(a.fileName(), stamp(file));
+                Path file = Artifacts.obtain(a, tmp.resolve(a.fileName()), expected.get(a.fileName()), downloads);
+                stamps.put(a.fileName(), Artifacts.stamp(file));
             }
             Path dir = cacheDir.resolve(id);
             Instant now = clock.instant();
@@ -343,20 +323,20 @@ public final class BaseImageManager {
         for (HostedManifest.Artifact a : List.of(m.kernel(), m.rootfs())) {
             Path file = cached.bundleDir().resolve(a.fileName());
             String sha = expected.get(a.fileName());
-            if (Files.isRegularFile(file) && stamp(file).equals(stamps.get(a.fileName()))) {
+            if (Files.isRegularFile(file) && Artifacts.stamp(file).equals(stamps.get(a.fileName()))) {
                 continue;
             }
             if (Files.isRegularFile(file) && Hashing.sha256(file).equals(sha)) {
-                stamps.put(a.fileName(), stamp(file));
+                stamps.put(a.fileName(), Artifacts.stamp(file));
                 continue;
             }
             warnings.accept("warning: base image " + cached.bundleId() + ": " + a.fileName()
                     + " no longer matches its checksum; fetching it again");
             Path tmp = temporaryDir(".repair-" + cached.bundleId() + "-");
             try {
-                Path fresh = obtain(a, tmp.resolve(a.fileName()), sha);
+                Path fresh = Artifacts.obtain(a, tmp.resolve(a.fileName()), sha, downloads);
                 Files.move(fresh, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                stamps.put(a.fileName(), stamp(file));
+                stamps.put(a.fileName(), Artifacts.stamp(file));
             } catch (IOException e) {
                 throw new SmartVmException(ErrorCode.IO_ERROR, "cannot repair " + file + ": " + e.getMessage(), e);
             } finally {
@@ -364,49 +344,6 @@ public final class BaseImageManager {
             }
         }
         return cached.withStamps(stamps);
-    }
-
-    /** Copies or downloads one artifact to {@code target} and checks its size and sha256. */
-    private Path obtain(HostedManifest.Artifact a, Path target, String sha) {
-        String from = a.url() != null ? a.url().toString() : a.path().toString();
-        if (a.url() != null) {
-            Downloads.get(a.url(), target, "", downloads);
-        } else {
-            try {
-                Files.copy(a.path(), target, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "cannot copy base image file " + from + ": " + e, e);
-            }
-        }
-        try {
-            long size = Files.size(target);
-            if (a.sizeBytes() != null && size != a.sizeBytes()) {
-                throw new SmartVmException(ErrorCode.CHECKSUM_MISMATCH, from + " has " + size + " bytes; the manifest says "
-                        + a.sizeBytes());
-            }
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + target + ": " + e.getMessage(), e);
-        }
-        String actual = Hashing.sha256(target);
-        if (!actual.equals(sha)) {
-            throw new SmartVmException(ErrorCode.CHECKSUM_MISMATCH, from + " has sha256 " + actual + "; the manifest says " + sha);
-        }
-        return target;
-    }
-
-    private static String localSha(HostedManifest.Artifact a) {
-        if (!Files.isRegularFile(a.path())) {
-            throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "base image file " + a.path() + " does not exist");
-        }
-        return Hashing.sha256(a.path());
-    }
-
-    private static String stamp(Path file) {
-        try {
-            return Files.size(file) + ":" + Files.getLastModifiedTime(file).toMillis();
-        } catch (IOException e) {
-            return "missing";
-        }
     }
 
     /** Reads a bundle's record, with its paths taken from where the directory is now. */

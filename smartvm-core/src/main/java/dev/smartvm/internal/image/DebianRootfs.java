@@ -1,6 +1,7 @@
 package dev.smartvm.internal.image;
 
 import dev.smartvm.ErrorCode;
+import dev.smartvm.Images;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.FileTrees;
@@ -25,9 +26,9 @@ import java.util.regex.Pattern;
  * They boot on the default kernel and agent, which switch into them.
  */
 public final class DebianRootfs {
-    public static final String DEFAULT_SUITE = "bookworm";
-    public static final String DEFAULT_MIRROR = "http://deb.debian.org/debian";
-    public static final List<String> DEFAULT_PACKAGES = List.of("python3");
+    public static final String DEFAULT_SUITE = Images.DEFAULT_DEBIAN_SUITE;
+    public static final String DEFAULT_MIRROR = Images.DEFAULT_DEBIAN_MIRROR;
+    public static final List<String> DEFAULT_PACKAGES = Images.DEFAULT_DEBIAN_PACKAGES;
     private static final Path MMDEBSTRAP = Path.of("/usr/bin/mmdebstrap");
     private static final Pattern SUITE = Pattern.compile("[a-z][a-z0-9-]{1,30}");
     private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]{0,62}");

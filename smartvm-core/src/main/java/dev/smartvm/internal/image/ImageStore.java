@@ -1,30 +1,39 @@
 package dev.smartvm.internal.image;
 
+import dev.smartvm.DownloadListener;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.ImageInfo;
+import dev.smartvm.Images;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.host.HostArch;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.FileTrees;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Turns an image reference into a bootable bundle: {@code default}, a built bundle's directory,
- * {@code hosted:<manifest path or URL>} or {@code firecracker-ci:lts|latest} (base images from
- * {@link BaseImageManager}, whose root filesystem the agent switches to), or an OCI reference.
+ * Every image cache, under one root (the images directory): default builds and Debian builds in
+ * it, OCI images in {@code oci/}, base images in {@code base/}. A reference is parsed once
+ * ({@link ImageRef}) and resolved by the one source of its kind.
  */
-public final class ImageStore {
-    public static final String HOSTED_PREFIX = "hosted:";
-    /** {@code firecracker-ci:lts} or {@code firecracker-ci:latest}: an Ubuntu image of Firecracker's CI. */
-    public static final String FIRECRACKER_CI_PREFIX = "firecracker-ci:";
-
+public final class ImageStore implements Images {
     private final Path imagesDir;
     private final CommandRunner runner;
     private final Consumer<String> progress;
     private final BaseImageManager baseImages;
     private final OciImages ociImages;
 
-    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, BaseImageManager baseImages,
+    public ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, DownloadListener downloads) {
+        this(imagesDir, runner, progress, new BaseImageManager(imagesDir.resolve("base"), DEFAULT_MAX_BASE_IMAGES,
+                HostArch.name(), progress, Clock.systemUTC(), downloads), OciRegistryClient.fromEnvironment(downloads));
+    }
+
+    ImageStore(Path imagesDir, CommandRunner runner, Consumer<String> progress, BaseImageManager baseImages,
             OciRegistryClient registries) {
         this.imagesDir = imagesDir;
         this.runner = runner;
@@ -33,26 +42,73 @@ public final class ImageStore {
         this.ociImages = new OciImages(imagesDir.resolve("oci"), registries, runner, progress);
     }
 
-    public OciImages ociImages() {
-        return ociImages;
-    }
-
-    public BaseImageManager baseImages() {
-        return baseImages;
-    }
-
     public Path directory() {
         return imagesDir;
     }
 
-    /** The default images built in this store, newest first. */
-    public java.util.List<ImageBundle> builtImages() {
-        return DefaultImage.built(imagesDir);
+    /** What {@code ref} names, fetched or built if it is not cached, ready to boot. */
+    public ImageBundle resolve(String ref) {
+        ImageRef parsed = ImageRef.parse(ref);
+        return switch (parsed) {
+            case ImageRef.Default d -> defaultImage().ensure();
+            case ImageRef.Hosted h -> onDefaultKernel(baseImages.ensureBaseImage(BaseImageManager.HOSTED, h.manifest()));
+            case ImageRef.FirecrackerCi ci -> onDefaultKernel(baseImages.ensureBaseImage(ci.preset(), null));
+            case ImageRef.Debian d -> onDefaultKernel(debian().ensure(d.suite(), DebianRootfs.DEFAULT_PACKAGES,
+                    DebianRootfs.DEFAULT_MIRROR, false));
+            case ImageRef.Directory d -> DebianRootfs.load(d.dir()).map(this::onDefaultKernel)
+                    .orElseGet(() -> DefaultImage.load(d.dir()));
+            case ImageRef.Oci o -> onDefaultKernel(pullOci(ref, o));
+        };
     }
 
-    /** Deletes one built default image; false when there is none with that id. */
-    public boolean removeBuilt(String id) {
-        for (ImageBundle b : builtImages()) {
+    private OciImages.OciImage pullOci(String text, ImageRef.Oci ref) {
+        try {
+            return ociImages.pull(ref.reference());
+        } catch (SmartVmException e) {
+            boolean bareWord = !text.contains("/") && !text.contains(":") && !text.contains("@");
+            if (!bareWord || e.code() != ErrorCode.DOWNLOAD_FAILED && e.code() != ErrorCode.IMAGE_NOT_FOUND) {
+                throw e;
+            }
+            throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + text + "': it is no image directory here,"
+                    + " and as " + ref.reference() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ImageInfo pull(String reference) {
+        ImageRef parsed = ImageRef.parse(reference);
+        return switch (parsed) {
+            case ImageRef.Hosted h -> info(baseImages.ensureBaseImage(BaseImageManager.HOSTED, h.manifest()));
+            case ImageRef.FirecrackerCi ci -> info(baseImages.ensureBaseImage(ci.preset(), null));
+            case ImageRef.Oci o -> info(pullOci(reference, o));
+            case ImageRef.Debian d -> info(debian().ensure(d.suite(), DebianRootfs.DEFAULT_PACKAGES,
+                    DebianRootfs.DEFAULT_MIRROR, false));
+            case ImageRef.Default d -> info(defaultImage().ensure());
+            case ImageRef.Directory d -> DebianRootfs.load(d.dir()).map(ImageStore::info)
+                    .orElseGet(() -> info(DefaultImage.load(d.dir())));
+        };
+    }
+
+    @Override
+    public List<ImageInfo> list() {
+        List<ImageInfo> all = new ArrayList<>();
+        DefaultImage.built(imagesDir).forEach(b -> all.add(info(b)));
+        baseImages.list().forEach(b -> all.add(info(b)));
+        ociImages.list().forEach(i -> all.add(info(i)));
+        return all;
+    }
+
+    @Override
+    public Path buildDebian(String suite, List<String> packages, String mirror, boolean rebuild) {
+        return debian().ensure(suite, packages, mirror, rebuild).rootDisk().getParent();
+    }
+
+    @Override
+    public boolean remove(String id) {
+        if (baseImages.remove(id) || ociImages.remove(id)) {
+            return true;
+        }
+        for (ImageBundle b : DefaultImage.built(imagesDir)) {
             if (b.id().equals(id)) {
                 FileTrees.deleteQuietly(b.kernel().getParent());
                 return true;
@@ -61,52 +117,50 @@ public final class ImageStore {
         return false;
     }
 
-    /** Deletes default images that a newer build replaced; returns their ids. */
-    public java.util.List<String> pruneOldBuilds() {
-        return DefaultImage.pruneOld(imagesDir);
+    @Override
+    public List<String> prune(int maxBaseImages) {
+        List<String> removed = new ArrayList<>(baseImages.withLimit(maxBaseImages).pruneBaseImageCache(null));
+        removed.addAll(DefaultImage.pruneOld(imagesDir));
+        return removed;
     }
 
-    public ImageBundle resolve(String ref) {
-        if (ref.equals("default")) {
-            return new DefaultImage(imagesDir, runner, progress).ensure();
+    private DefaultImage defaultImage() {
+        return new DefaultImage(imagesDir, runner, progress);
+    }
+
+    private DebianRootfs debian() {
+        return new DebianRootfs(imagesDir, runner, progress);
+    }
+
+    private static ImageInfo info(ImageBundle b) {
+        return new ImageInfo(b.id(), "default", b.description(), b.defaults().command(), details("dir",
+                b.kernel().getParent().toString(), "description", b.description()));
+    }
+
+    private static ImageInfo info(BaseImageBundle b) {
+        return new ImageInfo(b.bundleId(), b.preset(), b.source() + " (used " + b.lastAccessedAt() + ")", List.of(),
+                details("dir", b.bundleDir().toString(), "source", b.source(), "rootfsType", b.rootfsType(),
+                        "readOnly", b.readOnly(), "lastAccessedAt", b.lastAccessedAt().toString(), "versions", b.versions()));
+    }
+
+    private static ImageInfo info(OciImages.OciImage i) {
+        return new ImageInfo(i.digest().substring(7, 19), "oci", i.reference() + " (" + i.digest() + ")",
+                i.defaults().command(), details("reference", i.reference(), "digest", i.digest(),
+                        "rootDisk", i.rootDisk().toString(), "pulledAt", i.pulledAt().toString()));
+    }
+
+    private static ImageInfo info(DebianRootfs.Build b) {
+        String what = "Debian " + b.suite() + " (" + String.join(", ", b.packages()) + ")";
+        return new ImageInfo("debian-" + b.suite(), "debian", what, List.of(), details("dir", b.rootDisk().getParent().toString(),
+                "suite", b.suite(), "packages", String.join(",", b.packages()), "builtAt", b.builtAt().toString()));
+    }
+
+    private static Map<String, Object> details(Object... pairs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put((String) pairs[i], pairs[i + 1]);
         }
-        if (ref.startsWith(HOSTED_PREFIX)) {
-            return onDefaultKernel(baseImages.ensureBaseImage(BaseImageManager.HOSTED, ref.substring(HOSTED_PREFIX.length())));
-        }
-        if (ref.equals("debian") || ref.startsWith("debian:")) {
-            String suite = ref.equals("debian") ? DebianRootfs.DEFAULT_SUITE : ref.substring("debian:".length());
-            return onDefaultKernel(new DebianRootfs(imagesDir, runner, progress).ensure(suite, DebianRootfs.DEFAULT_PACKAGES,
-                    DebianRootfs.DEFAULT_MIRROR, false));
-        }
-        if (ref.startsWith(FIRECRACKER_CI_PREFIX)) {
-            return onDefaultKernel(baseImages.ensureBaseImage(ref.substring(FIRECRACKER_CI_PREFIX.length()), null));
-        }
-        Path dir = Path.of(ref);
-        if (Files.isRegularFile(dir.resolve("image.json"))) {
-            return DefaultImage.load(dir);
-        }
-        java.util.Optional<DebianRootfs.Build> debian = DebianRootfs.load(dir);
-        if (debian.isPresent()) {
-            return onDefaultKernel(debian.get());
-        }
-        java.util.Optional<OciReference> oci = OciReference.tryParse(ref);
-        if (oci.isPresent()) {
-            OciImages.OciImage image;
-            try {
-                image = ociImages.pull(oci.get());
-            } catch (SmartVmException e) {
-                boolean bareWord = !ref.contains("/") && !ref.contains(":") && !ref.contains("@");
-                if (!bareWord || e.code() != ErrorCode.DOWNLOAD_FAILED && e.code() != ErrorCode.IMAGE_NOT_FOUND) {
-                    throw e;
-                }
-                throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': it is no image directory here,"
-                        + " and as " + oci.get() + ": " + e.getMessage(), e);
-            }
-            return onDefaultKernel(image.digest().substring(7, 23), image.rootDisk(), "ext4", false, image.defaults(),
-                    "OCI image " + image.reference() + " (" + image.digest() + ")");
-        }
-        throw new SmartVmException(ErrorCode.IMAGE_NOT_FOUND, "no image '" + ref + "': use 'default', the directory of a"
-                + " built image, hosted:<manifest path or URL>, firecracker-ci:lts|latest, or an OCI reference such as alpine:3.20");
+        return m;
     }
 
     /**
@@ -116,7 +170,7 @@ public final class ImageStore {
      */
     private ImageBundle onDefaultKernel(String id, Path rootDisk, String fsType, boolean readOnly, ExecDefaults defaults,
             String what) {
-        ImageBundle boot = new DefaultImage(imagesDir, runner, progress).ensure();
+        ImageBundle boot = defaultImage().ensure();
         return new ImageBundle(id + "+" + boot.id(), boot.kernel(), boot.initrd(), rootDisk, fsType, readOnly, defaults,
                 what + " on " + boot.description());
     }
@@ -126,13 +180,13 @@ public final class ImageStore {
                 "Debian " + b.suite() + " (" + String.join(", ", b.packages()) + ")");
     }
 
-    /** Debian root filesystems built by mmdebstrap in this store. */
-    public DebianRootfs debian() {
-        return new DebianRootfs(imagesDir, runner, progress);
-    }
-
     private ImageBundle onDefaultKernel(BaseImageBundle b) {
         return onDefaultKernel(b.bundleId(), b.rootfsPath(), b.rootfsType(), b.readOnly(), ExecDefaults.NONE,
                 "base image " + b.bundleId() + " (" + b.source() + ")");
+    }
+
+    private ImageBundle onDefaultKernel(OciImages.OciImage image) {
+        return onDefaultKernel(image.digest().substring(7, 23), image.rootDisk(), "ext4", false, image.defaults(),
+                "OCI image " + image.reference() + " (" + image.digest() + ")");
     }
 }

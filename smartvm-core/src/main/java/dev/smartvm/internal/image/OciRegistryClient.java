@@ -1,9 +1,9 @@
 package dev.smartvm.internal.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartvm.DownloadListener;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.internal.io.DownloadListener;
 import dev.smartvm.internal.io.Hashing;
 import dev.smartvm.internal.io.Json;
 import java.io.IOException;

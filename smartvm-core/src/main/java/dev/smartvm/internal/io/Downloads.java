@@ -1,5 +1,6 @@
 package dev.smartvm.internal.io;
 
+import dev.smartvm.DownloadListener;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import java.io.IOException;

@@ -27,6 +27,15 @@ public final class Json {
         }
     }
 
+    /** {@code value} as compact JSON text. */
+    public static String text(Object value) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write JSON: " + e.getMessage(), e);
+        }
+    }
+
     public static <T> T read(Path file, Class<T> type) {
         try {
             return MAPPER.readValue(file.toFile(), type);

@@ -1,6 +1,7 @@
 package dev.smartvm.internal.net;
 
 import dev.smartvm.ErrorCode;
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -19,7 +20,7 @@ import org.xbill.DNS.Type;
  * asks the server again), and the hosts file first unless a server is given.
  */
 public final class DnsResolver implements NameResolver {
-    static final DnsResolver SYSTEM = new DnsResolver(null);
+    public static final DnsResolver SYSTEM = new DnsResolver(null);
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private final InetSocketAddress server;

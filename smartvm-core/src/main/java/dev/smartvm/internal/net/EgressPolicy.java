@@ -1,5 +1,6 @@
 package dev.smartvm.internal.net;
 
+import dev.smartvm.NameResolver;
 import java.util.List;
 import java.util.function.UnaryOperator;
 

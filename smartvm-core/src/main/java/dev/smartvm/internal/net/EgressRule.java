@@ -1,6 +1,7 @@
 package dev.smartvm.internal.net;
 
 import dev.smartvm.ErrorCode;
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import java.time.Duration;
 import java.util.List;

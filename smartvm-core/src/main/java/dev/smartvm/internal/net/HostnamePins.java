@@ -1,5 +1,6 @@
 package dev.smartvm.internal.net;
 
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import java.time.Clock;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package dev.smartvm.internal.qemu;
 import dev.smartvm.Acceleration;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.host.Kvm;
 import dev.smartvm.internal.io.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +38,9 @@ public final class AccelerationProbe {
 
     /** What the host's KVM looks like without booting anything; null when a probe boot must decide. */
     public String kvmUnusableReason() {
-        if (!Files.exists(kvmDevice)) {
-            return "there is no " + kvmDevice;
-        }
-        if (!Files.isReadable(kvmDevice) || !Files.isWritable(kvmDevice)) {
-            return "no read/write access to " + kvmDevice;
+        String unusable = Kvm.unusableReason(kvmDevice);
+        if (unusable != null) {
+            return unusable;
         }
         if (Files.exists(sysModules.resolve("kvm_pvm"))) {
             return "KVM here is nested PVM (kvm_pvm), under which a stock guest kernel hangs";

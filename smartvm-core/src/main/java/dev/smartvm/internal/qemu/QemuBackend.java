@@ -1,23 +1,22 @@
 package dev.smartvm.internal.qemu;
 
+import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.host.ConsoleRing;
-import dev.smartvm.internal.host.VmmLabel;
+import dev.smartvm.internal.host.Executables;
+import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.VmmProcess;
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -25,8 +24,6 @@ import java.util.Set;
 
 /** Runs VMs with QEMU's microvm machine. */
 public final class QemuBackend implements Backend {
-    /** Unix socket paths longer than this do not fit in sockaddr_un. */
-    public static final int MAX_SOCKET_PATH = 107;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final String qemuBinary;
@@ -44,17 +41,7 @@ public final class QemuBackend implements Backend {
     }
 
     public static Optional<String> findQemu() {
-        String configured = System.getenv("SMARTVM_QEMU");
-        if (configured != null && !configured.isBlank()) {
-            return Optional.of(configured);
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path p = Path.of(dir, "qemu-system-x86_64");
-            if (Files.isExecutable(p)) {
-                return Optional.of(p.toString());
-            }
-        }
-        return Optional.empty();
+        return Executables.configuredOrOnPath("SMARTVM_QEMU", "qemu-system-x86_64").map(Path::toString);
     }
 
     @Override
@@ -74,31 +61,16 @@ public final class QemuBackend implements Backend {
                     "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86");
         }
         Path dir = spec.vmDir();
-        for (Path socket : List.of(QemuCommandLine.qmpSocket(dir),
-                QemuCommandLine.agentSocket(dir, QemuCommandLine.AGENT_PORTS - 1))) { // the longest names
-            if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
-                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "socket path " + socket + " is longer than "
-                        + MAX_SOCKET_PATH + " bytes; set SMARTVM_HOME to a shorter directory");
-            }
+        // the longest names: a path too long for a Unix socket fails here, not in QEMU
+        VmmLauncher.checkSocketPaths("SMARTVM_HOME", QemuCommandLine.qmpSocket(dir),
+                QemuCommandLine.agentSocket(dir, QemuCommandLine.AGENT_PORTS - 1));
+        for (int port = 0; port < QemuCommandLine.AGENT_PORTS; port++) {
+            deleteIfExists(QemuCommandLine.agentSocket(dir, port)); // what a QEMU that went down left
         }
-        List<String> argv = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-            argv.add("/usr/bin/setsid"); // a Ctrl-C on the terminal must not kill the VM behind our back
-        }
-        argv.addAll(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir), QemuCommandLine.build(qemuBinary, spec,
-                HostClock.tscKhz())));
+        deleteIfExists(QemuCommandLine.qmpSocket(dir));
         Path log = dir.resolve("qemu.log");
-        Process p;
-        try {
-            Files.writeString(dir.resolve("qemu.argv"), String.join("\n", argv) + "\n");
-            p = VmmLabel.apply(new ProcessBuilder(argv), dir)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot start " + qemuBinary + ": " + e.getMessage(), e);
-        }
+        Process p = VmmLauncher.launch(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir),
+                QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz())), dir, dir.resolve("qemu.argv"), log);
         Instant started = p.info().startInstant().orElse(Instant.now());
         QemuProcess vmm = new QemuProcess(p.pid(), started, dir, p);
         try {
@@ -116,6 +88,21 @@ public final class QemuBackend implements Backend {
                     + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
         }
         return vmm;
+    }
+
+    /** QEMU is configured by its command line alone. */
+    @Override
+    public BootPlan plan(BootRequest request) {
+        return new BootPlan(name(), QemuCommandLine.build(qemuBinary != null ? qemuBinary : "qemu-system-x86_64", request,
+                HostClock.tscKhz()), List.of());
+    }
+
+    private static void deleteIfExists(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot remove " + p + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

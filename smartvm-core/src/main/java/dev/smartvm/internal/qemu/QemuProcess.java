@@ -2,6 +2,7 @@ package dev.smartvm.internal.qemu;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.host.ConsoleWatch;
 import dev.smartvm.internal.host.VmmPid;
 import dev.smartvm.internal.io.LockFile;
 import dev.smartvm.internal.io.TextFiles;
@@ -89,11 +90,9 @@ final class QemuProcess implements VmmProcess {
         if (isAlive()) {
             return Optional.empty();
         }
-        Optional<String> panic = TextFiles.tail(QemuCommandLine.consoleLog(vmDir), 200).stream()
-                .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && l.contains("powering off"))
-                .findFirst();
-        if (panic.isPresent()) {
-            return Optional.of("the guest stopped: " + panic.get().strip());
+        Optional<String> guest = ConsoleWatch.guestStopReason(QemuCommandLine.consoleLog(vmDir));
+        if (guest.isPresent()) {
+            return guest;
         }
         String code = process.exitCodeText();
         List<String> log = TextFiles.tail(vmDir.resolve("qemu.log"), 5);

@@ -5,6 +5,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecResult;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.host.Executables;
 import dev.smartvm.internal.io.CommandResult;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.Json;
@@ -53,13 +54,8 @@ public final class SmolvmCli {
             }
             return new SmolvmCli(configured, runner);
         }
-        String path = System.getenv("PATH");
-        for (String dir : (path == null ? "" : path).split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "smolvm"))) {
-                return new SmolvmCli(Path.of(dir, "smolvm").toString(), runner);
-            }
-        }
-        throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "smolvm is not installed: " + INSTALL);
+        return Executables.onPath("smolvm").map(p -> new SmolvmCli(p.toString(), runner)).orElseThrow(() ->
+                new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "smolvm is not installed: " + INSTALL));
     }
 
     public String binary() {

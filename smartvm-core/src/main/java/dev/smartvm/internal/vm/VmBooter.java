@@ -1,8 +1,10 @@
 package dev.smartvm.internal.vm;
 
 import dev.smartvm.Acceleration;
+import dev.smartvm.BootPlan;
 import dev.smartvm.NetworkSpec;
 import dev.smartvm.VmSpec;
+import dev.smartvm.VmState;
 import dev.smartvm.internal.image.ExecDefaults;
 import dev.smartvm.internal.image.ImageBundle;
 import dev.smartvm.internal.io.LockFile;
@@ -20,6 +22,7 @@ import dev.smartvm.spi.NicSpec;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -27,7 +30,7 @@ import java.util.List;
  * acceleration, plan network, admit, attach network, launch VMM, connect guest, watch. A plan
  * runs the first three, and builds the same boot request, without starting or attaching anything.
  */
-final class VmBooter {
+public final class VmBooter {
     static final String RESOLVE_IMAGE = "resolve image";
     static final String DECIDE_ACCELERATION = "decide acceleration";
     static final String PLAN_NETWORK = "plan network";
@@ -70,6 +73,13 @@ final class VmBooter {
         this.context = context;
         this.record = record;
         this.dir = dir;
+    }
+
+    /** The boot request a start of a VM of {@code spec} would send, its id {@link BootPlan#PLANNED_ID}. */
+    public static BootRequest plan(VmContext context, VmSpec spec, Path dir) {
+        VmRecord planned = new VmRecord(BootPlan.PLANNED_ID, spec.name() == null ? BootPlan.PLANNED_ID : spec.name(), spec,
+                VmState.CREATED, spec.acceleration(), -1, null, Instant.now(), 0, null, null, null, null, null);
+        return new VmBooter(context, planned, dir).plan();
     }
 
     /** The boot request a start would send, the network as it would be attached (the address leased at start). */

@@ -2,12 +2,12 @@ package dev.smartvm.internal.vm;
 
 import dev.smartvm.Acceleration;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
-import dev.smartvm.internal.net.NameResolver;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.Capability;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.smartvm.internal.vm;
 
+import dev.smartvm.internal.host.ConsoleWatch;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
 import java.time.Duration;

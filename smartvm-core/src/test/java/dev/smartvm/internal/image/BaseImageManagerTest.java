@@ -102,8 +102,6 @@ class BaseImageManagerTest {
 
     @Test
     void defaultsAndLimits() {
-        assertThat(BaseImageManager.defaultCacheDir())
-                .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), ".smartvm", "base-images"));
         assertThat(BaseImageManager.DEFAULT_MAX_STORED).isEqualTo(2);
         assertThatThrownBy(() -> manager(0)).satisfies(t -> assertThat(code(t)).isEqualTo(ErrorCode.INVALID_BASE_IMAGE_CACHE_LIMIT))
                 .hasMessageContaining("at least 1; found 0");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.smartvm.ErrorCode;
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;

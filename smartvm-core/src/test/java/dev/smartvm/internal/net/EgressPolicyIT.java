@@ -3,6 +3,7 @@ package dev.smartvm.internal.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.smartvm.NameResolver;
 import dev.smartvm.internal.io.CommandResult;
 import dev.smartvm.internal.io.CommandRunner;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.smartvm.internal.io;
+package dev.smartvm;
 
 /** Told how a download goes: at its start, every so often, and at its end. */
 @FunctionalInterface

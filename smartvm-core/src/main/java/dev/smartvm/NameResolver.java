@@ -1,4 +1,4 @@
-package dev.smartvm.internal.net;
+package dev.smartvm;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +26,6 @@ public interface NameResolver {
 
     /** The host's resolver: the hosts file, then the DNS servers of /etc/resolv.conf. */
     static NameResolver system() {
-        return DnsResolver.SYSTEM;
+        return dev.smartvm.internal.net.DnsResolver.SYSTEM;
     }
 }

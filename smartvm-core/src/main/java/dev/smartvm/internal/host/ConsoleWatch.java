@@ -1,13 +1,19 @@
-package dev.smartvm.internal.vm;
+package dev.smartvm.internal.host;
 
+import dev.smartvm.internal.io.TextFiles;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 
-/** A VM's serial console log: its last lines, and whether a guest kernel panic showed up since the last look. */
+/**
+ * A VM's serial console log, read for what the guest said as it went down: a kernel panic, or
+ * the agent powering the VM off. The one place that knows those lines.
+ */
 public final class ConsoleWatch {
     public static final String PANIC = "Kernel panic - not syncing";
+    private static final int TAIL = 200;
 
     private final Path log;
     private long offset;
@@ -17,7 +23,19 @@ public final class ConsoleWatch {
         this.log = log;
     }
 
-    /** True once the console showed a kernel panic. */
+    /**
+     * The last console line that says why the guest went down (a panic, the agent powering off,
+     * Ctrl-Alt-Del), as "the guest stopped: LINE".
+     */
+    public static Optional<String> guestStopReason(Path log) {
+        return TextFiles.tail(log, TAIL).stream()
+                .filter(l -> l.contains("Kernel panic") || l.contains("smartvm-agent:") && (l.contains("powering off")
+                        || l.contains("Ctrl-Alt-Del")))
+                .findFirst()
+                .map(l -> "the guest stopped: " + l.strip());
+    }
+
+    /** True once the console showed a kernel panic since the last look. */
     public boolean sawPanic() {
         try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
             long length = f.length();

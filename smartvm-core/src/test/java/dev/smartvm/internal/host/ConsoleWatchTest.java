@@ -1,4 +1,4 @@
-package dev.smartvm.internal.vm;
+package dev.smartvm.internal.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
