@@ -1,6 +1,9 @@
 package dev.smartvm;
 
+import dev.smartvm.firecracker.Jail;
+import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.internal.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.firecracker.Jailer;
 import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.io.CommandRunner;
@@ -31,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The entry point: creates, finds and cleans up microVMs. State lives under
@@ -351,6 +355,23 @@ public final class SmartVm implements AutoCloseable {
         public Builder admission(AdmissionPolicy policy) {
             this.admission = policy;
             return this;
+        }
+
+        /**
+         * Runs the VMs of the {@code firecracker} backend under the jailer ({@code jail}, or null
+         * for none), each VM's configuration changed by {@code customizer} (or null) before it is
+         * validated and sent: how a balloon, MMDS, an entropy device or rate limiters are added
+         * to every VM.
+         */
+        public Builder firecracker(Jail jail, UnaryOperator<VmConfig> customizer) {
+            FirecrackerBackend fc = FirecrackerBackend.fromEnvironment(home.resolve("firecracker"));
+            if (jail != null) {
+                fc = fc.jailed(Jailer.of(jail));
+            }
+            if (customizer != null) {
+                fc = fc.withConfig(customizer);
+            }
+            return backend(fc);
         }
 
         /** Uses {@code backend} for VMs whose spec names it, instead of the default one of that name. */

@@ -129,6 +129,12 @@ class VmLifecycleIT extends RealVmTest {
                 () -> svm.start(VmSpec.builder().image("no-such-image").build()));
         assertCode(t, ErrorCode.IMAGE_NOT_FOUND);
         assertThat(svm.count()).isZero();
+        try (MicroVm vm = svm.create(VmSpec.builder().image("/no/such/image").build())) {
+            Throwable failed = org.assertj.core.api.Assertions.catchThrowable(vm::start);
+            assertCode(failed, ErrorCode.IMAGE_NOT_FOUND);
+            assertThat(failed).as("the error names the boot step").hasMessageContaining("resolve image failed");
+            assertThat(vm.state()).as("no VMM ever ran: the VM is as it was").isEqualTo(VmState.CREATED);
+        }
     }
 
     @Test

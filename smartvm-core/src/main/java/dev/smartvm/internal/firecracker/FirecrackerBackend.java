@@ -18,6 +18,7 @@ import dev.smartvm.firecracker.Vsock;
 import dev.smartvm.internal.host.Kvm;
 import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.image.Vmlinux;
+import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.internal.io.UnixSockets;
@@ -27,7 +28,6 @@ import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.VmmProcess;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -364,20 +364,9 @@ public final class FirecrackerBackend implements Backend {
 
     /** A copy the VM may write: sparse, and a reflink where the file system can. */
     private static Path privateCopy(Path disk, Path target) {
-        try {
-            Process cp = new ProcessBuilder("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString())
-                    .redirectErrorStream(true).start();
-            String out = new String(cp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (cp.waitFor() != 0) {
-                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + out.strip());
-            }
-            return target;
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot copy the root disk " + disk + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted copying " + disk, e);
-        }
+        CommandRunner.system().run(List.of("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString()),
+                null, Duration.ofHours(1)).orThrow(ErrorCode.IO_ERROR);
+        return target;
     }
 
     @Override

@@ -1,12 +1,15 @@
 package dev.smartvm.internal.firecracker;
 
+import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.FirecrackerVersion;
 import dev.smartvm.internal.host.Executables;
 import dev.smartvm.internal.host.HostArch;
-import java.io.IOException;
+import dev.smartvm.internal.io.CommandResult;
+import dev.smartvm.internal.io.CommandRunner;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -49,25 +52,18 @@ public final class FirecrackerBinaries {
      * ($SMARTVM_FIRECRACKER or the PATH), else the release SmartVM fetches.
      */
     public static FirecrackerVersion installedVersion() {
-        Optional<Path> binary;
         try {
-            binary = Executables.configuredOrOnPath("SMARTVM_FIRECRACKER", "firecracker");
-        } catch (dev.smartvm.SmartVmException e) {
-            binary = Optional.empty();
-        }
-        if (binary.isPresent()) {
-            try {
-                Process p = new ProcessBuilder(binary.get().toString(), "--version").redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                Matcher m = VERSION.matcher(out);
-                if (p.waitFor() == 0 && m.find()) {
+            Optional<Path> binary = Executables.configuredOrOnPath("SMARTVM_FIRECRACKER", "firecracker");
+            if (binary.isPresent()) {
+                CommandResult r = CommandRunner.system().run(List.of(binary.get().toString(), "--version"), null,
+                        Duration.ofSeconds(10));
+                Matcher m = VERSION.matcher(r.stdout() + r.stderr());
+                if (r.exitCode() == 0 && m.find()) {
                     return FirecrackerVersion.parse(m.group(1));
                 }
-            } catch (IOException e) {
-                // fall through to the default
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+        } catch (SmartVmException e) {
+            // no usable binary: the release SmartVM fetches
         }
         return FirecrackerVersion.parse(System.getenv().getOrDefault("SMARTVM_FIRECRACKER_VERSION", FirecrackerRelease.DEFAULT_VERSION));
     }

@@ -2,6 +2,7 @@ package dev.smartvm.internal.firecracker;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.firecracker.Jail;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -9,46 +10,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
- * Running Firecracker under its jailer: a chroot at {@code <chrootBase>/<exec name>/<id>/root},
- * a uid and gid to drop to, a cgroup (v2 by default) and optionally a network namespace. The
- * files Firecracker opens are hard-linked into the chroot (copied when on another file system)
- * and handed to the jailed user.
- *
- * @param jailerBinary the {@code jailer} program of the same release as Firecracker
- * @param uid the user Firecracker runs as
- * @param gid its group
- * @param chrootBase the directory jails are made under
- * @param cgroupVersion 1 or 2
- * @param parentCgroup the cgroup to nest under, or null for the jailer's default
- * @param netns a network namespace path such as {@code /var/run/netns/sandbox}, or null
+ * How Firecracker runs under its jailer ({@link Jail}, which holds and checks the settings):
+ * its command line, the chroot's paths, what is staged into it, and the cgroup left behind.
  */
 public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int cgroupVersion, String parentCgroup,
         Path netns) {
     /** The API socket inside the jail. */
     static final String API_SOCKET = "/run/firecracker.socket";
-    private static final Pattern SAFE_CGROUP = Pattern.compile("[A-Za-z0-9_./-]+");
 
     public Jailer {
-        if (uid < 0 || gid < 0) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "jailer uid and gid must be >= 0; found " + uid + ":" + gid);
-        }
-        if (cgroupVersion != 1 && cgroupVersion != 2) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "jailer cgroup version must be 1 or 2; found " + cgroupVersion);
-        }
-        if (parentCgroup != null && (!SAFE_CGROUP.matcher(parentCgroup).matches() || parentCgroup.contains(".."))) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "jailer parent cgroup must be a relative path; found '"
-                    + parentCgroup + "'");
-        }
-        if (chrootBase == null || !chrootBase.isAbsolute()) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "jailer chroot base must be an absolute path; found " + chrootBase);
-        }
+        new Jail(jailerBinary, uid, gid, chrootBase, cgroupVersion, parentCgroup, netns); // checks them
+    }
+
+    public static Jailer of(Jail jail) {
+        return new Jailer(jail.jailerBinary(), jail.uid(), jail.gid(), jail.chrootBase(), jail.cgroupVersion(),
+                jail.parentCgroup(), jail.netns());
     }
 
     public static Jailer of(Path jailerBinary, int uid, int gid, Path chrootBase) {
-        return new Jailer(jailerBinary, uid, gid, chrootBase, 2, null, null);
+        return of(Jail.of(jailerBinary, uid, gid, chrootBase));
     }
 
     /** The jail directory the jailer makes for this VM (removed at the end). */
