@@ -42,7 +42,9 @@ public final class AgentSessionRecorder implements AutoCloseable {
         try {
             while (true) {
                 SocketChannel host = proxy.accept();
-                SocketChannel guest = SocketChannel.open(UnixDomainSocketAddress.of(agentSocket));
+                // the agent may still be starting (its socket not there yet): wait for it, as a host would
+                SocketChannel guest = dev.smartvm.internal.io.UnixSockets.connect(agentSocket,
+                        System.nanoTime() + Duration.ofSeconds(10).toNanos(), () -> true);
                 Path file = corpus.resolve("session-" + (++sessions));
                 Thread.ofVirtual().start(() -> pump(Channels.newInputStream(host), Channels.newOutputStream(guest), file));
                 Thread.ofVirtual().start(() -> pump(Channels.newInputStream(guest), Channels.newOutputStream(host), null));
