@@ -41,6 +41,7 @@ ensure_host_packages() {
   local soft=${1:-}
   local need=()
   command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+  command -v qemu-img >/dev/null || need+=(qemu-utils) # a VM's writable disk is a qcow2 overlay
   command -v gcc >/dev/null || need+=(gcc)
   command -v make >/dev/null || need+=(make)
   [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)

@@ -41,6 +41,23 @@ class RootDiskIT extends RealVmTest {
             assertThat(vm.exec("cat", "/etc/copied").stdout()).isEqualTo("on the root disk\n");
         }
         assertThat(Hashing.sha256(image.resolve("root.ext4"))).as("the image's disk is never written").isEqualTo(diskBefore);
+
+        // a created VM keeps its files across stop and start (its own overlay), until it is removed
+        Path overlay;
+        try (MicroVm vm = svm.create(VmSpec.builder().image(image.toString()).build())) {
+            vm.start();
+            assertThat(vm.exec("sh", "-c", "echo kept > /etc/kept && sync").exitCode()).isZero();
+            overlay = vm.info().stateDir().resolve("root.qcow2");
+            assertThat(overlay).exists();
+            vm.stop();
+            vm.start();
+            assertThat(vm.exec("cat", "/etc/kept").stdout()).as("written before the stop").isEqualTo("kept\n");
+        }
+        assertThat(overlay).as("removed with the VM").doesNotExist();
+        assertThat(Hashing.sha256(image.resolve("root.ext4"))).as("the image's disk is still unwritten").isEqualTo(diskBefore);
+        try (MicroVm other = svm.start(VmSpec.builder().image(image.toString()).build())) {
+            assertThat(other.exec("cat", "/etc/kept").exitCode()).as("another VM of the image sees none of it").isNotZero();
+        }
     }
 
     @Test

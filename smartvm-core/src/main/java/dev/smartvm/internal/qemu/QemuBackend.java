@@ -6,15 +6,18 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.host.ConsoleRing;
 import dev.smartvm.internal.host.Executables;
 import dev.smartvm.internal.host.VmmLauncher;
+import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.BootImage;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.VmmProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -28,6 +31,7 @@ public final class QemuBackend implements Backend {
 
     private final String qemuBinary;
     private final Path toolsDir;
+    private final CommandRunner runner = CommandRunner.system();
 
     /** @param toolsDir where the host tools SmartVM runs beside QEMU are kept (the console log writer) */
     public QemuBackend(String qemuBinary, Path toolsDir) {
@@ -68,6 +72,7 @@ public final class QemuBackend implements Backend {
             deleteIfExists(QemuCommandLine.agentSocket(dir, port)); // what a QEMU that went down left
         }
         deleteIfExists(QemuCommandLine.qmpSocket(dir));
+        prepareRootOverlay(spec);
         Path log = dir.resolve("qemu.log");
         Process p = VmmLauncher.launch(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir),
                 QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz())), dir, dir.resolve("qemu.argv"), log);
@@ -88,6 +93,33 @@ public final class QemuBackend implements Backend {
                     + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
         }
         return vmm;
+    }
+
+    /**
+     * The VM's writable root disk: a qcow2 overlay over the image's (never written) disk, made
+     * at the first start and kept across stop and start, so that a VM keeps its files until it
+     * is removed (its directory goes, and the overlay with it). An overlay keeps the path of the
+     * disk it was made over.
+     */
+    private void prepareRootOverlay(BootRequest spec) {
+        BootImage image = spec.image();
+        Path overlay = QemuCommandLine.rootOverlay(spec.vmDir());
+        if (image.rootDisk() == null || image.rootReadOnly() || Files.exists(overlay)) {
+            return;
+        }
+        Path qemuImg = Executables.onPath("qemu-img").orElseThrow(() -> new SmartVmException(
+                ErrorCode.HOST_DEPENDENCY_MISSING, "qemu-img is not installed; install it with: apt-get install qemu-utils"));
+        Path part = overlay.resolveSibling(overlay.getFileName() + ".part");
+        try {
+            runner.run(List.of(qemuImg.toString(), "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                    image.rootDisk().toAbsolutePath().toString(), part.toString()), null, Duration.ofSeconds(30))
+                    .orThrow(ErrorCode.IO_ERROR);
+            Files.move(part, overlay, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot make " + overlay + ": " + e.getMessage(), e);
+        } finally {
+            deleteIfExists(part); // a half-made overlay is never left
+        }
     }
 
     /** QEMU is configured by its command line alone. */

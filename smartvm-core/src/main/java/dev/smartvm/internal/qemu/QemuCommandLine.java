@@ -69,6 +69,11 @@ final class QemuCommandLine {
         return b.toString();
     }
 
+    /** A VM's writable root disk: a qcow2 overlay over its image's disk, in its directory. */
+    static Path rootOverlay(Path vmDir) {
+        return vmDir.resolve("root.qcow2");
+    }
+
     static List<String> build(String qemuBinary, BootRequest spec, OptionalLong tscKhz) {
         Path dir = spec.vmDir();
         List<String> a = new ArrayList<>(List.of(qemuBinary,
@@ -103,9 +108,11 @@ final class QemuCommandLine {
                     + ",script=no,downscript=no", "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
         }
         if (spec.image().rootDisk() != null) {
-            a.addAll(List.of(
-                    "-drive", "id=root,file=" + spec.image().rootDisk() + ",format=raw,if=none,snapshot=on",
-                    "-device", "virtio-blk-device,drive=root"));
+            // writable: the VM's own qcow2 overlay over the image's disk (kept across stop and start);
+            // read-only: the image's disk, its writes (a journal replay) kept in memory and dropped
+            String drive = spec.image().rootReadOnly() ? "file=" + spec.image().rootDisk() + ",format=raw,snapshot=on"
+                    : "file=" + rootOverlay(dir) + ",format=qcow2";
+            a.addAll(List.of("-drive", "id=root," + drive + ",if=none", "-device", "virtio-blk-device,drive=root"));
         }
         return a;
     }

@@ -49,8 +49,13 @@ class QemuCommandLineTest {
     void aRootDiskIsAVirtioBlockDeviceTheAgentMounts() {
         ImageBundle withDisk = new ImageBundle("i", IMAGE.kernel(), IMAGE.initrd(), Path.of("/img/root.ext4"), "");
         List<String> a = QemuCommandLine.build("qemu", new BootRequest("abc", DIR, withDisk.boot(), 1, 256, Acceleration.TCG), OptionalLong.empty());
-        assertThat(after(a, "-drive")).startsWith("id=root,file=/img/root.ext4,format=raw");
+        assertThat(after(a, "-drive")).as("a writable disk is the VM's own overlay")
+                .isEqualTo("id=root,file=" + DIR.resolve("root.qcow2") + ",format=qcow2,if=none");
         assertThat(a).contains("virtio-blk-device,drive=root");
+        ImageBundle readOnly = new ImageBundle("i", IMAGE.kernel(), IMAGE.initrd(), Path.of("/img/root.ext4"), "ext4", true,
+                null, "");
+        assertThat(after(QemuCommandLine.build("qemu", new BootRequest("abc", DIR, readOnly.boot(), 1, 256, Acceleration.TCG),
+                OptionalLong.empty()), "-drive")).isEqualTo("id=root,file=/img/root.ext4,format=raw,snapshot=on,if=none");
         assertThat(after(a, "-append")).contains("smartvm.root=/dev/vda").doesNotContain("tsc_early_khz");
     }
 
