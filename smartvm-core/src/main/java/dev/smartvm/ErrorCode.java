@@ -16,8 +16,10 @@ public enum ErrorCode {
     INVALID_ARGUMENT,
     /** No VM with that id or name. */
     VM_NOT_FOUND,
-    /** Another VM already has that name. */
+    /** Another VM (or snapshot) already has that name. */
     NAME_IN_USE,
+    /** No snapshot with that name. */
+    SNAPSHOT_NOT_FOUND,
     /** The image reference names nothing we can find or build. */
     IMAGE_NOT_FOUND,
     /** Building or unpacking an image failed. */

@@ -2,7 +2,9 @@ package dev.smartvm;
 
 import dev.smartvm.firecracker.FirecrackerVm;
 import dev.smartvm.internal.image.ExecDefaults;
+import dev.smartvm.internal.vm.VmContext;
 import dev.smartvm.internal.vm.VmLifecycle;
+import dev.smartvm.internal.vm.VmSnapshots;
 import dev.smartvm.internal.vm.VmRecord;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -19,9 +21,11 @@ public final class MicroVm implements AutoCloseable {
     private static final Duration COPY_TIMEOUT = Duration.ofHours(1);
 
     private final VmLifecycle life;
+    private final VmContext context;
 
-    MicroVm(VmLifecycle life) {
+    MicroVm(VmLifecycle life, VmContext context) {
         this.life = life;
+        this.context = context;
     }
 
     public String id() {
@@ -53,6 +57,24 @@ public final class MicroVm implements AutoCloseable {
     public MicroVm start() {
         life.start();
         return this;
+    }
+
+    /** Starts it with extensions of the boot request for its engine (a saved state to restore). */
+    MicroVm startWith(Object... extensions) {
+        life.start(extensions);
+        return this;
+    }
+
+    /**
+     * Saves this running or paused VM as snapshot {@code name} ({@link SmartVm#restore} starts
+     * new VMs from it): its memory, devices and disk. A running VM is paused while it is saved
+     * and resumes afterwards. A snapshot is written whole or not at all.
+     *
+     * @throws SmartVmException INVALID_STATE when the VM is not running or paused; NAME_IN_USE;
+     *     UNSUPPORTED for an engine that cannot save, or a VM with a network (not yet)
+     */
+    public SnapshotInfo snapshot(String name) {
+        return VmSnapshots.take(life, context, name);
     }
 
     /** Runs a command and collects its output. */

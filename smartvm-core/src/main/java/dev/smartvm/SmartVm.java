@@ -4,18 +4,17 @@ import dev.smartvm.firecracker.Jail;
 import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import dev.smartvm.internal.firecracker.Jailer;
-import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.internal.net.HostNetwork;
-import dev.smartvm.internal.net.HostnamePins;
-import dev.smartvm.internal.net.NetworkManager;
 import dev.smartvm.internal.qemu.AccelerationProbe;
 import dev.smartvm.internal.qemu.QemuBackend;
 import dev.smartvm.internal.smolvm.SmolvmBackend;
+import dev.smartvm.internal.snapshot.SnapshotStore;
 import dev.smartvm.internal.vm.Admission;
 import dev.smartvm.internal.vm.HostChecks;
+import dev.smartvm.internal.vm.HostnameFollower;
 import dev.smartvm.internal.vm.Reaper;
 import dev.smartvm.internal.vm.VmBooter;
 import dev.smartvm.internal.vm.VmContext;
@@ -25,6 +24,7 @@ import dev.smartvm.internal.vm.VmStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.RestoreState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,8 +73,10 @@ public final class SmartVm implements AutoCloseable {
                 notices.accept("notice: using TCG, not KVM: " + v.reason());
             }
             return v.acceleration();
-        }, this::released, hostNetwork(b.runner), b.resolver, new Admission(b.admission));
+        }, this::released, HostNetwork.forHost(b.runner), b.resolver, new Admission(b.admission),
+                new SnapshotStore(home.resolve("snapshots")));
         Reaper.reapOrphans(context, notices);
+        context.snapshots().reapPartials(); // what a save cut short left
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -152,7 +154,7 @@ public final class SmartVm implements AutoCloseable {
             EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
         }
         VmRecord r = store.create(spec, selfPid, selfStart);
-        MicroVm vm = new MicroVm(new VmLifecycle(context, r, true));
+        MicroVm vm = new MicroVm(new VmLifecycle(context, r, true), context);
         owned.put(r.id(), vm);
         handles.put(r.id(), vm);
         return vm;
@@ -177,7 +179,7 @@ public final class SmartVm implements AutoCloseable {
                 return Optional.of(vm);
             }
         }
-        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(new VmLifecycle(context, r, false))));
+        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(new VmLifecycle(context, r, false), context)));
     }
 
     public List<VmInfo> list() {
@@ -190,6 +192,41 @@ public final class SmartVm implements AutoCloseable {
         return out;
     }
 
+    /** The snapshots of this home ({@link MicroVm#snapshot}), oldest first. */
+    public List<SnapshotInfo> snapshots() {
+        return context.snapshots().list();
+    }
+
+    /** @throws SmartVmException SNAPSHOT_NOT_FOUND when there is none */
+    public void removeSnapshot(String name) {
+        context.snapshots().remove(name);
+    }
+
+    /**
+     * Starts a new VM (a new id; {@code name}, or a generated one) exactly where snapshot
+     * {@code snapshot} left its VM: its processes running, its memory and files as they were.
+     * It runs on the same engine, engine version and acceleration, with the same spec.
+     *
+     * @throws SmartVmException SNAPSHOT_NOT_FOUND; UNSUPPORTED when this host has another
+     *     engine version, or cannot give the acceleration the snapshot was made on
+     */
+    public MicroVm restore(String snapshot, String name) {
+        ensureOpen();
+        SnapshotInfo s = context.snapshots().get(snapshot);
+        Backend backend = context.backend(s.backend());
+        if (!backend.version().equals(s.engineVersion())) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "snapshot " + snapshot + " was saved by " + s.engineVersion()
+                    + "; this host has " + backend.version() + ": restore it where it was made");
+        }
+        MicroVm vm = create(s.spec().toBuilder().name(name).acceleration(s.acceleration()).build());
+        try {
+            return vm.startWith(new RestoreState(s.directory()));
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
     public int count() {
         return store.all().size();
     }
@@ -197,12 +234,6 @@ public final class SmartVm implements AutoCloseable {
     private void released(String vmId) {
         owned.remove(vmId);
         handles.remove(vmId);
-    }
-
-    /** The host's VM network: one bridge, one nft table and one state for every home on the host. */
-    private static HostNetwork hostNetwork(CommandRunner runner) {
-        Path state = Path.of(HostNetwork.DEFAULT_STATE_DIR);
-        return new HostNetwork(new NetworkManager(state), state, runner);
     }
 
     /** A short boot under KVM that must reach the guest agent. */
@@ -233,29 +264,7 @@ public final class SmartVm implements AutoCloseable {
      */
     public void followHostnames(String idOrName) throws InterruptedException {
         ensureOpen();
-        VmRecord r = store.find(idOrName).orElseThrow(() -> new SmartVmException(ErrorCode.VM_NOT_FOUND,
-                "no VM named '" + idOrName + "'"));
-        HostNetwork.Attachment attached = r.network();
-        if (attached == null || !r.state().isActive()) {
-            return;
-        }
-        EgressPolicy policy = EgressPolicy.parse(r.spec().network().allow(), r.spec().network().deny(), context.resolver());
-        if (!policy.hasHostnames() || !context.network().repin(r.id(), policy)) {
-            return;
-        }
-        String id = r.id();
-        try (HostnamePins pins = context.pinHostnames(id, policy)) {
-            while (!closed) {
-                Thread.sleep(1000);
-                Optional<VmRecord> now = store.find(id);
-                if (now.isEmpty() || !attached.equals(now.get().network())) {
-                    return; // removed, stopped or started again (with a follower of its own)
-                }
-                if (!HostProcess.isRunning(now.get().pid(), now.get().vmmStartedAt())) {
-                    return; // died or being stopped: whoever stops it, or the next command's reaper, records it
-                }
-            }
-        }
+        HostnameFollower.follow(context, idOrName, () -> closed);
     }
 
     /** Stops and removes every VM this instance made (unless detached). Idempotent. */

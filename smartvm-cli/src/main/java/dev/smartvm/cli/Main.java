@@ -12,7 +12,7 @@ import picocli.CommandLine;
         description = "Runs commands in disposable microVMs.",
         subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
                 VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class, InspectCommand.class,
-                LogsCommand.class, ImagesCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
+                LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
                 FollowHostnamesCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
@@ -60,7 +60,10 @@ public final class Main {
             err.flush();
             return EXIT_USAGE;
         });
-        cl.setStopAtPositional(true);
+        cl.setStopAtPositional(true); // what follows a VM's command is the guest's: `exec VM -- cmd --flag`
+        for (CommandLine snapshot : cl.getSubcommands().get("snapshot").getSubcommands().values()) {
+            snapshot.setStopAtPositional(false); // no guest command here: `snapshot create VM --name S` reads well
+        }
         return cl.execute(args);
     }
 

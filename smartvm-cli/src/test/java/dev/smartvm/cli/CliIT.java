@@ -191,6 +191,31 @@ class CliIT {
     }
 
     @Test
+    void snapshotsAreSavedListedRestoredAndRemovedAcrossProcesses() throws Exception {
+        assertThat(smartvm("create", "--name", "orig").code()).isZero();
+        assertThat(smartvm("exec", "orig", "--", "sh", "-c", "echo saved > /tmp/state").code()).isZero();
+        Result saved = smartvm("snapshot", "create", "orig", "--name", "snap1");
+        assertThat(saved.code()).as(saved.err()).isZero();
+        assertThat(saved.out().strip()).isEqualTo("snap1");
+        assertError(smartvm("snapshot", "create", "orig", "--name", "snap1"), 125, "NAME_IN_USE", "snap1");
+        JsonNode ls = Json.MAPPER.readTree(smartvm("snapshot", "ls", "--json").out());
+        assertThat(ls).singleElement().satisfies(s -> {
+            assertThat(s.get("name").asText()).isEqualTo("snap1");
+            assertThat(s.get("vm").asText()).isEqualTo("orig");
+            assertThat(s.get("backend").asText()).isEqualTo("qemu");
+        });
+        Result restored = smartvm("snapshot", "restore", "snap1", "--name", "copy");
+        assertThat(restored.code()).as(restored.err()).isZero();
+        assertThat(restored.out().strip()).isEqualTo("copy");
+        assertThat(smartvm("exec", "copy", "--", "cat", "/tmp/state").out()).isEqualTo("saved\n");
+        assertError(smartvm("snapshot", "restore", "nothing"), 125, "SNAPSHOT_NOT_FOUND", "nothing");
+        assertThat(smartvm("rm", "-f", "orig", "copy").code()).isZero();
+        assertThat(smartvm("snapshot", "rm", "snap1").code()).isZero();
+        assertThat(Json.MAPPER.readTree(smartvm("snapshot", "ls", "--json").out())).isEmpty();
+        assertError(smartvm("snapshot", "rm", "snap1"), 125, "SNAPSHOT_NOT_FOUND", "snap1");
+    }
+
+    @Test
     void inspectAndLsSayHowAVmIsConnected() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.internal.net.HostNetwork.unavailableReason() == null,
                 "bridge networking needs root");

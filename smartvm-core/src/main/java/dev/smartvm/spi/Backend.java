@@ -17,6 +17,14 @@ public interface Backend {
     /** The name a VM's spec chooses it by: lower case letters, digits and dashes. */
     String name();
 
+    /**
+     * The engine's version, as a saved state records it: a state is restored only by the same
+     * version ("unknown" when it cannot tell).
+     */
+    default String version() {
+        return "unknown";
+    }
+
     /** What it can do beyond booting, running commands and stopping. */
     default Set<Capability> capabilities() {
         return Set.of();

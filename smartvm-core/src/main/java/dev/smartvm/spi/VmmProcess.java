@@ -1,5 +1,8 @@
 package dev.smartvm.spi;
 
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -19,6 +22,17 @@ public interface VmmProcess extends AutoCloseable {
     }
 
     void pause();
+
+    /**
+     * Writes the paused VM's whole state (memory, devices, its writable disk) into the empty
+     * directory {@code snapshotDir}, for a {@link RestoreState}; the VM stays paused. Engines
+     * that can declare {@link Capability#SNAPSHOT}.
+     *
+     * @throws SmartVmException UNSUPPORTED for an engine that cannot
+     */
+    default void saveState(Path snapshotDir) {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "this engine cannot save a VM's state");
+    }
 
     void resume();
 

@@ -14,9 +14,7 @@ import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -32,7 +30,6 @@ import java.util.function.Function;
  * frame sizes and per-stream windows are enforced, and any violation closes the connection.
  */
 public final class AgentConnection implements AutoCloseable {
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final ScheduledThreadPoolExecutor TIMER = Timers.daemon("smartvm-agent-timer");
 
     /** The byte stream: read through {@link #in} by one reader, written a whole frame at a time. */
@@ -121,24 +118,29 @@ public final class AgentConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends the preamble and reads the agent's HELLO. A preamble can be lost: a guest just
+     * restored from a snapshot may see its port's host leave (the saved host) after the new
+     * host's first bytes arrived, and drop them with the old session. So until the HELLO comes,
+     * the preamble is sent again with a new nonce, at growing intervals; the agent answers each
+     * (a preamble starts a new session), and only the HELLO carrying the latest nonce counts.
+     */
     private void handshake() throws IOException {
-        byte[] nonce = new byte[FrameType.NONCE_LENGTH];
-        RANDOM.nextBytes(nonce);
-        ByteBuffer preamble = ByteBuffer.allocate(FrameType.MAGIC.length + nonce.length + 4);
-        preamble.put(FrameType.MAGIC).put(nonce).putInt(FrameType.VERSION);
-        preamble.flip();
-        while (preamble.hasRemaining()) {
-            channel.write(preamble);
-        }
-        // Bytes left over from an earlier host may come first: skip to our nonce.
-        byte[] tail = new byte[nonce.length];
-        long skipped = 0;
-        while (!Arrays.equals(tail, nonce)) {
-            System.arraycopy(tail, 1, tail, 0, tail.length - 1);
-            tail[tail.length - 1] = in.readByte();
-            if (++skipped > 16L * 1024 * 1024) {
-                throw new SmartVmException(ErrorCode.AGENT_PROTOCOL, "no handshake answer in 16 MiB of agent output");
+        Preambles resender = new Preambles(channel, TIMER);
+        resender.start();
+        try {
+            // Bytes left over from an earlier host, and answers to earlier preambles, may come first: skip to our nonce.
+            byte[] tail = new byte[FrameType.NONCE_LENGTH];
+            long skipped = 0;
+            while (!resender.matches(tail)) {
+                System.arraycopy(tail, 1, tail, 0, tail.length - 1);
+                tail[tail.length - 1] = in.readByte();
+                if (++skipped > 16L * 1024 * 1024) {
+                    throw new SmartVmException(ErrorCode.AGENT_PROTOCOL, "no handshake answer in 16 MiB of agent output");
+                }
             }
+        } finally {
+            resender.stop();
         }
         int version = in.readInt();
         maxPayload = in.readInt();

@@ -37,6 +37,21 @@ public final class FileTrees {
     }
 
     /** {@link #delete}, ignoring failures: for temporary trees whose leftovers are harmless. */
+    /** The bytes of every regular file under {@code root} (their apparent sizes); 0 when it cannot be read. */
+    public static long size(Path root) {
+        try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+            return all.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     public static void deleteQuietly(Path root) {
         try {
             delete(root);

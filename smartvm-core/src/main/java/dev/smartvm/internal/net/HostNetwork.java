@@ -55,6 +55,12 @@ public final class HostNetwork {
     public record Attachment(String vmId, String tap, String ip, String mac, String bootArgs) {
     }
 
+    /** The host's VM network: one bridge, one nft table and one state for every home on the host. */
+    public static HostNetwork forHost(CommandRunner runner) {
+        Path state = Path.of(DEFAULT_STATE_DIR);
+        return new HostNetwork(new NetworkManager(state), state, runner);
+    }
+
     /** Whether this process may set up host networking (root, with iproute2 and nftables). */
     public static String unavailableReason() {
         if (!HostUser.isRoot()) {

@@ -13,6 +13,7 @@ import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootImage;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.RestoreState;
 import dev.smartvm.spi.VmmProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ public final class QemuBackend implements Backend {
     private final String qemuBinary;
     private final Path toolsDir;
     private final CommandRunner runner = CommandRunner.system();
+    private volatile String version;
 
     /** @param toolsDir where the host tools SmartVM runs beside QEMU are kept (the console log writer) */
     public QemuBackend(String qemuBinary, Path toolsDir) {
@@ -53,9 +55,21 @@ public final class QemuBackend implements Backend {
         return "qemu";
     }
 
+    /** {@code qemu-system-x86_64 --version}'s first line, asked once: a saved state loads only into the same. */
+    @Override
+    public String version() {
+        String v = version;
+        if (v == null) {
+            v = qemuBinary == null ? "unknown" : runner.run(List.of(qemuBinary, "--version"), null, Duration.ofSeconds(10))
+                    .stdout().lines().findFirst().orElse("unknown").strip();
+            version = v;
+        }
+        return v;
+    }
+
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.PAUSE, Capability.USER_MODE_NETWORK);
+        return EnumSet.of(Capability.PAUSE, Capability.USER_MODE_NETWORK, Capability.SNAPSHOT);
     }
 
     @Override
@@ -72,6 +86,10 @@ public final class QemuBackend implements Backend {
             deleteIfExists(QemuCommandLine.agentSocket(dir, port)); // what a QEMU that went down left
         }
         deleteIfExists(QemuCommandLine.qmpSocket(dir));
+        Optional<RestoreState> restore = spec.extension(RestoreState.class);
+        if (restore.isPresent()) {
+            QemuSnapshots.restoreDisk(restore.get().snapshotDir(), dir);
+        }
         prepareRootOverlay(spec);
         Path log = dir.resolve("qemu.log");
         Process p = VmmLauncher.launch(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir),
@@ -91,6 +109,15 @@ public final class QemuBackend implements Backend {
             throw new SmartVmException(ErrorCode.BOOT_FAILED, "QEMU did not start"
                     + (p.isAlive() ? "" : " (exit code " + p.exitValue() + ")")
                     + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
+        }
+        if (restore.isPresent()) {
+            try {
+                vmm.loadState(restore.get().snapshotDir());
+            } catch (SmartVmException e) {
+                vmm.terminate(Duration.ofSeconds(2));
+                String output = String.join("\n", TextFiles.tail(log, 20)).strip();
+                throw new SmartVmException(ErrorCode.BOOT_FAILED, e.getMessage() + (output.isEmpty() ? "" : ": " + output), e);
+            }
         }
         return vmm;
     }

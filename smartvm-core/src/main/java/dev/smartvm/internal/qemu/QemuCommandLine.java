@@ -3,6 +3,7 @@ package dev.smartvm.internal.qemu;
 import dev.smartvm.Acceleration;
 import dev.smartvm.internal.host.ConsoleRing;
 import dev.smartvm.spi.BootRequest;
+import dev.smartvm.spi.RestoreState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,6 +107,9 @@ final class QemuCommandLine {
         if (spec.nic() != null) {
             a.addAll(List.of("-netdev", spec.nic().userMode() ? userNetdev(spec.nic()) : "tap,id=net0,ifname=" + spec.nic().tap()
                     + ",script=no,downscript=no", "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
+        }
+        if (spec.extension(RestoreState.class).isPresent()) {
+            a.addAll(List.of("-S", "-incoming", "defer")); // a saved state is loaded over QMP, then the VM runs
         }
         if (spec.image().rootDisk() != null) {
             // writable: the VM's own qcow2 overlay over the image's disk (kept across stop and start);

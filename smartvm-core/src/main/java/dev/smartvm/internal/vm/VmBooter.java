@@ -100,7 +100,7 @@ public final class VmBooter {
     }
 
     /** Boots the VM; a failed step has undone the ones before it, and is named by the {@link Boot.StepFailed}. */
-    Booted boot(Progress progress, Runnable onVmmExit) {
+    Booted boot(Progress progress, Runnable onVmmExit, List<Object> extensions) {
         try (Boot boot = new Boot()) {
             Decided d = decide(boot);
             progress.networkPlanned(d.mode());
@@ -113,7 +113,12 @@ public final class VmBooter {
                 boot.onUndo(ADMIT, admitted::close);
             }
             NicSpec nic = boot.step(ATTACH_NETWORK, () -> ownsNetwork ? null : attach(boot, d.mode(), progress));
-            VmmProcess vmm = boot.step(LAUNCH_VMM, () -> d.backend().launch(request(d, nic)));
+            BootRequest request = request(d, nic);
+            for (Object e : extensions) {
+                request = request.with(e);
+            }
+            BootRequest launching = request;
+            VmmProcess vmm = boot.step(LAUNCH_VMM, () -> d.backend().launch(launching));
             boot.onUndo(LAUNCH_VMM, () -> vmm.terminate(Duration.ofSeconds(2)));
             if (admitted != null) {
                 admitted.close();

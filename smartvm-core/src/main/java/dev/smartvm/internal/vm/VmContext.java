@@ -8,6 +8,7 @@ import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
+import dev.smartvm.internal.snapshot.SnapshotStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.Capability;
 import java.util.Map;
@@ -17,7 +18,7 @@ import java.util.function.UnaryOperator;
 /** What a VM's lifecycle needs from the SmartVm that made or found it. */
 public record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images,
         UnaryOperator<Acceleration> accelerations, Consumer<String> released, HostNetwork network,
-        NameResolver resolver, Admission admission) {
+        NameResolver resolver, Admission admission, SnapshotStore snapshots) {
     public Backend backend(String name) {
         Backend b = backends.get(name);
         if (b == null) {

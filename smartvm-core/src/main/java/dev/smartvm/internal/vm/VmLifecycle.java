@@ -14,6 +14,7 @@ import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -139,13 +140,14 @@ public final class VmLifecycle {
     /**
      * Boots the VM and waits for its guest agent. The starter holds the VM's start lock
      * throughout, so that a reaper can tell a start in progress from one whose process died.
+     * {@code extensions} go to the engine with the boot request (a {@code RestoreState}).
      */
-    public void start() {
+    public void start(Object... extensions) {
         refresh();
         synchronized (this) {
             requireAllowed(VmState.STARTING, "start"); // before the lock file: a removed VM has no directory for it
         }
-        new VmStart(this, context, dir).run();
+        new VmStart(this, context, dir, List.of(extensions)).run();
     }
 
     /** Moves to STARTING; returns the state it was in. */

@@ -13,6 +13,7 @@ import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One start of a VM: its start lock held throughout, the boot's steps run ({@link VmBooter}),
@@ -23,12 +24,14 @@ final class VmStart implements VmBooter.Progress {
     private final VmLifecycle life;
     private final VmContext context;
     private final Path dir;
+    private final List<Object> extensions;
     private volatile boolean launched;
 
-    VmStart(VmLifecycle life, VmContext context, Path dir) {
+    VmStart(VmLifecycle life, VmContext context, Path dir, List<Object> extensions) {
         this.life = life;
         this.context = context;
         this.dir = dir;
+        this.extensions = extensions;
     }
 
     /** Held by whoever is starting the VM in {@code vmDir}; free once it is done, or dead. */
@@ -47,7 +50,7 @@ final class VmStart implements VmBooter.Progress {
     private void runHoldingLock() {
         VmState before = life.beginStart();
         try {
-            VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh);
+            VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh, extensions);
             life.recordRunning(booted.guest());
         } catch (Boot.StepFailed f) {
             SmartVmException e = f.failure();

@@ -1,0 +1,44 @@
+package dev.smartvm.internal.qemu;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.internal.io.CommandRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** What a QEMU VM's saved state is on disk: the migration stream, and a copy of its writable disk. */
+final class QemuSnapshots {
+    /** QEMU's migration stream: memory and device state. */
+    static final String STATE = "state.bin";
+    /** The VM's writable disk (its qcow2 overlay) as it was, absent for a VM without one. */
+    static final String DISK = "root.qcow2";
+
+    private QemuSnapshots() {
+    }
+
+    /** {@code path} for {@code sh}, which runs QEMU's {@code exec:} migration commands. */
+    static String shellQuoted(Path path) {
+        return "'" + path.toAbsolutePath().toString().replace("'", "'\\''") + "'";
+    }
+
+    /** A sparse copy (a reflink where the file system can) of {@code disk}, if it exists. */
+    static void copyDisk(Path disk, Path target) {
+        if (!Files.exists(disk)) {
+            return;
+        }
+        CommandRunner.system().run(List.of("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString()),
+                null, Duration.ofHours(1)).orThrow(ErrorCode.IO_ERROR);
+    }
+
+    /** The VM's disk as the snapshot in {@code snapshotDir} has it, put in place before its QEMU starts. */
+    static void restoreDisk(Path snapshotDir, Path vmDir) {
+        Path saved = snapshotDir.resolve(DISK);
+        if (Files.exists(saved)) {
+            copyDisk(saved, QemuCommandLine.rootOverlay(vmDir));
+        } else if (!Files.isDirectory(snapshotDir)) {
+            throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "no saved state in " + snapshotDir);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.SnapshotInfo;
+import dev.smartvm.VmState;
+import dev.smartvm.internal.snapshot.SnapshotStore;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.VmmProcess;
+import java.time.Instant;
+
+/** Saving a VM: paused while its engine writes its state, resumed afterwards if it was running. */
+public final class VmSnapshots {
+    private VmSnapshots() {
+    }
+
+    /**
+     * Saves the running or paused VM of {@code life} as snapshot {@code name}.
+     *
+     * @throws SmartVmException INVALID_STATE for a VM that is not running or paused; UNSUPPORTED
+     *     for an engine that cannot save, or a VM with a network (not yet); NAME_IN_USE
+     */
+    public static SnapshotInfo take(VmLifecycle life, VmContext context, String name) {
+        VmRecord r = life.current();
+        if (r.state() != VmState.RUNNING && r.state() != VmState.PAUSED) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot snapshot VM '" + r.name() + "': it is "
+                    + r.state().name().toLowerCase() + "; only a running or paused VM has a state to save");
+        }
+        Backend backend = context.backend(r.spec().backend());
+        if (!backend.has(Capability.SNAPSHOT)) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot save a VM's state;"
+                    + " the qemu backend can");
+        }
+        if (r.spec().network().enabled()) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "VM '" + r.name() + "' has a network, and a restored VM"
+                    + " would need an identity of its own (MAC, address, rules), which snapshots do not give yet");
+        }
+        SnapshotStore store = context.snapshots();
+        try (SnapshotStore.Partial partial = store.begin(name)) {
+            boolean wasRunning = r.state() == VmState.RUNNING;
+            if (wasRunning) {
+                life.pause();
+            }
+            SnapshotInfo saved;
+            try {
+                VmmProcess vmm = life.activeVmm();
+                if (vmm == null) {
+                    throw new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + r.name() + "' stopped while it was saved");
+                }
+                vmm.saveState(partial.dir());
+                saved = partial.commit(new SnapshotInfo(name, r.name(), backend.name(), backend.version(), r.acceleration(),
+                        r.spec(), Instant.now(), 0, null));
+            } catch (RuntimeException e) {
+                if (wasRunning) {
+                    resumeAfterFailure(life, e);
+                }
+                throw e;
+            }
+            if (wasRunning) {
+                life.resume();
+            }
+            return saved;
+        }
+    }
+
+    private static void resumeAfterFailure(VmLifecycle life, RuntimeException failure) {
+        try {
+            life.resume();
+        } catch (SmartVmException e) {
+            failure.addSuppressed(e); // it died meanwhile: the save's failure says more
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.smartvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.smartvm.internal.image.ImageBundle;
+import dev.smartvm.internal.io.Hashing;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Snapshots under QEMU: a VM saved while it runs goes on, and a restored one continues exactly where it was. */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class SnapshotIT extends RealVmTest {
+    private static final String COUNTER = "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done'"
+            + " </dev/null >/dev/null 2>&1 &";
+
+    @TempDir
+    Path dir;
+
+    private static int counter(MicroVm vm) {
+        return Integer.parseInt(vm.exec("cat", "/tmp/counter").stdout().strip());
+    }
+
+    /** Waits until the counter has moved past {@code than}: the process runs. */
+    private static int risesAbove(MicroVm vm, int than) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            int now = counter(vm);
+            if (now > than) {
+                return now;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the counter of " + vm.name() + " stayed at " + than);
+    }
+
+    @Test
+    void aRestoredVmContinuesWhereItsSnapshotLeftIt() throws Exception {
+        ImageBundle base = Internals.images(svm).resolve("default");
+        Path image = Files.createDirectories(dir.resolve("image"));
+        Files.copy(base.kernel(), image.resolve("vmlinuz"));
+        Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
+        TestRootDisks.build(base, dir, "on the root disk\n", image.resolve("root.ext4"));
+        Files.writeString(image.resolve("image.json"), """
+                {"id":"snapshot-test","kernelPackage":"linux-image","kernelVersion":"test","busyboxVersion":"test",
+                 "agentSha256":"test","modules":[],"createdAt":"2026-01-01T00:00:00Z","rootDisk":"root.ext4"}""");
+        String baseDisk = Hashing.sha256(image.resolve("root.ext4"));
+
+        try (MicroVm source = svm.start(VmSpec.builder().name("source").image(image.toString()).build())) {
+            assertThat(source.exec("sh", "-c", COUNTER).exitCode()).isZero();
+            assertThat(source.exec("sh", "-c", "echo in-memory > /tmp/mem && echo on-disk > /etc/disk && sync").exitCode())
+                    .isZero();
+            int before = risesAbove(source, 0);
+
+            SnapshotInfo saved = source.snapshot("s1");
+            assertThat(saved.name()).isEqualTo("s1");
+            assertThat(saved.vm()).isEqualTo("source");
+            assertThat(saved.backend()).isEqualTo("qemu");
+            assertThat(saved.sizeBytes()).isPositive();
+            assertThat(svm.snapshots()).extracting(SnapshotInfo::name).containsExactly("s1");
+            assertThat(source.state()).as("the source resumes").isEqualTo(VmState.RUNNING);
+            int sourceAfter = risesAbove(source, before);
+            source.exec("sh", "-c", "echo changed-after > /tmp/mem; echo changed-after > /etc/disk");
+
+            assertCode(catchThrowable(() -> source.snapshot("s1")), ErrorCode.NAME_IN_USE);
+
+            try (MicroVm restored = svm.restore("s1", "restored")) {
+                assertThat(restored.id()).isNotEqualTo(source.id());
+                assertThat(restored.state()).isEqualTo(VmState.RUNNING);
+                assertThat(restored.exec("cat", "/tmp/mem").stdout()).as("memory as saved").isEqualTo("in-memory\n");
+                assertThat(restored.exec("cat", "/etc/disk").stdout()).as("the disk as saved").isEqualTo("on-disk\n");
+                int restoredAt = counter(restored);
+                assertThat(restoredAt).as("the counter went on from where it was saved").isBetween(before, sourceAfter + 50);
+                risesAbove(restored, restoredAt);
+                restored.exec("sh", "-c", "echo restored-wrote > /etc/disk");
+                assertThat(source.exec("cat", "/etc/disk").stdout()).as("their disks are apart").isEqualTo("changed-after\n");
+            }
+        }
+        assertThat(Hashing.sha256(image.resolve("root.ext4"))).as("the image's disk is never written").isEqualTo(baseDisk);
+        try (MicroVm again = svm.restore("s1", null)) {
+            assertThat(again.exec("cat", "/etc/disk").stdout()).as("a snapshot restores as often as asked").isEqualTo("on-disk\n");
+        }
+        svm.removeSnapshot("s1");
+        assertThat(svm.snapshots()).isEmpty();
+        assertCode(catchThrowable(() -> svm.restore("s1", null)), ErrorCode.SNAPSHOT_NOT_FOUND);
+    }
+
+    @Test
+    void onlyARunningOrPausedVmIsSaved() {
+        try (MicroVm vm = svm.create(VmSpec.builder().build())) {
+            assertCode(catchThrowable(() -> vm.snapshot("never")), ErrorCode.INVALID_STATE);
+            assertCode(catchThrowable(() -> vm.snapshot("bad name!")), ErrorCode.INVALID_STATE);
+        }
+        assertThat(svm.snapshots()).isEmpty();
+        assertThat(home.resolve("snapshots")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+    }
+
+    private static void assertCode(Throwable t, ErrorCode code) {
+        assertThat(t).isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(code));
+    }
+}
