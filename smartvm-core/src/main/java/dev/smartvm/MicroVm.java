@@ -3,6 +3,7 @@ package dev.smartvm;
 import dev.smartvm.firecracker.FirecrackerVm;
 import dev.smartvm.internal.image.ExecDefaults;
 import dev.smartvm.internal.vm.VmContext;
+import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmSnapshots;
 import dev.smartvm.internal.vm.VmRecord;
@@ -41,7 +42,7 @@ public final class MicroVm implements AutoCloseable {
     }
 
     public VmInfo info() {
-        return life.info();
+        return VmInfos.info(context, life.current());
     }
 
     /** The guest's serial console output of the current or last boot. */

@@ -18,6 +18,7 @@ import dev.smartvm.internal.vm.HostnameFollower;
 import dev.smartvm.internal.vm.Reaper;
 import dev.smartvm.internal.vm.VmBooter;
 import dev.smartvm.internal.vm.VmContext;
+import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmRecord;
 import dev.smartvm.internal.vm.VmStore;
@@ -187,7 +188,7 @@ public final class SmartVm implements AutoCloseable {
         List<VmInfo> out = new ArrayList<>();
         for (VmRecord r : store.all()) {
             MicroVm vm = handles.get(r.id());
-            out.add(vm != null ? vm.info() : new VmLifecycle(context, r, false).info());
+            out.add(vm != null ? vm.info() : VmInfos.info(context, new VmLifecycle(context, r, false).current()));
         }
         return out;
     }

@@ -7,16 +7,15 @@ import dev.smartvm.VmState;
 import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.NetworkManager;
 import dev.smartvm.spi.Capability;
-import java.nio.file.Path;
 
 /** What is known of a VM, from its record: its network as the mode decided at its last boot, and its address while it runs. */
-final class VmInfos {
+public final class VmInfos {
     private VmInfos() {
     }
 
-    static VmInfo info(VmContext context, VmRecord r, Path dir) {
+    public static VmInfo info(VmContext context, VmRecord r) {
         return new VmInfo(r.id(), r.name(), r.state(), r.spec().backend(), r.acceleration(), r.pid(), r.spec(), r.createdAt(),
-                dir, r.stopReason(), of(context, r));
+                context.store().dir(r.id()), r.stopReason(), of(context, r));
     }
 
     static VmNetwork of(VmContext context, VmRecord r) {

@@ -2,8 +2,8 @@ package dev.smartvm.internal.vm;
 
 import dev.smartvm.Acceleration;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.NetworkSpec;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.VmInfo;
 import dev.smartvm.VmState;
 import dev.smartvm.internal.image.ExecDefaults;
 import dev.smartvm.internal.net.HostNetwork;
@@ -15,13 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
- * One VM's life: its state machine ({@link VmState}, enforced by {@link #transition}), its VMM,
- * its guest connection and the host network it holds. The monitor guards those fields only: no
- * process, network or file I/O happens while it is held. {@code vm.json} is written by
- * {@link #persist}, which always writes the latest record ({@link VmStore#saveLatest}).
+ * One VM's life: its state machine ({@link VmState}, enforced by {@link #transition}), its VMM, guest connection and
+ * host network. The monitor guards those fields only: no process, network or file I/O happens while it is held;
+ * {@code vm.json} is written by {@link #persist}, which always writes the latest record ({@link VmStore#saveLatest}).
  */
 public final class VmLifecycle {
     private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(20);
@@ -67,10 +65,6 @@ public final class VmLifecycle {
         synchronized (this) {
             return record;
         }
-    }
-
-    public VmInfo info() {
-        return VmInfos.info(context, current(), dir);
     }
 
     /** The VMM of a running or paused VM, or null. */
@@ -162,10 +156,10 @@ public final class VmLifecycle {
         return before;
     }
 
-    /** Changes the record, and writes it. */
-    void update(UnaryOperator<VmRecord> change) {
+    /** The network mode decided at boot, recorded before anything is attached. */
+    void recordNetworkMode(NetworkSpec.Mode mode) {
         synchronized (this) {
-            record = change.apply(record);
+            record = record.withNetworkMode(mode);
         }
         persist();
     }
@@ -202,7 +196,9 @@ public final class VmLifecycle {
             vmm = null;
             pins = null;
             record = record.withNetwork(null);
-            transition(before == VmState.CREATED && !launched ? VmState.CREATED : VmState.STOPPED, reason);
+            if (record.state() == VmState.STARTING) { // (a stop or remove meanwhile has moved it on already)
+                transition(before == VmState.CREATED && !launched ? VmState.CREATED : VmState.STOPPED, reason);
+            }
         }
         if (failed != null) {
             failed.close();

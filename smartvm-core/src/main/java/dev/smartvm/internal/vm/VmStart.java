@@ -70,7 +70,7 @@ final class VmStart implements VmBooter.Progress {
 
     @Override
     public void networkPlanned(NetworkSpec.Mode mode) {
-        life.update(r -> r.withNetworkMode(mode));
+        life.recordNetworkMode(mode);
     }
 
     @Override
