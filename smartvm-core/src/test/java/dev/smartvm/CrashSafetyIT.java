@@ -22,12 +22,62 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class CrashSafetyIT extends RealVmTest {
-    /** Starts a child JVM that starts a VM, and kills it with SIGKILL as soon as that VM's QEMU runs; the QEMU's pid. */
-    private long killStarterOnceQemuRuns(String mode) throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    private Process child(String mode) throws IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), StartInChild.class.getName(),
                 home.toString(), sharedImages().toString(), mode)
                 .redirectErrorStream(true).redirectOutput(home.resolve("child.log").toFile()).start();
+    }
+
+    /**
+     * A child JVM saves snapshot after snapshot of its VM, and is killed with SIGKILL in the
+     * middle of one (its hidden directory exists): the next SmartVm removes the half-made one,
+     * and the VM of the dead owner with its QEMU; whole snapshots stay.
+     */
+    @Test
+    void aSaveCutShortByKill9LeavesNoHalfSnapshot() throws Exception {
+        Process child = child("snapshotting");
+        Path snapshots = home.resolve("snapshots");
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        try {
+            while (!hasPartial(snapshots)) {
+                assertThat(System.nanoTime()).as("no save under way; child log: " + Files.readString(home.resolve("child.log")))
+                        .isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            child.destroyForcibly();
+            child.waitFor();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(hasPartial(snapshots)).as("the half-made snapshot is there until someone reaps it").isTrue();
+        long qemu = qemuOf(home).orElseThrow();
+        try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
+            assertThat(hasPartial(snapshots)).as("the next SmartVm removed it").isFalse();
+            assertThat(next.list()).as("and the dead owner's VM").isEmpty();
+            for (SnapshotInfo whole : next.snapshots()) {
+                assertThat(whole.directory().resolve("state.bin")).exists();
+                next.removeSnapshot(whole.name());
+            }
+        }
+        assertThat(gone(qemu)).as("its QEMU was killed").isTrue();
+        try (Stream<Path> left = Files.list(snapshots)) {
+            assertThat(left.toList()).as("nothing else under snapshots/").isEmpty();
+        }
+    }
+
+    private static boolean hasPartial(Path snapshots) throws IOException {
+        if (!Files.isDirectory(snapshots)) {
+            return false;
+        }
+        try (Stream<Path> all = Files.list(snapshots)) {
+            return all.anyMatch(p -> p.getFileName().toString().startsWith(".partial-") && Files.isDirectory(p));
+        }
+    }
+
+    /** Starts a child JVM that starts a VM, and kills it with SIGKILL as soon as that VM's QEMU runs; the QEMU's pid. */
+    private long killStarterOnceQemuRuns(String mode) throws Exception {
+        Process child = child(mode);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try {
             while (System.nanoTime() < deadline) {

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 
 /**
  * Run by {@link CrashSafetyIT} in a JVM of its own, which the test kills with SIGKILL while it
- * starts a VM. Arguments: home, images directory, {@code owned} or {@code detached}.
+ * starts a VM, or while it saves snapshots of one. Arguments: home, images directory,
+ * {@code owned}, {@code detached} or {@code snapshotting}.
  */
 public final class StartInChild {
     private StartInChild() {
@@ -12,6 +13,13 @@ public final class StartInChild {
 
     public static void main(String[] args) throws Exception {
         SmartVm svm = SmartVm.builder().home(Path.of(args[0])).imagesDir(Path.of(args[1])).build();
+        if (args[2].equals("snapshotting")) {
+            MicroVm vm = svm.start(VmSpec.builder().name("child").build());
+            System.out.println("started");
+            for (int i = 0; ; i++) {
+                vm.snapshot("s" + i);
+            }
+        }
         if (args[2].equals("owned")) {
             svm.start(VmSpec.builder().name("child").build());
         } else {
