@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -63,11 +64,13 @@ public final class SmartVm implements AutoCloseable {
                 b.downloads);
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new java.util.HashMap<>();
-        for (Backend engine : List.of(QemuBackend.fromEnvironment(home.resolve("bin")),
-                FirecrackerBackend.fromEnvironment(home.resolve("firecracker")), SmolvmBackend.fromEnvironment())) {
+        List<Function<Path, Backend>> engines = new ArrayList<>(List.of(h -> QemuBackend.fromEnvironment(h.resolve("bin")),
+                h -> FirecrackerBackend.fromEnvironment(h.resolve("firecracker")), h -> SmolvmBackend.fromEnvironment()));
+        engines.addAll(b.engines); // the builder's replace the defaults of their names
+        for (Function<Path, Backend> make : engines) {
+            Backend engine = make.apply(home);
             backends.put(engine.name(), engine);
         }
-        backends.putAll(b.backends);
         this.context = new VmContext(store, Map.copyOf(backends), images, requested -> {
             AccelerationProbe.Verdict v = probe.decide(requested, this::kvmBootProbe);
             if (v.fresh() && v.acceleration() == Acceleration.TCG) {
@@ -82,10 +85,7 @@ public final class SmartVm implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    /**
-     * What this host has and lacks for SmartVM, and how to fix each, for a SmartVm whose home is
-     * {@code home}. Starts no VM.
-     */
+    /** What this host has and lacks for SmartVM, and how to fix each, for a home ({@code smartvm doctor}); starts no VM. */
     public static List<HostCheck> checkHost(Path home) {
         return HostChecks.run(home);
     }
@@ -300,7 +300,7 @@ public final class SmartVm implements AutoCloseable {
         private Path imagesDir = defaultImagesDir();
         private final CommandRunner runner = CommandRunner.system();
         private Consumer<String> notices = s -> { };
-        private final Map<String, Backend> backends = new java.util.HashMap<>();
+        private final List<Function<Path, Backend>> engines = new ArrayList<>();
         private DownloadListener downloads = DownloadListener.NONE;
         private NameResolver resolver = NameResolver.system();
         private AdmissionPolicy admission;
@@ -374,19 +374,17 @@ public final class SmartVm implements AutoCloseable {
          * to every VM.
          */
         public Builder firecracker(Jail jail, UnaryOperator<VmConfig> customizer) {
-            FirecrackerBackend fc = FirecrackerBackend.fromEnvironment(home.resolve("firecracker"));
-            if (jail != null) {
-                fc = fc.jailed(Jailer.of(jail));
-            }
-            if (customizer != null) {
-                fc = fc.withConfig(customizer);
-            }
-            return backend(fc);
+            engines.add(home -> { // under the home the SmartVm gets, whenever this is called
+                FirecrackerBackend fc = FirecrackerBackend.fromEnvironment(home.resolve("firecracker"));
+                fc = jail == null ? fc : fc.jailed(Jailer.of(jail));
+                return customizer == null ? fc : fc.withConfig(customizer);
+            });
+            return this;
         }
 
         /** Uses {@code backend} for VMs whose spec names it, instead of the default one of that name. */
         public Builder backend(Backend backend) {
-            this.backends.put(backend.name(), backend);
+            engines.add(home -> backend);
             return this;
         }
 
