@@ -30,7 +30,9 @@ final class BenchCommand implements Callable<Integer> {
             Benchmarks.Stats library = cold[0];
             Benchmarks.Stats floor = cold[1];
             Benchmarks.Stats cli = b.cliRuns(boots);
-            VmSpec spec = VmSpec.builder().name("bench-" + ProcessHandle.current().pid()).build();
+            // the guest's /tmp holds a quarter of its memory: enough for the copy test's file
+            VmSpec spec = VmSpec.builder().name("bench-" + ProcessHandle.current().pid())
+                    .memoryMib(Math.max(256, copyMib * 4 + 64)).build();
             try (MicroVm vm = svm.start(spec)) {
                 for (int i = 0; i < 50; i++) { // steady state: the JIT and TCG's translation cache are warm
                     ExecResult warm = vm.exec("true");
