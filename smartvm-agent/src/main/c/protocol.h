@@ -25,6 +25,7 @@
 #define T_END 0x09   /* both directions */
 #define T_SHUTDOWN 0x0A
 #define T_PING 0x0B
+#define T_SYNC 0x0C /* the host's clock and entropy, at the start of a session */
 
 /* guest -> host */
 #define T_HELLO 0x81

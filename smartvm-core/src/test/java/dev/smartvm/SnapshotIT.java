@@ -88,6 +88,29 @@ class SnapshotIT extends RealVmTest {
         assertCode(catchThrowable(() -> svm.restore("s1", null)), ErrorCode.SNAPSHOT_NOT_FOUND);
     }
 
+    /**
+     * A restored guest would resume at the saved time with the saved RNG state (every copy the
+     * same "random" UUIDs): each new agent session sets the clock and reseeds the RNG.
+     */
+    @Test
+    void restoredVmsTakeTheHostsClockAndReseedTheirRandomness() throws Exception {
+        try (MicroVm source = svm.start(VmSpec.builder().build())) {
+            source.snapshot("clock");
+        }
+        Thread.sleep(3000); // the saved clock is behind by this much now
+        try (MicroVm one = svm.restore("clock", null); MicroVm two = svm.restore("clock", null)) {
+            for (MicroVm vm : java.util.List.of(one, two)) {
+                long guest = Long.parseLong(vm.exec("date", "+%s").stdout().strip());
+                assertThat(Math.abs(guest - java.time.Instant.now().getEpochSecond())).as("the guest's clock").isLessThanOrEqualTo(2);
+            }
+            String uuid = "cat /proc/sys/kernel/random/uuid";
+            assertThat(one.exec("sh", "-c", uuid).stdout()).as("two copies draw different random numbers")
+                    .isNotEqualTo(two.exec("sh", "-c", uuid).stdout());
+        } finally {
+            svm.removeSnapshot("clock");
+        }
+    }
+
     @Test
     void onlyARunningOrPausedVmIsSaved() {
         try (MicroVm vm = svm.create(VmSpec.builder().build())) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ public final class AgentClient implements AutoCloseable {
     public static final long MAX_COLLECTED_OUTPUT = 64L * 1024 * 1024;
     private static final Duration NO_LIMIT = Duration.ofDays(3650);
 
+    private static final java.security.SecureRandom ENTROPY = new java.security.SecureRandom();
     private final AgentConnection connection;
 
     public AgentClient(AgentConnection connection) {
@@ -152,6 +154,45 @@ public final class AgentClient implements AutoCloseable {
             connection.send(id, FrameType.PING, new byte[0]);
             Await.result(pong, timeout, "a ping of the guest agent");
             return Duration.ofNanos(System.nanoTime() - t0);
+        } finally {
+            connection.unregister(id);
+        }
+    }
+
+    /**
+     * Gives the guest the host's wall clock and fresh entropy (the agent reseeds the RNG with it),
+     * as every new session starts: a guest restored from a snapshot resumes at the time it was
+     * saved, with the RNG state it had then.
+     */
+    public void sync(Duration timeout) {
+        Instant now = Instant.now();
+        byte[] entropy = new byte[64];
+        ENTROPY.nextBytes(entropy);
+        PayloadWriter w = new PayloadWriter().u64(now.getEpochSecond()).u32(now.getNano());
+        for (byte b : entropy) {
+            w.u8(b & 0xff);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        int id = connection.register(new StreamHandler() {
+            @Override
+            public void onFrame(int type, byte[] payload) {
+                if (type == FrameType.OK) {
+                    done.complete(null);
+                } else {
+                    PayloadReader r = new PayloadReader(payload);
+                    r.u32();
+                    done.completeExceptionally(new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str()));
+                }
+            }
+
+            @Override
+            public void onClosed(SmartVmException cause) {
+                done.completeExceptionally(cause);
+            }
+        });
+        try {
+            connection.send(id, FrameType.SYNC, w.toByteArray());
+            Await.result(done, timeout, "the guest agent to take the host's clock");
         } finally {
             connection.unregister(id);
         }

@@ -75,9 +75,7 @@ public final class SnapshotStore {
                 }
             } finally {
                 lock.close();
-                if (!committed) {
-                    deleteQuietly(lockFile(partialDir));
-                }
+                deleteQuietly(lockFile(partialDir)); // its directory is gone, or renamed into place
             }
         }
     }

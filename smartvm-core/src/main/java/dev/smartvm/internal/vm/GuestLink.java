@@ -19,6 +19,7 @@ import java.util.function.Function;
  * SmartVM's agent, so that a broken connection says why the VM went away.
  */
 public final class GuestLink {
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(10);
     private GuestLink() {
     }
 
@@ -37,7 +38,7 @@ public final class GuestLink {
         };
         String thread = "smartvm-agent-" + vmName;
         if (endpoint.hybridVsockPort() > 0 || endpoint.sockets().size() == 1) { // every connection is a stream of its own
-            return new AgentGuest(new AgentClient(AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout,
+            return synced(new AgentClient(AgentConnection.open(endpoint.socket(), endpoint.hybridVsockPort(), timeout,
                     thread, breakage)));
         }
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -47,7 +48,7 @@ public final class GuestLink {
                         : Optional.empty();
                 if (claim.isPresent()) {
                     Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-                    return new AgentGuest(new AgentClient(AgentConnection.open(socket, 0, left, thread, breakage,
+                    return synced(new AgentClient(AgentConnection.open(socket, 0, left, thread, breakage,
                             claim.get()::close)));
                 }
             }
@@ -67,5 +68,16 @@ public final class GuestLink {
                 throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for an agent port", e);
             }
         }
+    }
+
+    /** A new session starts with the host's clock and entropy (see {@link AgentClient#sync}). */
+    private static Guest synced(AgentClient client) {
+        try {
+            client.sync(SYNC_TIMEOUT);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return new AgentGuest(client);
     }
 }

@@ -1,0 +1,49 @@
+/*
+ * SYNC: the host's wall clock and fresh entropy, sent at the start of every session. A guest
+ * restored from a snapshot (or cloned from a template) otherwise resumes at the saved time, with
+ * the saved RNG state: every copy would print the same "random" UUIDs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define MAX_ENTROPY 512
+
+void sync_guest(uint32_t id, struct reader *r) {
+    uint64_t secs = rd_u64(r);
+    uint32_t nanos = rd_u32(r);
+    size_t n = r->bad ? 0 : r->len - r->off;
+    if (r->bad || nanos >= 1000000000u || n > MAX_ENTROPY) {
+        send_error(id, EINVAL, "malformed sync request");
+        return;
+    }
+    /* Only the guest's init owns the clock and the RNG: an agent serving on a host (--listen,
+     * the tests) or fuzzed leaves them alone. */
+    if (getpid() == 1) {
+        struct timespec ts = {(time_t)secs, (long)nanos};
+        if (clock_settime(CLOCK_REALTIME, &ts) != 0) agent_log("sync: cannot set the clock: %s", strerror(errno));
+        int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            struct {
+                int entropy_count;
+                int buf_size;
+                unsigned char buf[MAX_ENTROPY];
+            } info;
+            info.entropy_count = (int)(n * 8);
+            info.buf_size = (int)n;
+            memcpy(info.buf, r->p + r->off, n);
+            if (n > 0 && ioctl(fd, RNDADDENTROPY, &info) != 0) agent_log("sync: RNDADDENTROPY: %s", strerror(errno));
+            if (ioctl(fd, RNDRESEEDCRNG) != 0 && errno != ENOTTY) agent_log("sync: RNDRESEEDCRNG: %s", strerror(errno));
+            memset(&info, 0, sizeof info);
+            close(fd);
+        }
+    }
+    send_frame(id, T_OK, NULL, 0);
+}
