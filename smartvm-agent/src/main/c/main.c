@@ -260,9 +260,21 @@ static int port_host_present(struct conn *c) {
     struct pollfd p = {c->fd, POLLIN, 0};
     if (poll(&p, 1, 0) < 0) return 0;
     if (!(p.revents & POLLHUP)) return 1;
-    /* Stale bytes of a host that left must not reach the next one. */
+    /* Stale bytes of a host that left must not reach the next one. But a new host's preamble may
+     * be among them already (a guest restored from a snapshot sees its saved host leave after the
+     * new one arrived): from a preamble on, the bytes are kept for when the host is there. */
     uint8_t junk[4096];
-    while (read(c->fd, junk, sizeof junk) > 0) {
+    ssize_t n;
+    int keeping = 0;
+    while ((n = read(c->fd, junk, sizeof junk)) > 0) {
+        uint8_t *m = memmem(junk, (size_t)n, PROTO_MAGIC, PROTO_MAGIC_LEN);
+        if (m) {
+            c->inq.len = 0;
+            buf_put(&c->inq, m, (size_t)(junk + n - m));
+            keeping = 1;
+        } else if (keeping) {
+            buf_put(&c->inq, junk, (size_t)n);
+        }
     }
     return 0;
 }
@@ -322,6 +334,10 @@ static void serve(int sigfd) {
             if (c->is_port && !c->present && port_host_present(c)) {
                 c->present = 1;
                 c->synced = 0;
+                if (c->inq.len > 0) { /* a preamble kept while the port still said its host had left */
+                    current = c;
+                    process_input();
+                }
             }
             if (c->is_port && !c->present) {
                 waiting_port = 1;
