@@ -46,7 +46,7 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
                     + " (--net)");
         }
         publish.forEach(dev.smartvm.internal.net.PortMapping::parse); // a bad one fails here, before anything exists
-        if (mode == Mode.USER && publishesUdp(publish)) {
+        if (mode == Mode.USER && publishesUdp(publish)) { // the fields are not set yet in here
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the user-mode network publishes TCP ports only (QEMU's"
                     + " restricted user network drops the guest's UDP replies); use the bridge (root) for /udp");
         }
@@ -55,6 +55,11 @@ public record NetworkSpec(boolean enabled, List<String> allow, List<String> deny
     /** Whether some egress rule names a host, whose addresses SmartVM follows while the VM runs. */
     public boolean namesHosts() {
         return java.util.stream.Stream.concat(allow.stream(), deny.stream()).anyMatch(dev.smartvm.internal.net.EgressRule::namesHost);
+    }
+
+    /** Whether a published port is UDP (which the user-mode network cannot carry). */
+    public boolean publishesUdp() {
+        return publishesUdp(publish);
     }
 
     private static boolean publishesUdp(List<String> publish) {

@@ -20,13 +20,7 @@ class RootDiskIT extends RealVmTest {
     @Test
     void commandsRunInsideTheRootDisk() throws Exception {
         ImageBundle base = Internals.images(svm).resolve("default");
-        Path image = Files.createDirectories(dir.resolve("image"));
-        Files.copy(base.kernel(), image.resolve("vmlinuz"));
-        Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
-        TestRootDisks.build(base, dir, "on the root disk\n", image.resolve("root.ext4"));
-        Files.writeString(image.resolve("image.json"), """
-                {"id":"rootdisk-test","kernelPackage":"linux-image","kernelVersion":"test","busyboxVersion":"test",
-                 "agentSha256":"test","modules":[],"createdAt":"2026-01-01T00:00:00Z","rootDisk":"root.ext4"}""");
+        Path image = TestRootDisks.image(base, dir, "on the root disk\n", "rootdisk-test");
         String diskBefore = Hashing.sha256(image.resolve("root.ext4"));
 
         try (MicroVm vm = svm.start(VmSpec.builder().image(image.toString()).build())) {

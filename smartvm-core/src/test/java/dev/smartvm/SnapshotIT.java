@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.smartvm.internal.image.ImageBundle;
 import dev.smartvm.internal.io.Hashing;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -40,13 +39,7 @@ class SnapshotIT extends RealVmTest {
     @Test
     void aRestoredVmContinuesWhereItsSnapshotLeftIt() throws Exception {
         ImageBundle base = Internals.images(svm).resolve("default");
-        Path image = Files.createDirectories(dir.resolve("image"));
-        Files.copy(base.kernel(), image.resolve("vmlinuz"));
-        Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
-        TestRootDisks.build(base, dir, "on the root disk\n", image.resolve("root.ext4"));
-        Files.writeString(image.resolve("image.json"), """
-                {"id":"snapshot-test","kernelPackage":"linux-image","kernelVersion":"test","busyboxVersion":"test",
-                 "agentSha256":"test","modules":[],"createdAt":"2026-01-01T00:00:00Z","rootDisk":"root.ext4"}""");
+        Path image = TestRootDisks.image(base, dir, "on the root disk\n", "snapshot-test");
         String baseDisk = Hashing.sha256(image.resolve("root.ext4"));
 
         try (MicroVm source = svm.start(VmSpec.builder().name("source").image(image.toString()).build())) {

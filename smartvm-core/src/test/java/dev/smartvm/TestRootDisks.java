@@ -33,6 +33,21 @@ final class TestRootDisks {
         throw new IOException("the default image has no bin/busybox");
     }
 
+    /**
+     * An image directory under {@code work}: the default kernel and initramfs, and a root disk
+     * ({@link #build}) whose {@code /etc/marker} holds {@code marker}.
+     */
+    static Path image(ImageBundle base, Path work, String marker, String id) throws IOException {
+        Path image = Files.createDirectories(work.resolve("image"));
+        Files.copy(base.kernel(), image.resolve("vmlinuz"));
+        Files.copy(base.initrd(), image.resolve("initramfs.cpio"));
+        build(base, work, marker, image.resolve("root.ext4"));
+        Files.writeString(image.resolve("image.json"), """
+                {"id":"%s","kernelPackage":"linux-image","kernelVersion":"test","busyboxVersion":"test",
+                 "agentSha256":"test","modules":[],"createdAt":"2026-01-01T00:00:00Z","rootDisk":"root.ext4"}""".formatted(id));
+        return image;
+    }
+
     /** Writes {@code disk} (32 MiB ext4) built from a tree under {@code work}; skips the test without mkfs.ext4. */
     static Path build(ImageBundle base, Path work, String marker, Path disk) throws IOException {
         Assumptions.assumeTrue(Files.isExecutable(MKFS), "mkfs.ext4 is not installed (bin/test installs e2fsprogs)");

@@ -136,27 +136,9 @@ public final class AgentClient implements AutoCloseable {
 
     /** A round trip through the agent; returns its duration. */
     public Duration ping(Duration timeout) {
-        CompletableFuture<Void> pong = new CompletableFuture<>();
-        StreamHandler h = new StreamHandler() {
-            @Override
-            public void onFrame(int type, byte[] payload) {
-                pong.complete(null);
-            }
-
-            @Override
-            public void onClosed(SmartVmException cause) {
-                pong.completeExceptionally(cause);
-            }
-        };
-        int id = connection.register(h);
         long t0 = System.nanoTime();
-        try {
-            connection.send(id, FrameType.PING, new byte[0]);
-            Await.result(pong, timeout, "a ping of the guest agent");
-            return Duration.ofNanos(System.nanoTime() - t0);
-        } finally {
-            connection.unregister(id);
-        }
+        request(FrameType.PING, new byte[0], timeout, "a ping of the guest agent");
+        return Duration.ofNanos(System.nanoTime() - t0);
     }
 
     /**
@@ -172,27 +154,35 @@ public final class AgentClient implements AutoCloseable {
         for (byte b : entropy) {
             w.u8(b & 0xff);
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        Reply reply = request(FrameType.SYNC, w.toByteArray(), timeout, "the guest agent to take the host's clock");
+        if (reply.type() != FrameType.OK) {
+            PayloadReader r = new PayloadReader(reply.payload());
+            r.u32();
+            throw new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str());
+        }
+    }
+
+    /** The one frame that answers a request of its own. */
+    private record Reply(int type, byte[] payload) {
+    }
+
+    /** Sends a one-frame request and waits for the one frame that answers it. */
+    private Reply request(int type, byte[] payload, Duration timeout, String what) {
+        CompletableFuture<Reply> answer = new CompletableFuture<>();
         int id = connection.register(new StreamHandler() {
             @Override
-            public void onFrame(int type, byte[] payload) {
-                if (type == FrameType.OK) {
-                    done.complete(null);
-                } else {
-                    PayloadReader r = new PayloadReader(payload);
-                    r.u32();
-                    done.completeExceptionally(new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str()));
-                }
+            public void onFrame(int replyType, byte[] replyPayload) {
+                answer.complete(new Reply(replyType, replyPayload));
             }
 
             @Override
             public void onClosed(SmartVmException cause) {
-                done.completeExceptionally(cause);
+                answer.completeExceptionally(cause);
             }
         });
         try {
-            connection.send(id, FrameType.SYNC, w.toByteArray());
-            Await.result(done, timeout, "the guest agent to take the host's clock");
+            connection.send(id, type, payload);
+            return Await.result(answer, timeout, what);
         } finally {
             connection.unregister(id);
         }

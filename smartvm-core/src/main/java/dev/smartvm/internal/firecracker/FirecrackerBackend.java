@@ -18,7 +18,7 @@ import dev.smartvm.firecracker.Vsock;
 import dev.smartvm.internal.host.Kvm;
 import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.image.Vmlinux;
-import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.internal.io.UnixSockets;
@@ -314,7 +314,7 @@ public final class FirecrackerBackend implements Backend {
         Path rootDisk = spec.image().rootDisk();
         if (jailer == null) {
             if (rootDisk != null) {
-                privateCopy(rootDisk, files.rootDisk());
+                FileTrees.sparseCopy(rootDisk, files.rootDisk());
             }
             touch(files.log());
             touch(files.metrics());
@@ -323,7 +323,7 @@ public final class FirecrackerBackend implements Backend {
             jailer.stage(root, kernel, "vmlinux");
             jailer.stage(root, spec.image().initrd(), "initrd");
             if (rootDisk != null) {
-                jailer.stage(root, privateCopy(rootDisk, spec.vmDir().resolve("root.ext4")), "root.ext4");
+                jailer.stage(root, FileTrees.sparseCopy(rootDisk, spec.vmDir().resolve("root.ext4")), "root.ext4");
             }
             jailer.touch(root, LOG_FILE);
             jailer.touch(root, METRICS_FILE);
@@ -361,13 +361,6 @@ public final class FirecrackerBackend implements Backend {
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** A copy the VM may write: sparse, and a reflink where the file system can. */
-    private static Path privateCopy(Path disk, Path target) {
-        CommandRunner.system().run(List.of("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString()),
-                null, Duration.ofHours(1)).orThrow(ErrorCode.IO_ERROR);
-        return target;
     }
 
     @Override

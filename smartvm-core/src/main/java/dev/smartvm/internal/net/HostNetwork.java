@@ -95,15 +95,14 @@ public final class HostNetwork {
             return net.mode();
         }
         boolean bridgeable = unavailableReason() == null;
-        boolean asksForBridge = !net.allow().isEmpty() || !net.deny().isEmpty()
-                || net.publish().stream().anyMatch(p -> PortMapping.parse(p).protocol().equals("udp"));
+        boolean asksForBridge = !net.allow().isEmpty() || !net.deny().isEmpty() || net.publishesUdp();
         return bridgeable || asksForBridge || !engineHasUserMode ? NetworkSpec.Mode.BRIDGE : NetworkSpec.Mode.USER;
     }
 
     /** What {@link #attach} would give the VM, without attaching it: the address is leased at start. */
     public Attachment plan(String vmId) {
         return new Attachment(vmId, NetworkManager.generateTapName(vmId, "eth0"), null, NetworkManager.generateMac(vmId, "eth0"),
-                "ip=ADDRESS::" + manager.gateway() + ":" + manager.subnet().netmask() + "::eth0:off");
+                manager.bootArgsFor("ADDRESS"));
     }
 
     /**

@@ -151,6 +151,11 @@ public final class NetworkManager {
         if (!subnet.contains(guestIp)) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, guestIp + " is not in " + subnet);
         }
-        return "ip=" + guestIp + "::" + gateway() + ":" + subnet.netmask() + "::eth0:off";
+        return bootArgsFor(guestIp);
+    }
+
+    /** The same argument for {@code address} as written (a plan shows a placeholder: the address is leased at start). */
+    public String bootArgsFor(String address) {
+        return "ip=" + address + "::" + gateway() + ":" + subnet.netmask() + "::eth0:off";
     }
 }

@@ -2,11 +2,9 @@ package dev.smartvm.internal.qemu;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.io.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 
 /** What a QEMU VM's saved state is on disk: the migration stream, and a copy of its writable disk. */
 final class QemuSnapshots {
@@ -28,8 +26,7 @@ final class QemuSnapshots {
         if (!Files.exists(disk)) {
             return;
         }
-        CommandRunner.system().run(List.of("cp", "--sparse=always", "--reflink=auto", disk.toString(), target.toString()),
-                null, Duration.ofHours(1)).orThrow(ErrorCode.IO_ERROR);
+        FileTrees.sparseCopy(disk, target);
     }
 
     /** The VM's disk as the snapshot in {@code snapshotDir} has it, put in place before its QEMU starts. */

@@ -49,10 +49,7 @@ public final class Reaper {
      * given back as a vanished VM's). Idempotent.
      */
     static void removeLeftovers(VmContext context, VmRecord r) {
-        if (r.pid() > 0) {
-            HostProcess.kill(r.pid(), r.vmmStartedAt());
-        }
-        VmmLabel.killAll(context.store().dir(r.id()));
+        killVmm(context, r);
         context.backend(r.spec().backend()).discard(context.store().dir(r.id()));
         context.store().delete(r.id());
         releaseNetwork(context, r);
@@ -70,13 +67,18 @@ public final class Reaper {
                 return;
             }
             VmRecord r = now.get();
-            if (r.pid() > 0) {
-                HostProcess.kill(r.pid(), r.vmmStartedAt());
-            }
-            VmmLabel.killAll(context.store().dir(r.id()));
+            killVmm(context, r);
             releaseNetwork(context, r);
             context.store().save(r.stopped("boot abandoned: the process starting it died"));
         }
+    }
+
+    /** The VM's VMM, by its recorded pid and by the label every VMM carries (one whose pid was never recorded too). */
+    private static void killVmm(VmContext context, VmRecord r) {
+        if (r.pid() > 0) {
+            HostProcess.kill(r.pid(), r.vmmStartedAt());
+        }
+        VmmLabel.killAll(context.store().dir(r.id()));
     }
 
     /** The bridge network a reaped VM held, recorded or, for a start cut short, only planned. */
