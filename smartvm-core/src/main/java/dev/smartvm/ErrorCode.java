@@ -20,6 +20,12 @@ public enum ErrorCode {
     NAME_IN_USE,
     /** No snapshot with that name. */
     SNAPSHOT_NOT_FOUND,
+    /** No template with that name. */
+    TEMPLATE_NOT_FOUND,
+    /** The template has clones (VMs started from it, running or not): remove them first. */
+    TEMPLATE_IN_USE,
+    /** A command that prepares a template failed (non-zero exit); the template was not made. */
+    PREPARE_FAILED,
     /** The image reference names nothing we can find or build. */
     IMAGE_NOT_FOUND,
     /** Building or unpacking an image failed. */

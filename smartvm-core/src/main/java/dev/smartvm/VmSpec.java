@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  *     MMDS, entropy, logger, extra drives and interfaces, machine-config...) are added to what
  *     SmartVM configures; firecracker backend only, null for none
  * @param network the VM's network and egress policy ({@link NetworkSpec#NONE}: no network)
+ * @param template the template its first start clones ({@code SmartVm#createTemplate}), or null
+ *     to boot its image; a clone has its template's engine, image, CPUs, memory and acceleration
  */
 public record VmSpec(
         String name,
@@ -37,7 +39,8 @@ public record VmSpec(
         Acceleration acceleration,
         Duration bootTimeout,
         java.nio.file.Path firecrackerConfig,
-        NetworkSpec network) {
+        NetworkSpec network,
+        String template) {
 
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
@@ -79,6 +82,10 @@ public record VmSpec(
             throw invalid("default timeout must be positive; found " + defaultTimeout);
         }
         acceleration = Objects.requireNonNullElse(acceleration, Acceleration.AUTO);
+        if (template != null && !NAME.matcher(template).matches()) {
+            throw invalid("a template name is 1 to 63 letters, digits, '_', '.' or '-', starting with a letter"
+                    + " or digit; found '" + template + "'");
+        }
         bootTimeout = Objects.requireNonNullElse(bootTimeout, Duration.ofSeconds(60));
         if (bootTimeout.isNegative() || bootTimeout.isZero()) {
             throw invalid("boot timeout must be positive; found " + bootTimeout);
@@ -107,7 +114,7 @@ public record VmSpec(
         return new Builder().name(name).backend(backend).image(image).cpus(cpus).memoryMib(memoryMib)
                 .env(env).workdir(workdir).defaultTimeout(defaultTimeout).acceleration(acceleration)
                 .bootTimeout(bootTimeout).firecrackerConfig(firecrackerConfig)
-                .network(network);
+                .network(network).template(template);
     }
 
     /** Builds a {@link VmSpec}; everything has a default. */
@@ -124,6 +131,18 @@ public record VmSpec(
         private Duration bootTimeout = Duration.ofSeconds(60);
         private java.nio.file.Path firecrackerConfig;
         private NetworkSpec network = NetworkSpec.NONE;
+        private String template;
+
+        /**
+         * Starts the VM as a clone of template {@code name} (null: boot the image): where the
+         * template was saved, its prepared processes running. The engine, image, CPUs, memory and
+         * acceleration are the template's; the rest of this spec (name, env, workdir, timeouts)
+         * applies. Later starts of a stopped clone boot the template's image with the clone's disk.
+         */
+        public Builder template(String name) {
+            this.template = name;
+            return this;
+        }
 
         /** The VM's network and egress policy (default: none). */
         public Builder network(NetworkSpec network) {
@@ -194,7 +213,7 @@ public record VmSpec(
 
         public VmSpec build() {
             return new VmSpec(name, backend, image, cpus, memoryMib, env, workdir, defaultTimeout,
-                    acceleration, bootTimeout, firecrackerConfig, network);
+                    acceleration, bootTimeout, firecrackerConfig, network, template);
         }
     }
 }

@@ -42,7 +42,8 @@ class ArchitectureTest {
      */
     private static final Set<String> API_VALUES = Set.of("ErrorCode", "SmartVmException", "Acceleration", "ExecRequest",
             "ExecResult", "ExitStatus", "ExecProcess", "VmState", "VmSpec", "NetworkSpec", "VmInfo", "VmNetwork",
-            "AdmissionPolicy", "BootPlan", "HostCheck", "ImageInfo", "Images", "SnapshotInfo", "DownloadListener", "NameResolver");
+            "AdmissionPolicy", "BootPlan", "HostCheck", "ImageInfo", "Images", "SnapshotInfo", "TemplateInfo", "DownloadListener",
+            "NameResolver");
 
     @Test
     void theModuleExportsTheApiAndNothingInternal() throws IOException {

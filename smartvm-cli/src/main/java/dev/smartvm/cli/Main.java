@@ -3,16 +3,17 @@ package dev.smartvm.cli;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import java.io.PrintWriter;
+import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code smartvm}: run commands in disposable microVMs. */
 @Command(name = "smartvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs commands in disposable microVMs.",
         subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
                 VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class, InspectCommand.class,
-                LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
+                LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, TemplateCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
                 FollowHostnamesCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
@@ -61,8 +62,10 @@ public final class Main {
             return EXIT_USAGE;
         });
         cl.setStopAtPositional(true); // what follows a VM's command is the guest's: `exec VM -- cmd --flag`
-        for (CommandLine snapshot : cl.getSubcommands().get("snapshot").getSubcommands().values()) {
-            snapshot.setStopAtPositional(false); // no guest command here: `snapshot create VM --name S` reads well
+        for (String group : List.of("snapshot", "template")) {
+            for (CommandLine sub : cl.getSubcommands().get(group).getSubcommands().values()) {
+                sub.setStopAtPositional(false); // no guest command here: `snapshot create VM --name S` reads well
+            }
         }
         return cl.execute(args);
     }

@@ -1,7 +1,9 @@
 package dev.smartvm.cli;
 
 import dev.smartvm.Acceleration;
+import dev.smartvm.ErrorCode;
 import dev.smartvm.NetworkSpec;
+import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -62,8 +64,18 @@ final class VmOptions {
             description = "Kill a command after this long (exit 124), e.g. 30s.")
     Duration timeout;
 
+    @Option(names = "--template", paramLabel = "NAME", description = {"Start a clone of this template ('smartvm template"
+            + " create'):", "its image, CPUs, memory and engine, where it was prepared."})
+    String template;
+
     VmSpec toSpec() {
-        return VmSpec.builder().name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
+        if (template != null && (!image.equals("default") || cpus != 1 || memoryMib != 256 || !backend.equals("qemu")
+                || firecrackerConfig != null || !accel.equals("auto"))) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a clone has its template's image, CPUs, memory, engine"
+                    + " and acceleration: drop --image, --cpus, --memory, --backend, --firecracker-config and --accel"
+                    + " with --template");
+        }
+        return VmSpec.builder().template(template).name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
                 .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel))
                 .network(new NetworkSpec(net, allow, deny, publish, NetworkSpec.Mode.parse(netMode))).build();
     }

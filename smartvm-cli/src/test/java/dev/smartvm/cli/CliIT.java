@@ -216,6 +216,34 @@ class CliIT {
     }
 
     @Test
+    void templatesAreMadeClonedListedAndRemovedAcrossProcesses() throws Exception {
+        Result made = smartvm("template", "create", "tpl", "-e", "GREETING=hello", "--prepare", "echo prepared > /tmp/state",
+                "--prepare", "echo $GREETING >> /tmp/state");
+        assertThat(made.code()).as(made.err()).isZero();
+        assertThat(made.out().strip()).isEqualTo("tpl");
+        assertError(smartvm("template", "create", "tpl"), 125, "NAME_IN_USE", "tpl");
+        assertError(smartvm("template", "create", "bad", "--prepare", "exit 7"), 125, "PREPARE_FAILED", "exited with 7");
+        JsonNode ls = Json.MAPPER.readTree(smartvm("template", "ls", "--json").out());
+        assertThat(ls).singleElement().satisfies(t -> {
+            assertThat(t.get("name").asText()).isEqualTo("tpl");
+            assertThat(t.get("prepare")).hasSize(2);
+            assertThat(t.get("memoryMib").asInt()).isEqualTo(256);
+        });
+        Result run = smartvm("run", "--template", "tpl", "--", "cat", "/tmp/state");
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo("prepared\nhello\n");
+        assertThat(smartvm("create", "--template", "tpl", "--name", "kept").out().strip()).isEqualTo("kept");
+        assertThat(smartvm("exec", "kept", "--", "cat", "/tmp/state").out()).isEqualTo("prepared\nhello\n");
+        assertError(smartvm("template", "rm", "tpl"), 125, "TEMPLATE_IN_USE", "kept");
+        assertError(smartvm("run", "--template", "tpl", "--cpus", "2", "--", "true"), 2, "INVALID_ARGUMENT", "--template");
+        assertError(smartvm("run", "--template", "nothing", "--", "true"), 125, "TEMPLATE_NOT_FOUND", "nothing");
+        assertThat(smartvm("rm", "-f", "kept").code()).isZero();
+        assertThat(smartvm("template", "rm", "tpl").code()).isZero();
+        assertThat(Json.MAPPER.readTree(smartvm("template", "ls", "--json").out())).isEmpty();
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
+    @Test
     void inspectAndLsSayHowAVmIsConnected() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.smartvm.internal.net.HostNetwork.unavailableReason() == null,
                 "bridge networking needs root");

@@ -125,7 +125,7 @@ class PlanCommandTest {
         assertThat(run("plan", "--image", image.toString(), "--accel", "tcg", "--cpus", "2")).as(err.toString()).isZero();
         JsonNode argv = JSON.readTree(out.toString());
         assertThat(argv.get(0).asText()).contains("qemu-system-x86_64");
-        assertThat(argv.toString()).contains("\"microvm,accel=tcg\"").contains("\"-smp\",\"2\"")
+        assertThat(argv.toString()).contains("\"microvm,accel=tcg,memory-backend=ram\"").contains("\"-smp\",\"2\"")
                 .contains(image.resolve("vmlinuz").toString()).contains("smartvm.vmid=planned");
     }
 

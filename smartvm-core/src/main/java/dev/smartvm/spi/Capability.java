@@ -15,5 +15,11 @@ public enum Capability {
     /** It can pause and resume a running VM. */
     PAUSE,
     /** It can save a VM's state to files and start a VM from them. */
-    SNAPSHOT
+    SNAPSHOT,
+    /**
+     * It can boot a VM with its memory in a shared file ({@link TemplateMemory}), save its
+     * devices and disk beside it ({@link VmmProcess#saveTemplate}), and start clones that map
+     * that file copy-on-write ({@link TemplateClone}).
+     */
+    TEMPLATES
 }

@@ -34,6 +34,19 @@ public interface VmmProcess extends AutoCloseable {
         throw new SmartVmException(ErrorCode.UNSUPPORTED, "this engine cannot save a VM's state");
     }
 
+    /**
+     * Writes the paused VM's device state and its writable disk into the directory
+     * {@code templateDir}, but not its memory: the VM was booted with its memory in a shared
+     * file ({@link TemplateMemory}), which is the template's memory from now on. The VM must
+     * never run again (clones map the file); the caller makes it quit. Engines that can declare
+     * {@link Capability#TEMPLATES}.
+     *
+     * @throws SmartVmException UNSUPPORTED for an engine that cannot
+     */
+    default void saveTemplate(Path templateDir) {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "this engine cannot make templates");
+    }
+
     void resume();
 
     boolean isAlive();

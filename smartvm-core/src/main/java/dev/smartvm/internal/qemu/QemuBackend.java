@@ -14,6 +14,8 @@ import dev.smartvm.spi.BootImage;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.RestoreState;
+import dev.smartvm.spi.TemplateClone;
+import dev.smartvm.spi.TemplateMemory;
 import dev.smartvm.spi.VmmProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,7 +71,7 @@ public final class QemuBackend implements Backend {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.PAUSE, Capability.USER_MODE_NETWORK, Capability.SNAPSHOT);
+        return EnumSet.of(Capability.PAUSE, Capability.USER_MODE_NETWORK, Capability.SNAPSHOT, Capability.TEMPLATES);
     }
 
     @Override
@@ -87,9 +89,16 @@ public final class QemuBackend implements Backend {
         }
         deleteIfExists(QemuCommandLine.qmpSocket(dir));
         Optional<RestoreState> restore = spec.extension(RestoreState.class);
+        Optional<TemplateClone> clone = spec.extension(TemplateClone.class);
+        Optional<Path> savedState = restore.map(RestoreState::snapshotDir).or(() -> clone.map(TemplateClone::templateDir));
         if (restore.isPresent()) {
             QemuSnapshots.restoreDisk(restore.get().snapshotDir(), dir);
         }
+        if (clone.isPresent() && Files.exists(clone.get().templateDir().resolve(QemuSnapshots.DISK))) {
+            // the template outlives its clones: each writes an overlay of its own over its disk
+            makeOverlay(clone.get().templateDir().resolve(QemuSnapshots.DISK), "qcow2", QemuCommandLine.rootOverlay(dir));
+        }
+        spec.extension(TemplateMemory.class).ifPresent(m -> sizeMemoryFile(m.file(), spec.memoryMib()));
         prepareRootOverlay(spec);
         Path log = dir.resolve("qemu.log");
         Process p = VmmLauncher.launch(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir),
@@ -110,9 +119,9 @@ public final class QemuBackend implements Backend {
                     + (p.isAlive() ? "" : " (exit code " + p.exitValue() + ")")
                     + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
         }
-        if (restore.isPresent()) {
+        if (savedState.isPresent()) {
             try {
-                vmm.loadState(restore.get().snapshotDir());
+                vmm.loadState(savedState.get(), clone.isPresent());
             } catch (SmartVmException e) {
                 vmm.terminate(Duration.ofSeconds(2));
                 String output = String.join("\n", TextFiles.tail(log, 20)).strip();
@@ -134,18 +143,32 @@ public final class QemuBackend implements Backend {
         if (image.rootDisk() == null || image.rootReadOnly() || Files.exists(overlay)) {
             return;
         }
+        makeOverlay(image.rootDisk(), "raw", overlay);
+    }
+
+    /** A qcow2 overlay at {@code overlay} over {@code backing} (of format {@code format}), made whole or not at all. */
+    private void makeOverlay(Path backing, String format, Path overlay) {
         Path qemuImg = Executables.onPath("qemu-img").orElseThrow(() -> new SmartVmException(
                 ErrorCode.HOST_DEPENDENCY_MISSING, "qemu-img is not installed; install it with: apt-get install qemu-utils"));
         Path part = overlay.resolveSibling(overlay.getFileName() + ".part");
         try {
-            runner.run(List.of(qemuImg.toString(), "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    image.rootDisk().toAbsolutePath().toString(), part.toString()), null, Duration.ofSeconds(30))
+            runner.run(List.of(qemuImg.toString(), "create", "-q", "-f", "qcow2", "-F", format, "-b",
+                    backing.toAbsolutePath().toString(), part.toString()), null, Duration.ofSeconds(30))
                     .orThrow(ErrorCode.IO_ERROR);
             Files.move(part, overlay, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot make " + overlay + ": " + e.getMessage(), e);
         } finally {
             deleteIfExists(part); // a half-made overlay is never left
+        }
+    }
+
+    /** The file a template's memory will be: as large as the memory, sparse until the guest writes. */
+    private static void sizeMemoryFile(Path file, int memoryMib) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength((long) memoryMib << 20);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot make memory file " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -4,9 +4,12 @@ import dev.smartvm.Acceleration;
 import dev.smartvm.internal.host.ConsoleRing;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.RestoreState;
+import dev.smartvm.spi.TemplateClone;
+import dev.smartvm.spi.TemplateMemory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** The argv of one QEMU microvm: virtio-mmio devices only, no firmware, no display, no defaults. */
@@ -75,21 +78,49 @@ final class QemuCommandLine {
         return vmDir.resolve("root.qcow2");
     }
 
+    /** A path in a QEMU option value, where a comma is written twice. */
+    static String optionPath(Path p) {
+        return p.toAbsolutePath().toString().replace(",", ",,");
+    }
+
+    /**
+     * The guest's memory, always the backend object {@code ram} (a saved state names its memory
+     * by that id: a snapshot of a clone restores into anonymous memory): anonymous; or a file,
+     * mapped shared (every guest write lands in it) for the VM that becomes a template, privately
+     * (copy-on-write, the file never written) for its clones.
+     */
+    private static String memoryBackend(BootRequest spec) {
+        Optional<TemplateMemory> template = spec.extension(TemplateMemory.class);
+        Optional<TemplateClone> clone = spec.extension(TemplateClone.class);
+        if (template.isEmpty() && clone.isEmpty()) {
+            return "memory-backend-ram,id=ram,size=" + spec.memoryMib() + "M";
+        }
+        Path file = template.isPresent() ? template.get().file() : clone.get().memoryFile();
+        return "memory-backend-file,id=ram,size=" + spec.memoryMib() + "M,mem-path=" + optionPath(file)
+                + ",share=" + (template.isPresent() ? "on" : "off");
+    }
+
     static List<String> build(String qemuBinary, BootRequest spec, OptionalLong tscKhz) {
         Path dir = spec.vmDir();
+        String memory = memoryBackend(spec);
         List<String> a = new ArrayList<>(List.of(qemuBinary,
                 "-name", "smartvm-" + spec.vmId(),
-                "-machine", "microvm,accel=" + (spec.acceleration() == Acceleration.KVM ? "kvm" : "tcg")));
+                "-machine", "microvm,accel=" + (spec.acceleration() == Acceleration.KVM ? "kvm" : "tcg") + ",memory-backend=ram",
+                "-object", memory));
         if (spec.acceleration() == Acceleration.KVM) {
             a.addAll(List.of("-cpu", "host"));
         }
         a.addAll(List.of(
                 "-smp", Integer.toString(spec.cpus()),
                 "-m", spec.memoryMib() + "M",
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                "-kernel", spec.image().kernel().toString(),
-                "-initrd", spec.image().initrd().toString(),
-                "-append", kernelArgs(spec, tscKhz),
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+        boolean clone = spec.extension(TemplateClone.class).isPresent();
+        if (!clone) { // a clone's kernel is in the template's memory already
+            a.addAll(List.of("-kernel", spec.image().kernel().toString(),
+                    "-initrd", spec.image().initrd().toString(),
+                    "-append", kernelArgs(spec, tscKhz)));
+        }
+        a.addAll(List.of(
                 // fd 3 is a pipe to the console log writer that runs QEMU (ConsoleRing): a bounded log
                 "-chardev", "file,id=console,path=" + ConsoleRing.VMM_CONSOLE_PATH,
                 "-serial", "chardev:console",
@@ -108,7 +139,7 @@ final class QemuCommandLine {
             a.addAll(List.of("-netdev", spec.nic().userMode() ? userNetdev(spec.nic()) : "tap,id=net0,ifname=" + spec.nic().tap()
                     + ",script=no,downscript=no", "-device", "virtio-net-device,netdev=net0,mac=" + spec.nic().mac()));
         }
-        if (spec.extension(RestoreState.class).isPresent()) {
+        if (spec.extension(RestoreState.class).isPresent() || clone) {
             a.addAll(List.of("-S", "-incoming", "defer")); // a saved state is loaded over QMP, then the VM runs
         }
         if (spec.image().rootDisk() != null) {

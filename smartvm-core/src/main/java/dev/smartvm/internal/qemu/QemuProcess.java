@@ -68,8 +68,24 @@ final class QemuProcess implements VmmProcess {
         QemuSnapshots.copyDisk(QemuCommandLine.rootOverlay(vmDir), snapshotDir.resolve(QemuSnapshots.DISK));
     }
 
-    /** Loads a saved state into this QEMU (started with {@code -incoming defer}), then lets it run. */
-    void loadState(Path snapshotDir) {
+    /**
+     * Saves the paused VM as a template: its devices (memory in its shared file is left out of
+     * the stream, {@code x-ignore-shared}: a few tens of kilobytes) and its disk.
+     */
+    @Override
+    public void saveTemplate(Path templateDir) {
+        qmp("migrate-set-capabilities", QemuSnapshots.ignoreShared());
+        saveState(templateDir);
+    }
+
+    /**
+     * Loads a saved state into this QEMU (started with {@code -incoming defer}), then lets it
+     * run; {@code memoryInFile}: a template's, whose memory is the file this QEMU maps.
+     */
+    void loadState(Path snapshotDir, boolean memoryInFile) {
+        if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
+            qmp("migrate-set-capabilities", QemuSnapshots.ignoreShared());
+        }
         qmp("migrate-incoming", Map.of("uri", "exec:cat " + QemuSnapshots.shellQuoted(snapshotDir.resolve(QemuSnapshots.STATE))));
         awaitMigration("loading the state");
         qmp("cont", null);

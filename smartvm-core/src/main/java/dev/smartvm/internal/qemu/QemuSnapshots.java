@@ -12,6 +12,8 @@ final class QemuSnapshots {
     static final String STATE = "state.bin";
     /** The VM's writable disk (its qcow2 overlay) as it was, absent for a VM without one. */
     static final String DISK = "root.qcow2";
+    /** QEMU's migration capability that leaves memory in shared files out of the stream: a template's. */
+    static final String IGNORE_SHARED = "x-ignore-shared";
 
     private QemuSnapshots() {
     }
@@ -27,6 +29,11 @@ final class QemuSnapshots {
             return;
         }
         FileTrees.sparseCopy(disk, target);
+    }
+
+    /** {@code migrate-set-capabilities}' arguments that turn {@link #IGNORE_SHARED} on. */
+    static java.util.Map<String, Object> ignoreShared() {
+        return java.util.Map.of("capabilities", java.util.List.of(java.util.Map.of("capability", IGNORE_SHARED, "state", true)));
     }
 
     /** The VM's disk as the snapshot in {@code snapshotDir} has it, put in place before its QEMU starts. */

@@ -8,7 +8,9 @@ import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
-import dev.smartvm.internal.snapshot.SnapshotStore;
+import dev.smartvm.SnapshotInfo;
+import dev.smartvm.TemplateInfo;
+import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.Capability;
 import java.util.Map;
@@ -18,7 +20,8 @@ import java.util.function.UnaryOperator;
 /** What a VM's lifecycle needs from the SmartVm that made or found it. */
 public record VmContext(VmStore store, Map<String, Backend> backends, ImageStore images,
         UnaryOperator<Acceleration> accelerations, Consumer<String> released, HostNetwork network,
-        NameResolver resolver, Admission admission, SnapshotStore snapshots) {
+        NameResolver resolver, Admission admission, SavedStore<SnapshotInfo> snapshots,
+        SavedStore<TemplateInfo> templates) {
     public Backend backend(String name) {
         Backend b = backends.get(name);
         if (b == null) {

@@ -3,8 +3,9 @@ package dev.smartvm.internal.vm;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.SnapshotInfo;
+import dev.smartvm.VmSpec;
 import dev.smartvm.VmState;
-import dev.smartvm.internal.snapshot.SnapshotStore;
+import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.VmmProcess;
@@ -36,8 +37,8 @@ public final class VmSnapshots {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "VM '" + r.name() + "' has a network, and a restored VM"
                     + " would need an identity of its own (MAC, address, rules), which snapshots do not give yet");
         }
-        SnapshotStore store = context.snapshots();
-        try (SnapshotStore.Partial partial = store.begin(name)) {
+        SavedStore<SnapshotInfo> store = context.snapshots();
+        try (SavedStore<SnapshotInfo>.Partial partial = store.begin(name)) {
             boolean wasRunning = r.state() == VmState.RUNNING;
             if (wasRunning) {
                 life.pause();
@@ -49,8 +50,8 @@ public final class VmSnapshots {
                     throw new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + r.name() + "' stopped while it was saved");
                 }
                 vmm.saveState(partial.dir());
-                saved = partial.commit(new SnapshotInfo(name, r.name(), backend.name(), backend.version(), r.acceleration(),
-                        r.spec(), Instant.now(), 0, null));
+                saved = partial.commit((size, at) -> new SnapshotInfo(name, r.name(), backend.name(), backend.version(),
+                        r.acceleration(), r.spec(), Instant.now(), size, at));
             } catch (RuntimeException e) {
                 if (wasRunning) {
                     resumeAfterFailure(life, e);
@@ -62,6 +63,21 @@ public final class VmSnapshots {
             }
             return saved;
         }
+    }
+
+    /**
+     * The spec of a VM restored from {@code s} under {@code name}: the saved VM's, on the
+     * acceleration it ran on.
+     *
+     * @throws SmartVmException UNSUPPORTED when this host's engine version is not the snapshot's
+     */
+    public static VmSpec restoredSpec(VmContext context, SnapshotInfo s, String name) {
+        Backend backend = context.backend(s.backend());
+        if (!backend.version().equals(s.engineVersion())) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "snapshot " + s.name() + " was saved by " + s.engineVersion()
+                    + "; this host has " + backend.version() + ": restore it where it was made");
+        }
+        return s.spec().toBuilder().name(name).acceleration(s.acceleration()).template(null).build();
     }
 
     private static void resumeAfterFailure(VmLifecycle life, RuntimeException failure) {

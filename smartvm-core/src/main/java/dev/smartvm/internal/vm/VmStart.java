@@ -50,7 +50,9 @@ final class VmStart implements VmBooter.Progress {
     private void runHoldingLock() {
         VmState before = life.beginStart();
         try {
-            VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh, extensions);
+            List<Object> asked = new java.util.ArrayList<>(extensions);
+            VmTemplates.firstStart(context, life.current(), before).ifPresent(asked::add);
+            VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh, asked);
             life.recordRunning(booted.guest());
         } catch (Boot.StepFailed f) {
             SmartVmException e = f.failure();

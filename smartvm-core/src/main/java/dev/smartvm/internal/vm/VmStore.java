@@ -38,6 +38,19 @@ public final class VmStore {
         return vmsDir.resolve(id);
     }
 
+    /** Runs {@code action} holding the lock under which VMs are made (across processes). */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void underNamesLock(Runnable action) {
+        try {
+            Files.createDirectories(vmsDir);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + vmsDir + ": " + e.getMessage(), e);
+        }
+        try (LockFile lock = LockFile.acquire(vmsDir.resolve(".names.lock"))) {
+            action.run();
+        }
+    }
+
     /** Makes the directory and first record of a new VM; names are unique across processes. */
     @SuppressWarnings("try") // the lock is held for the block
     public VmRecord create(VmSpec spec, long ownerPid, java.time.Instant ownerStartedAt) {

@@ -6,6 +6,8 @@ import dev.smartvm.Acceleration;
 import dev.smartvm.internal.image.ImageBundle;
 import dev.smartvm.internal.net.PortMapping;
 import dev.smartvm.spi.BootRequest;
+import dev.smartvm.spi.TemplateClone;
+import dev.smartvm.spi.TemplateMemory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +28,9 @@ class QemuCommandLineTest {
     void buildsAMicrovmWithOnlyVirtioMmioDevices() {
         List<String> a = QemuCommandLine.build("qemu", new BootRequest("abc", DIR, IMAGE.boot(), 2, 512, Acceleration.TCG), OptionalLong.of(2096006));
         assertThat(a.get(0)).isEqualTo("qemu");
-        assertThat(after(a, "-machine")).isEqualTo("microvm,accel=tcg");
+        assertThat(after(a, "-machine")).isEqualTo("microvm,accel=tcg,memory-backend=ram");
+        assertThat(after(a, "-object")).as("always the memory object 'ram': saved states name it").isEqualTo(
+                "memory-backend-ram,id=ram,size=512M");
         assertThat(a).contains("-nodefaults", "-no-user-config", "-no-reboot").doesNotContain("-cpu", "-drive");
         assertThat(after(a, "-smp")).isEqualTo("2");
         assertThat(after(a, "-m")).isEqualTo("512M");
@@ -40,7 +44,7 @@ class QemuCommandLineTest {
     @Test
     void kvmUsesTheHostCpuAndNoTscHint() {
         List<String> a = QemuCommandLine.build("qemu", new BootRequest("abc", DIR, IMAGE.boot(), 1, 256, Acceleration.KVM), OptionalLong.of(1));
-        assertThat(after(a, "-machine")).isEqualTo("microvm,accel=kvm");
+        assertThat(after(a, "-machine")).isEqualTo("microvm,accel=kvm,memory-backend=ram");
         assertThat(after(a, "-cpu")).isEqualTo("host");
         assertThat(after(a, "-append")).doesNotContain("tsc_early_khz");
     }
@@ -57,6 +61,27 @@ class QemuCommandLineTest {
         assertThat(after(QemuCommandLine.build("qemu", new BootRequest("abc", DIR, readOnly.boot(), 1, 256, Acceleration.TCG),
                 OptionalLong.empty()), "-drive")).isEqualTo("id=root,file=/img/root.ext4,format=raw,snapshot=on,if=none");
         assertThat(after(a, "-append")).contains("smartvm.root=/dev/vda").doesNotContain("tsc_early_khz");
+    }
+
+    @Test
+    void aTemplateWritesItsMemoryToAFileThatItsClonesMapPrivately() {
+        BootRequest boot = new BootRequest("abc", DIR, IMAGE.boot(), 1, 256, Acceleration.TCG);
+        List<String> template = QemuCommandLine.build("qemu", boot.with(new TemplateMemory(Path.of("/t/a,b/memory"))),
+                OptionalLong.empty());
+        assertThat(after(template, "-object")).isEqualTo("memory-backend-file,id=ram,size=256M,mem-path=/t/a,,b/memory,share=on");
+        assertThat(template).contains("-kernel").doesNotContain("-incoming");
+
+        List<String> clone = QemuCommandLine.build("qemu", boot.with(new TemplateClone(Path.of("/t/x"), Path.of("/t/x/memory"))),
+                OptionalLong.empty());
+        assertThat(after(clone, "-object")).isEqualTo("memory-backend-file,id=ram,size=256M,mem-path=/t/x/memory,share=off");
+        assertThat(clone).as("the kernel is in the template's memory").doesNotContain("-kernel", "-initrd", "-append");
+        assertThat(String.join(" ", clone)).contains("-S -incoming defer");
+        List<String> devices = new java.util.ArrayList<>(template);
+        devices.removeAll(List.of("-kernel", IMAGE.kernel().toString(), "-initrd", IMAGE.initrd().toString(), "-append",
+                after(template, "-append"), after(template, "-object"), "-S", "-incoming", "defer"));
+        List<String> cloneDevices = new java.util.ArrayList<>(clone);
+        cloneDevices.removeAll(List.of(after(clone, "-object"), "-S", "-incoming", "defer"));
+        assertThat(cloneDevices).as("the same devices in the same order: the saved state loads only so").isEqualTo(devices);
     }
 
     @Test

@@ -1,0 +1,69 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.Acceleration;
+import dev.smartvm.AdmissionPolicy;
+import dev.smartvm.DownloadListener;
+import dev.smartvm.NameResolver;
+import dev.smartvm.internal.firecracker.FirecrackerBackend;
+import dev.smartvm.internal.image.ImageStore;
+import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.net.HostNetwork;
+import dev.smartvm.internal.qemu.AccelerationProbe;
+import dev.smartvm.internal.qemu.QemuBackend;
+import dev.smartvm.internal.smolvm.SmolvmBackend;
+import dev.smartvm.internal.snapshot.SavedStore;
+import dev.smartvm.spi.Backend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/** Opens a home: what its VMs need ({@link VmContext}), once what dead processes left there is cleaned up. */
+public final class Homes {
+    private Homes() {
+    }
+
+    /** What a SmartVm's builder says of a home. */
+    public record Settings(Path home, Path imagesDir, CommandRunner runner, Consumer<String> notices,
+            DownloadListener downloads, NameResolver resolver, AdmissionPolicy admission,
+            List<Function<Path, Backend>> engines) {
+    }
+
+    /**
+     * The context of {@code s.home()}'s VMs, after reaping what dead processes left (orphan VMs,
+     * half-made snapshots and templates).
+     *
+     * @param kvmProbe a short KVM boot that must reach the guest agent (run once per host kernel)
+     * @param released told when a VM handle is let go of
+     */
+    public static VmContext open(Settings s, BooleanSupplier kvmProbe, Consumer<String> released) {
+        Path home = s.home();
+        ImageStore images = new ImageStore(s.imagesDir() != null ? s.imagesDir() : home.resolve("images"), s.runner(),
+                s.notices(), s.downloads());
+        AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
+        Map<String, Backend> backends = new HashMap<>();
+        List<Function<Path, Backend>> engines = new ArrayList<>(List.of(h -> QemuBackend.fromEnvironment(h.resolve("bin")),
+                h -> FirecrackerBackend.fromEnvironment(h.resolve("firecracker")), h -> SmolvmBackend.fromEnvironment()));
+        engines.addAll(s.engines()); // the builder's replace the defaults of their names
+        for (Function<Path, Backend> make : engines) {
+            Backend engine = make.apply(home);
+            backends.put(engine.name(), engine);
+        }
+        VmContext context = new VmContext(new VmStore(home.resolve("vms")), Map.copyOf(backends), images, requested -> {
+            AccelerationProbe.Verdict v = probe.decide(requested, kvmProbe);
+            if (v.fresh() && v.acceleration() == Acceleration.TCG) {
+                s.notices().accept("notice: using TCG, not KVM: " + v.reason());
+            }
+            return v.acceleration();
+        }, released, HostNetwork.forHost(s.runner()), s.resolver(), new Admission(s.admission()),
+                SavedStore.snapshots(home.resolve("snapshots")), SavedStore.templates(home.resolve("templates")));
+        Reaper.reapOrphans(context, s.notices());
+        context.snapshots().reapPartials(); // what a save cut short left
+        context.templates().reapPartials();
+        return context;
+    }
+}
