@@ -112,6 +112,7 @@ public final class SmartVm implements AutoCloseable {
      */
     public BootPlan plan(VmSpec spec, Object... extensions) {
         ensureOpen();
+        spec = spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec); // a clone's first start
         Backend backend = context.backend(spec.backend());
         backend.options(spec);
         BootRequest request = VmBooter.plan(context, spec, home.resolve("vms").resolve(BootPlan.PLANNED_ID));

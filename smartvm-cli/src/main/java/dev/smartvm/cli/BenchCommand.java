@@ -1,5 +1,6 @@
 package dev.smartvm.cli;
 
+import dev.smartvm.AdmissionPolicy;
 import dev.smartvm.ExecResult;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
@@ -21,8 +22,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--copy-mib", description = "Size of the copy test file (default ${DEFAULT-VALUE}).")
     int copyMib = 64;
 
+    @Option(names = "--snapshots", description = {"Measure snapshots, templates, fork and idle clones instead,",
+            "each beside its floor where it has one."})
+    boolean snapshots;
+
+    @Option(names = "--clones", description = "Idle clones to start for the memory figure (default ${DEFAULT-VALUE}).")
+    int clones = 50;
+
     @Override
     public Integer call() throws Exception {
+        if (snapshots) {
+            return snapshotBench();
+        }
         try (SmartVm svm = Session.open()) {
             Benchmarks b = new Benchmarks(svm);
             b.warmUp();
@@ -58,6 +69,43 @@ final class BenchCommand implements Callable<Integer> {
                 row("copy from the guest (" + copyMib + " MiB)", copy[1], "MB/s");
                 row("idle VM: QEMU RSS", rssKib / 1024.0, "MiB");
                 row("idle VM: QEMU RSS beyond guest RAM (" + spec.memoryMib() + " MiB)", rssKib / 1024.0 - spec.memoryMib(), "MiB");
+            }
+        }
+        return 0;
+    }
+
+    private int snapshotBench() throws Exception {
+        // idle clones take no CPU: the vCPU limit is lifted for them, the memory limit kept
+        AdmissionPolicy admission = new AdmissionPolicy(0, AdmissionPolicy.fromEnvironment().maxMemoryPercent());
+        try (SmartVm svm = Session.builder().admission(admission).build()) {
+            String template = "bench-" + ProcessHandle.current().pid();
+            svm.createTemplate(template, VmSpec.builder().build(), java.util.List.of("true"));
+            try {
+                Benchmarks b = new Benchmarks(svm);
+                SnapshotBench sb = new SnapshotBench(svm, template);
+                b.warmUp();
+                sb.cloneRuns(2); // the JIT, and the host's page cache of the template's memory
+                Benchmarks.Stats cold = b.coldRuns(boots)[0];
+                Benchmarks.Stats[] clone = sb.cloneRuns(boots);
+                double[] save = sb.snapshotSaves(boots);
+                double[] hostMib = new double[1];
+                java.util.List<SnapshotBench.Memory> idle = sb.idleClones(clones, hostMib);
+                double pss = idle.stream().mapToDouble(SnapshotBench.Memory::pssMib).sorted().toArray()[idle.size() / 2];
+                double uss = idle.stream().mapToDouble(SnapshotBench.Memory::ussMib).sorted().toArray()[idle.size() / 2];
+                System.out.println();
+                System.out.printf("%-46s %12s%n", "measure (" + Benchmarks.machine() + ", median of " + boots + ")", "value");
+                row("cold run -- true in the library", cold.median(), "ms");
+                row("template clone to first exec, library", clone[0].median(), "ms");
+                row("template clone to first exec, raw QEMU floor", clone[1].median(), "ms");
+                row("clone: library / floor", clone[0].median() / clone[1].median(), "x");
+                row("clone: faster than cold by", cold.median() / clone[0].median(), "x");
+                row("snapshot save, 256 MiB VM", save[0], "ms");
+                row("snapshot size", save[1] / 1e6, "MB");
+                row(clones + " idle clones: PSS per clone (median)", pss, "MiB");
+                row(clones + " idle clones: USS per clone (median)", uss, "MiB");
+                row(clones + " idle clones: host memory used in all", hostMib[0], "MiB");
+            } finally {
+                svm.removeTemplate(template);
             }
         }
         return 0;

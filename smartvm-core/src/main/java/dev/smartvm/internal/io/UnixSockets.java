@@ -31,7 +31,7 @@ public final class UnixSockets {
                 ch.close();
             }
             try {
-                Thread.sleep(5);
+                Thread.sleep(1); // a VMM's sockets appear within tens of milliseconds: each one counts for a clone
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while connecting to " + socket, e);

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A running QEMU. QEMU serves one QMP client at a time, so no connection is held: each control
@@ -44,14 +45,19 @@ final class QemuProcess implements VmmProcess {
     }
 
     /** Runs one QMP command on a fresh connection; returns its "return" value. */
-    @SuppressWarnings("try") // the lock is held for the block
     JsonNode qmp(String command, Map<String, Object> arguments) {
+        return withQmp(qmp -> qmp.execute(command, arguments, QMP_TIMEOUT));
+    }
+
+    /** Runs {@code session} on one fresh QMP connection, held alone (the lock) until it returns. */
+    @SuppressWarnings("try") // the lock is held for the block
+    private <T> T withQmp(Function<QmpClient, T> session) {
         if (!isAlive()) {
             throw new SmartVmException(ErrorCode.VM_STOPPED, "QEMU (pid " + process.pid() + ") is not running");
         }
         try (LockFile lock = LockFile.acquire(vmDir.resolve("qmp.lock"));
                 QmpClient client = QmpClient.connect(QemuCommandLine.qmpSocket(vmDir), QMP_TIMEOUT, this::isAlive)) {
-            return client.execute(command, arguments, QMP_TIMEOUT);
+            return session.apply(client);
         }
     }
 
@@ -62,10 +68,7 @@ final class QemuProcess implements VmmProcess {
      */
     @Override
     public void saveState(Path snapshotDir) {
-        qmp("migrate-set-parameters", Map.of("max-bandwidth", MIGRATION_BYTES_PER_SECOND));
-        qmp("migrate", Map.of("uri", "exec:cat > " + QemuSnapshots.shellQuoted(snapshotDir.resolve(QemuSnapshots.STATE))));
-        awaitMigration("saving the state");
-        QemuSnapshots.copyDisk(QemuCommandLine.rootOverlay(vmDir), snapshotDir.resolve(QemuSnapshots.DISK));
+        save(snapshotDir, false);
     }
 
     /**
@@ -74,28 +77,45 @@ final class QemuProcess implements VmmProcess {
      */
     @Override
     public void saveTemplate(Path templateDir) {
-        qmp("migrate-set-capabilities", QemuSnapshots.ignoreShared());
-        saveState(templateDir);
+        save(templateDir, true);
+    }
+
+    private void save(Path dir, boolean memoryInFile) {
+        withQmp(qmp -> {
+            if (memoryInFile) {
+                qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
+            }
+            qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MIGRATION_BYTES_PER_SECOND), QMP_TIMEOUT);
+            qmp.execute("migrate", Map.of("uri", "exec:cat > " + QemuSnapshots.shellQuoted(dir.resolve(QemuSnapshots.STATE))),
+                    QMP_TIMEOUT);
+            awaitMigration(qmp, "saving the state");
+            return null;
+        });
+        QemuSnapshots.copyDisk(QemuCommandLine.rootOverlay(vmDir), dir.resolve(QemuSnapshots.DISK));
     }
 
     /**
      * Loads a saved state into this QEMU (started with {@code -incoming defer}), then lets it
-     * run; {@code memoryInFile}: a template's, whose memory is the file this QEMU maps.
+     * run; {@code memoryInFile}: a template's, whose memory is the file this QEMU maps. One QMP
+     * connection for it all: a clone's start counts milliseconds.
      */
     void loadState(Path snapshotDir, boolean memoryInFile) {
-        if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
-            qmp("migrate-set-capabilities", QemuSnapshots.ignoreShared());
-        }
-        qmp("migrate-incoming", Map.of("uri", "exec:cat " + QemuSnapshots.shellQuoted(snapshotDir.resolve(QemuSnapshots.STATE))));
-        awaitMigration("loading the state");
-        qmp("cont", null);
+        withQmp(qmp -> {
+            if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
+                qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
+            }
+            qmp.execute("migrate-incoming", Map.of("uri", "exec:cat "
+                    + QemuSnapshots.shellQuoted(snapshotDir.resolve(QemuSnapshots.STATE))), QMP_TIMEOUT);
+            awaitMigration(qmp, "loading the state");
+            return qmp.execute("cont", null, QMP_TIMEOUT);
+        });
     }
 
     /** Waits for the migration under way to complete; a failed one is VMM_ERROR with QEMU's reason. */
-    private void awaitMigration(String what) {
+    private void awaitMigration(QmpClient qmp, String what) {
         long deadline = System.nanoTime() + MIGRATION_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode m = qmp("query-migrate", null);
+            JsonNode m = qmp.execute("query-migrate", null, QMP_TIMEOUT);
             String status = m.path("status").asText("none");
             switch (status) {
                 case "completed" -> {
@@ -111,7 +131,7 @@ final class QemuProcess implements VmmProcess {
 
     private static void sleepQuietly() {
         try {
-            Thread.sleep(5);
+            Thread.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted waiting for QEMU's migration", e);

@@ -95,7 +95,8 @@ public final class VmBooter {
                 case AUTO -> null; // no network
             };
             boot.commit();
-            return request(d, nic);
+            BootRequest request = request(d, nic);
+            return VmTemplates.firstStart(context, record, VmState.CREATED).map(request::with).orElse(request);
         }
     }
 
