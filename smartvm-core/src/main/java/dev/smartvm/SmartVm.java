@@ -5,12 +5,13 @@ import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import dev.smartvm.internal.firecracker.Jailer;
 import dev.smartvm.internal.io.CommandRunner;
-import dev.smartvm.internal.net.EgressPolicy;
+import dev.smartvm.internal.vm.ClonePool;
 import dev.smartvm.internal.vm.HostChecks;
 import dev.smartvm.internal.vm.Homes;
 import dev.smartvm.internal.vm.HostnameFollower;
 import dev.smartvm.internal.vm.VmBooter;
 import dev.smartvm.internal.vm.VmContext;
+import dev.smartvm.internal.vm.VmCreation;
 import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmRecord;
@@ -22,7 +23,6 @@ import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.RestoreState;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +46,7 @@ public final class SmartVm implements AutoCloseable {
     private final Consumer<String> notices;
     private final Map<String, MicroVm> owned = new ConcurrentHashMap<>();
     private final Map<String, MicroVm> handles = new ConcurrentHashMap<>();
+    private final List<ClonePool> pools;
     private final Thread shutdownHook;
     private final long selfPid = ProcessHandle.current().pid();
     private final Instant selfStart = ProcessHandle.current().info().startInstant().orElse(null);
@@ -55,8 +56,16 @@ public final class SmartVm implements AutoCloseable {
         this.home = b.home;
         this.notices = b.notices;
         this.context = Homes.open(new Homes.Settings(home, b.imagesDir, b.runner, b.notices, b.downloads, b.resolver,
-                b.admission, b.engines), this::kvmBootProbe, this::released);
+                b.admission, b.engines), this::released);
         this.store = context.store();
+        List<ClonePool> made = new ArrayList<>();
+        try {
+            b.pools.forEach((template, size) -> made.add(ClonePool.start(context, template, size, selfPid, selfStart, notices)));
+        } catch (RuntimeException e) {
+            made.forEach(ClonePool::close);
+            throw e;
+        }
+        this.pools = List.copyOf(made);
         this.shutdownHook = new Thread(this::close, "smartvm-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -92,7 +101,7 @@ public final class SmartVm implements AutoCloseable {
      */
     public List<String> imageCommand(VmSpec spec) {
         ensureOpen();
-        spec = spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec);
+        spec = VmCreation.asRun(context, spec);
         Backend backend = context.backend(spec.backend());
         if (backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the " + backend.name() + " backend pulls the image in"
@@ -112,7 +121,7 @@ public final class SmartVm implements AutoCloseable {
      */
     public BootPlan plan(VmSpec spec, Object... extensions) {
         ensureOpen();
-        spec = spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec); // a clone's first start
+        spec = VmCreation.asRun(context, spec); // a clone's first start
         Backend backend = context.backend(spec.backend());
         backend.options(spec);
         BootRequest request = VmBooter.plan(context, spec, home.resolve("vms").resolve(BootPlan.PLANNED_ID));
@@ -125,25 +134,28 @@ public final class SmartVm implements AutoCloseable {
     /** Makes a VM (state CREATED): nothing runs until {@link MicroVm#start()}; a clone's when its spec names a template. */
     public MicroVm create(VmSpec spec) {
         ensureOpen();
-        spec = spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec);
-        // What needs the host (files, name resolution) is checked here, not in VmSpec, which is also
-        // read back from disk long after: a bad file or a name that does not resolve fails before anything exists.
-        Backend backend = context.backend(spec.backend()); // a registered one
-        backend.options(spec); // the engine's own options, checked
-        if (spec.network().enabled() && !backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) { // such an engine resolves its own
-            EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
-        }
-        VmRecord r = store.create(spec, selfPid, selfStart);
-        VmLifecycle life = new VmLifecycle(context, r, true);
-        VmTemplates.confirmClone(context, life);
+        return register(VmCreation.create(context, spec, selfPid, selfStart));
+    }
+
+    private MicroVm register(VmLifecycle life) {
         MicroVm vm = new MicroVm(life, context);
-        owned.put(r.id(), vm);
-        handles.put(r.id(), vm);
+        owned.put(vm.id(), vm);
+        handles.put(vm.id(), vm);
         return vm;
     }
 
-    /** Creates and starts a VM; if the start fails, nothing is left behind. */
+    /**
+     * Creates and starts a VM; if the start fails, nothing is left behind. A clone of a template
+     * this SmartVm pools ({@link Builder#pool}) is a pooled one, resumed, when one is ready.
+     */
     public MicroVm start(VmSpec spec) {
+        ensureOpen();
+        for (ClonePool pool : pools) {
+            Optional<VmLifecycle> pooled = pool.take(spec);
+            if (pooled.isPresent()) {
+                return register(pooled.get());
+            }
+        }
         MicroVm vm = create(spec);
         try {
             return vm.start();
@@ -238,18 +250,6 @@ public final class SmartVm implements AutoCloseable {
         handles.remove(vmId);
     }
 
-    /** A short boot under KVM that must reach the guest agent. */
-    private boolean kvmBootProbe() {
-        notices.accept("probing whether KVM works here (once per host kernel)...");
-        VmSpec probe = VmSpec.builder().acceleration(Acceleration.KVM).bootTimeout(Duration.ofSeconds(20)).build();
-        try (MicroVm vm = create(probe)) {
-            vm.start();
-            return vm.exec("true").exitCode() == 0;
-        } catch (SmartVmException e) {
-            return false;
-        }
-    }
-
     private void ensureOpen() {
         if (closed) {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "this SmartVm is closed");
@@ -257,12 +257,10 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * Keeps the allow-listed (and denied) hostnames of a running VM resolved on their TTL, for a
-     * VM no process holds (one left running by {@code smartvm create}); a handle that started a
-     * VM does this itself until it is detached. Blocks until the VM stops, is removed or leaves
-     * the bridge, or its VMM is gone; returns at once for a VM without hostname rules. It writes
-     * nothing to the VM's record: a VMM that died is recorded, and its network given back, by the
-     * next command that finds it, so a follower never races a {@code smartvm stop} or {@code rm}.
+     * Keeps the allow-listed (and denied) hostnames of a running VM no process holds (one left by
+     * {@code smartvm create}) resolved on their TTL, until it stops, is removed or leaves the
+     * bridge; returns at once for a VM without hostname rules. It writes nothing to the VM's
+     * record, so a follower never races a {@code smartvm stop} or {@code rm} (see HostnameFollower).
      */
     public void followHostnames(String idOrName) throws InterruptedException {
         ensureOpen();
@@ -276,6 +274,7 @@ public final class SmartVm implements AutoCloseable {
             return;
         }
         closed = true;
+        pools.forEach(ClonePool::close);
         for (MicroVm vm : List.copyOf(owned.values())) {
             try {
                 vm.close();
@@ -305,26 +304,17 @@ public final class SmartVm implements AutoCloseable {
         private DownloadListener downloads = DownloadListener.NONE;
         private NameResolver resolver = NameResolver.system();
         private AdmissionPolicy admission;
+        private final Map<String, Integer> pools = new java.util.LinkedHashMap<>();
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
-            String configured = setting("smartvm.home", "SMARTVM_HOME");
-            return configured != null ? Path.of(configured)
-                    : Path.of(System.getProperty("user.home"), ".local", "share", "smartvm");
+            return Homes.setting("smartvm.home", "SMARTVM_HOME").map(Path::of)
+                    .orElse(Path.of(System.getProperty("user.home"), ".local", "share", "smartvm"));
         }
 
         /** {@code smartvm.images} (system property), else $SMARTVM_IMAGES, else null for {@code home/images}. */
         public static Path defaultImagesDir() {
-            String configured = setting("smartvm.images", "SMARTVM_IMAGES");
-            return configured == null ? null : Path.of(configured);
-        }
-
-        private static String setting(String property, String env) {
-            String v = System.getProperty(property);
-            if (v == null || v.isBlank()) {
-                v = System.getenv(env);
-            }
-            return v == null || v.isBlank() ? null : v;
+            return Homes.setting("smartvm.images", "SMARTVM_IMAGES").map(Path::of).orElse(null);
         }
 
         public Builder home(Path dir) {
@@ -386,6 +376,16 @@ public final class SmartVm implements AutoCloseable {
         /** Uses {@code backend} for VMs whose spec names it, instead of the default one of that name. */
         public Builder backend(Backend backend) {
             engines.add(home -> backend);
+            return this;
+        }
+
+        /**
+         * Keeps {@code size} clones of {@code template} restored, warmed and paused: a start of a
+         * clone of it (without a network) gets one in milliseconds, and another is made in the
+         * background. Pooled clones are this SmartVm's VMs (listed, removed on close).
+         */
+        public Builder pool(String template, int size) {
+            pools.put(template, size);
             return this;
         }
 

@@ -118,6 +118,37 @@ class TemplateIT extends RealVmTest {
     }
 
     @Test
+    void aPoolHandsOutWarmClonesAndRefills() throws Exception {
+        svm.createTemplate("pooled", VmSpec.builder().build(), List.of("echo prepared > /tmp/mem"));
+        try (SmartVm pooling = SmartVm.builder().home(home).imagesDir(sharedImages()).pool("pooled", 2).build()) {
+            awaitPaused(pooling, 2);
+            Thread.sleep(3000); // the pooled clones' clocks stand still meanwhile
+            MicroVm vm = pooling.start(VmSpec.builder().template("pooled").name("handed").env("K", "v").build());
+            assertThat(vm.name()).isEqualTo("handed");
+            assertThat(vm.state()).isEqualTo(VmState.RUNNING);
+            assertThat(vm.exec("sh", "-c", "cat /tmp/mem; echo $K").stdout()).isEqualTo("prepared\nv\n");
+            long guest = Long.parseLong(vm.exec("date", "+%s").stdout().strip());
+            assertThat(Math.abs(guest - Instant.now().getEpochSecond())).as("a handed-out clone's clock").isLessThanOrEqualTo(2);
+            assertThat(pooling.get("handed")).isPresent();
+            assertCode(catchThrowable(() -> pooling.start(VmSpec.builder().template("pooled").name("handed").build())),
+                    ErrorCode.NAME_IN_USE);
+            awaitPaused(pooling, 2); // refilled
+            assertCode(catchThrowable(() -> svm.removeTemplate("pooled")), ErrorCode.TEMPLATE_IN_USE);
+        }
+        assertThat(svm.list()).as("the pool's clones went with it").isEmpty();
+    }
+
+    private static void awaitPaused(SmartVm svm, int n) throws InterruptedException {
+        for (int i = 0; i < 600; i++) {
+            if (svm.list().stream().filter(v -> v.state() == VmState.PAUSED).count() >= n) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the pool never held " + n + " clones: " + svm.list());
+    }
+
+    @Test
     void badRequestsAreRefusedClearly() {
         assertCode(catchThrowable(() -> svm.start(VmSpec.builder().template("nothing").build())), ErrorCode.TEMPLATE_NOT_FOUND);
         assertCode(catchThrowable(() -> svm.createTemplate("bad name!", VmSpec.builder().build(), List.of())),

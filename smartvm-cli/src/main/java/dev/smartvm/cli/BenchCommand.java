@@ -87,6 +87,7 @@ final class BenchCommand implements Callable<Integer> {
                 sb.cloneRuns(2); // the JIT, and the host's page cache of the template's memory
                 Benchmarks.Stats cold = b.coldRuns(boots)[0];
                 Benchmarks.Stats[] clone = sb.cloneRuns(boots);
+                Benchmarks.Stats pool = sb.poolHandoffs(Session.builder().admission(admission), boots);
                 double[] save = sb.snapshotSaves(boots);
                 double[] hostMib = new double[1];
                 java.util.List<SnapshotBench.Memory> idle = sb.idleClones(clones, hostMib);
@@ -99,6 +100,7 @@ final class BenchCommand implements Callable<Integer> {
                 row("template clone to first exec, raw QEMU floor", clone[1].median(), "ms");
                 row("clone: library / floor", clone[0].median() / clone[1].median(), "x");
                 row("clone: faster than cold by", cold.median() / clone[0].median(), "x");
+                row("pool handoff to first exec", pool.median(), "ms");
                 row("snapshot save, 256 MiB VM", save[0], "ms");
                 row("snapshot size", save[1] / 1e6, "MB");
                 row(clones + " idle clones: PSS per clone (median)", pss, "MiB");

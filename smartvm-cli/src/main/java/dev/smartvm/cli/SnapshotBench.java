@@ -57,6 +57,27 @@ final class SnapshotBench {
         }
     }
 
+    /**
+     * A pooled clone handed out to its first exec (median of {@code n}): a second SmartVm on the
+     * home, made by {@code builder} with a pool of one, refilled between handoffs.
+     */
+    Benchmarks.Stats poolHandoffs(SmartVm.Builder builder, int n) throws InterruptedException {
+        double[] t = new double[n];
+        try (SmartVm pooling = builder.pool(template, 1).build()) {
+            for (int i = 0; i < n; i++) {
+                while (pooling.list().stream().noneMatch(v -> v.state() == dev.smartvm.VmState.PAUSED)) {
+                    Thread.sleep(20);
+                }
+                long t0 = System.nanoTime();
+                try (MicroVm vm = pooling.start(VmSpec.builder().template(template).build())) {
+                    vm.exec("true");
+                    t[i] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+        }
+        return new Benchmarks.Stats(t);
+    }
+
     /** Saves of one running VM (median of {@code n}): milliseconds each, and the size of the last. */
     double[] snapshotSaves(int n) {
         double[] t = new double[n];

@@ -30,6 +30,14 @@ public interface Guest extends AutoCloseable {
     /** A round trip to the guest; its duration. */
     Duration ping(Duration timeout);
 
+    /**
+     * Sets the guest's wall clock to the host's after a pause (which stops it), without waiting
+     * for the answer; what is asked of the guest next sees it set. Nothing for a guest that
+     * keeps its own time (the default).
+     */
+    default void syncClock() {
+    }
+
     /** Asks the guest to power off; does not wait for the VMM. */
     void shutdown();
 

@@ -147,6 +147,36 @@ public final class AgentClient implements AutoCloseable {
      * saved, with the RNG state it had then.
      */
     public void sync(Duration timeout) {
+        Reply reply = request(FrameType.SYNC, syncPayload(), timeout, "the guest agent to take the host's clock");
+        if (reply.type() != FrameType.OK) {
+            PayloadReader r = new PayloadReader(reply.payload());
+            r.u32();
+            throw new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str());
+        }
+    }
+
+    /**
+     * {@link #sync} without waiting for its answer: the agent handles a session's frames in
+     * order, so whatever is sent next sees the clock set. For a guest that resumes (a pause
+     * stops its clock), where a round trip would be felt.
+     */
+    public void syncWithoutWaiting() {
+        int[] id = new int[1];
+        id[0] = connection.register(new StreamHandler() {
+            @Override
+            public void onFrame(int replyType, byte[] replyPayload) {
+                connection.unregister(id[0]); // an error changes nothing the next request would not show
+            }
+
+            @Override
+            public void onClosed(SmartVmException cause) {
+                // the session's next request reports it
+            }
+        });
+        connection.sendQuietly(id[0], FrameType.SYNC, syncPayload());
+    }
+
+    private static byte[] syncPayload() {
         Instant now = Instant.now();
         byte[] entropy = new byte[64];
         ENTROPY.nextBytes(entropy);
@@ -154,12 +184,7 @@ public final class AgentClient implements AutoCloseable {
         for (byte b : entropy) {
             w.u8(b & 0xff);
         }
-        Reply reply = request(FrameType.SYNC, w.toByteArray(), timeout, "the guest agent to take the host's clock");
-        if (reply.type() != FrameType.OK) {
-            PayloadReader r = new PayloadReader(reply.payload());
-            r.u32();
-            throw new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str());
-        }
+        return w.toByteArray();
     }
 
     /** The one frame that answers a request of its own. */

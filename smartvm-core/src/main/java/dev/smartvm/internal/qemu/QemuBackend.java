@@ -106,7 +106,11 @@ public final class QemuBackend implements Backend {
         Instant started = p.info().startInstant().orElse(Instant.now());
         QemuProcess vmm = new QemuProcess(p.pid(), started, dir, p);
         try {
-            QmpClient.connect(QemuCommandLine.qmpSocket(dir), START_TIMEOUT, p::isAlive).close();
+            if (savedState.isPresent()) { // its QMP connection is the first: a clone's start counts milliseconds
+                vmm.loadState(savedState.get(), clone.isPresent(), START_TIMEOUT);
+            } else {
+                QmpClient.connect(QemuCommandLine.qmpSocket(dir), START_TIMEOUT, p::isAlive).close();
+            }
         } catch (SmartVmException e) {
             p.destroyForcibly();
             try {
@@ -115,18 +119,9 @@ public final class QemuBackend implements Backend {
                 Thread.currentThread().interrupt();
             }
             String output = String.join("\n", TextFiles.tail(log, 20)).strip();
-            throw new SmartVmException(ErrorCode.BOOT_FAILED, "QEMU did not start"
-                    + (p.isAlive() ? "" : " (exit code " + p.exitValue() + ")")
-                    + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
-        }
-        if (savedState.isPresent()) {
-            try {
-                vmm.loadState(savedState.get(), clone.isPresent());
-            } catch (SmartVmException e) {
-                vmm.terminate(Duration.ofSeconds(2));
-                String output = String.join("\n", TextFiles.tail(log, 20)).strip();
-                throw new SmartVmException(ErrorCode.BOOT_FAILED, e.getMessage() + (output.isEmpty() ? "" : ": " + output), e);
-            }
+            String what = savedState.isPresent() && e.code() != ErrorCode.VM_STOPPED ? e.getMessage()
+                    : "QEMU did not start (exit code " + p.exitValue() + ")";
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, what + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
         }
         return vmm;
     }

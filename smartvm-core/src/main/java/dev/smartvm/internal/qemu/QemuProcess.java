@@ -46,17 +46,20 @@ final class QemuProcess implements VmmProcess {
 
     /** Runs one QMP command on a fresh connection; returns its "return" value. */
     JsonNode qmp(String command, Map<String, Object> arguments) {
-        return withQmp(qmp -> qmp.execute(command, arguments, QMP_TIMEOUT));
+        return withQmp(QMP_TIMEOUT, qmp -> qmp.execute(command, arguments, QMP_TIMEOUT));
     }
 
-    /** Runs {@code session} on one fresh QMP connection, held alone (the lock) until it returns. */
+    /**
+     * Runs {@code session} on one fresh QMP connection (waiting up to {@code connectTimeout} for
+     * QEMU to listen), held alone (the lock) until it returns.
+     */
     @SuppressWarnings("try") // the lock is held for the block
-    private <T> T withQmp(Function<QmpClient, T> session) {
+    private <T> T withQmp(Duration connectTimeout, Function<QmpClient, T> session) {
         if (!isAlive()) {
             throw new SmartVmException(ErrorCode.VM_STOPPED, "QEMU (pid " + process.pid() + ") is not running");
         }
         try (LockFile lock = LockFile.acquire(vmDir.resolve("qmp.lock"));
-                QmpClient client = QmpClient.connect(QemuCommandLine.qmpSocket(vmDir), QMP_TIMEOUT, this::isAlive)) {
+                QmpClient client = QmpClient.connect(QemuCommandLine.qmpSocket(vmDir), connectTimeout, this::isAlive)) {
             return session.apply(client);
         }
     }
@@ -81,7 +84,7 @@ final class QemuProcess implements VmmProcess {
     }
 
     private void save(Path dir, boolean memoryInFile) {
-        withQmp(qmp -> {
+        withQmp(QMP_TIMEOUT, qmp -> {
             if (memoryInFile) {
                 qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
             }
@@ -97,10 +100,11 @@ final class QemuProcess implements VmmProcess {
     /**
      * Loads a saved state into this QEMU (started with {@code -incoming defer}), then lets it
      * run; {@code memoryInFile}: a template's, whose memory is the file this QEMU maps. One QMP
-     * connection for it all: a clone's start counts milliseconds.
+     * connection for it all (waiting up to {@code connectTimeout} for QEMU to listen): a clone's
+     * start counts milliseconds.
      */
-    void loadState(Path snapshotDir, boolean memoryInFile) {
-        withQmp(qmp -> {
+    void loadState(Path snapshotDir, boolean memoryInFile, Duration connectTimeout) {
+        withQmp(connectTimeout, qmp -> {
             if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
                 qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
             }

@@ -47,6 +47,11 @@ public final class AgentGuest implements Guest {
     }
 
     @Override
+    public void syncClock() {
+        client.syncWithoutWaiting();
+    }
+
+    @Override
     public void shutdown() {
         client.shutdown();
     }

@@ -3,7 +3,10 @@ package dev.smartvm.internal.vm;
 import dev.smartvm.Acceleration;
 import dev.smartvm.AdmissionPolicy;
 import dev.smartvm.DownloadListener;
+import dev.smartvm.ExecRequest;
 import dev.smartvm.NameResolver;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.VmSpec;
 import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import dev.smartvm.internal.image.ImageStore;
 import dev.smartvm.internal.io.CommandRunner;
@@ -14,6 +17,7 @@ import dev.smartvm.internal.smolvm.SmolvmBackend;
 import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,10 +41,9 @@ public final class Homes {
      * The context of {@code s.home()}'s VMs, after reaping what dead processes left (orphan VMs,
      * half-made snapshots and templates).
      *
-     * @param kvmProbe a short KVM boot that must reach the guest agent (run once per host kernel)
      * @param released told when a VM handle is let go of
      */
-    public static VmContext open(Settings s, BooleanSupplier kvmProbe, Consumer<String> released) {
+    public static VmContext open(Settings s, Consumer<String> released) {
         Path home = s.home();
         ImageStore images = new ImageStore(s.imagesDir() != null ? s.imagesDir() : home.resolve("images"), s.runner(),
                 s.notices(), s.downloads());
@@ -53,6 +56,8 @@ public final class Homes {
             Backend engine = make.apply(home);
             backends.put(engine.name(), engine);
         }
+        VmContext[] opened = new VmContext[1];
+        BooleanSupplier kvmProbe = () -> kvmBoots(opened[0], s.notices()); // asked at a boot, once the context exists
         VmContext context = new VmContext(new VmStore(home.resolve("vms")), Map.copyOf(backends), images, requested -> {
             AccelerationProbe.Verdict v = probe.decide(requested, kvmProbe);
             if (v.fresh() && v.acceleration() == Acceleration.TCG) {
@@ -61,9 +66,35 @@ public final class Homes {
             return v.acceleration();
         }, released, HostNetwork.forHost(s.runner()), s.resolver(), new Admission(s.admission()),
                 SavedStore.snapshots(home.resolve("snapshots")), SavedStore.templates(home.resolve("templates")));
+        opened[0] = context;
         Reaper.reapOrphans(context, s.notices());
         context.snapshots().reapPartials(); // what a save cut short left
         context.templates().reapPartials();
         return context;
+    }
+
+    /** System property {@code property}, else environment variable {@code env}, if set and not blank. */
+    public static java.util.Optional<String> setting(String property, String env) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            v = System.getenv(env);
+        }
+        return v == null || v.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(v);
+    }
+
+    /** A short boot under KVM that must reach the guest agent (once per host kernel). */
+    private static boolean kvmBoots(VmContext context, Consumer<String> notices) {
+        notices.accept("probing whether KVM works here (once per host kernel)...");
+        VmSpec probe = VmSpec.builder().acceleration(Acceleration.KVM).bootTimeout(Duration.ofSeconds(20)).build();
+        ProcessHandle self = ProcessHandle.current();
+        VmLifecycle life = VmCreation.create(context, probe, self.pid(), self.info().startInstant().orElse(null));
+        try {
+            life.start();
+            return life.requireAgent("probe").run(ExecRequest.of("true")).exitCode() == 0;
+        } catch (SmartVmException e) {
+            return false;
+        } finally {
+            life.remove();
+        }
     }
 }

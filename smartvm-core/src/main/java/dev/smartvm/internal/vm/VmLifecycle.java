@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * One VM's life: its state machine ({@link VmState}, enforced by {@link #transition}), its VMM, guest connection and
@@ -80,11 +81,6 @@ public final class VmLifecycle {
         record = record.moveTo(next, stopReason);
     }
 
-    /** Caller holds the monitor. */
-    private void requireAllowed(VmState next, String action) {
-        record.requireAllowed(next, action);
-    }
-
     /** Writes the latest record to {@code vm.json} (never while holding the monitor; not once the VM is removed). */
     private void persist() {
         context.store().saveLatest(id, this::snapshot);
@@ -139,7 +135,7 @@ public final class VmLifecycle {
     public void start(Object... extensions) {
         refresh();
         synchronized (this) {
-            requireAllowed(VmState.STARTING, "start"); // before the lock file: a removed VM has no directory for it
+            record.requireAllowed(VmState.STARTING, "start"); // before the lock file: a removed VM has no directory for it
         }
         new VmStart(this, context, dir, List.of(extensions)).run();
     }
@@ -148,7 +144,7 @@ public final class VmLifecycle {
     VmState beginStart() {
         VmState before;
         synchronized (this) {
-            requireAllowed(VmState.STARTING, "start");
+            record.requireAllowed(VmState.STARTING, "start");
             before = record.state();
             transition(VmState.STARTING, null);
         }
@@ -158,34 +154,28 @@ public final class VmLifecycle {
 
     /** The network mode decided at boot, recorded before anything is attached. */
     void recordNetworkMode(NetworkSpec.Mode mode) {
-        synchronized (this) {
-            record = record.withNetworkMode(mode);
-        }
-        persist();
+        update(r -> r.withNetworkMode(mode));
     }
 
     void recordNetwork(HostNetwork.Attachment attachment, HostnamePins hostnamePins) {
-        synchronized (this) {
-            record = record.withNetwork(attachment);
+        update(r -> {
             pins = hostnamePins;
-        }
-        persist();
+            return r.withNetwork(attachment);
+        });
     }
 
     void recordVmm(VmmProcess process, Acceleration acceleration, Instant startedAt, ExecDefaults defaults) {
-        synchronized (this) {
+        update(r -> {
             vmm = process;
-            record = record.withVmm(acceleration, process.pid(), startedAt, defaults);
-        }
-        persist();
+            return r.withVmm(acceleration, process.pid(), startedAt, defaults);
+        });
     }
 
     void recordRunning(Guest guest) {
-        synchronized (this) {
+        update(r -> {
             agent = guest;
-            transition(VmState.RUNNING, null);
-        }
-        persist();
+            return r.moveTo(VmState.RUNNING, null);
+        });
     }
 
     /** After a failed boot (its steps undone): back to CREATED if no VMM ever ran, else STOPPED. */
@@ -247,19 +237,32 @@ public final class VmLifecycle {
         VmmProcess process;
         synchronized (this) {
             if (!pause && record.state() != VmState.PAUSED) {
-                requireAllowed(VmState.PAUSED, "resume");
+                record.requireAllowed(VmState.PAUSED, "resume");
                 throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot resume VM '" + record.name() + "': it is not paused");
             }
-            requireAllowed(pause ? VmState.PAUSED : VmState.RUNNING, pause ? "pause" : "resume");
+            record.requireAllowed(pause ? VmState.PAUSED : VmState.RUNNING, pause ? "pause" : "resume");
             process = vmm;
         }
         if (pause) {
             process.pause();
-        } else {
-            process.resume();
+            update(r -> r.moveTo(VmState.PAUSED, null));
+            return;
         }
+        process.resume();
+        Guest guest;
         synchronized (this) {
-            transition(pause ? VmState.PAUSED : VmState.RUNNING, null);
+            guest = agent;
+        }
+        if (guest != null) {
+            guest.syncClock(); // its clock stood still while it was paused: set before anything else is asked
+        }
+        update(r -> r.moveTo(VmState.RUNNING, null));
+    }
+
+    /** Changes the record by {@code change} (a pooled clone's new name and spec), then writes it. */
+    void update(UnaryOperator<VmRecord> change) {
+        synchronized (this) {
+            record = change.apply(record);
         }
         persist();
     }
@@ -280,7 +283,7 @@ public final class VmLifecycle {
         synchronized (this) {
             boolean graceful = false;
             if (record.state() != VmState.STOPPING) {
-                requireAllowed(VmState.STOPPING, "stop");
+                record.requireAllowed(VmState.STOPPING, "stop");
                 graceful = powerOff && record.state() == VmState.RUNNING;
                 transition(VmState.STOPPING, null);
             }

@@ -52,6 +52,12 @@ public record VmRecord(
                 stopReason, imageDefaults, network, mode);
     }
 
+    /** This record under another name and spec (a pooled clone handed out). */
+    public VmRecord adopted(String newName, VmSpec newSpec) {
+        return new VmRecord(id, newName, newSpec, state, acceleration, pid, vmmStartedAt, createdAt, ownerPid, ownerStartedAt,
+                stopReason, imageDefaults, network, networkMode);
+    }
+
     public VmRecord detached() {
         return new VmRecord(id, name, spec, state, acceleration, pid, vmmStartedAt, createdAt, 0, null, stopReason,
                 imageDefaults, network, networkMode);

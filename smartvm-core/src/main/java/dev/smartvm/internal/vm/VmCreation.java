@@ -1,0 +1,36 @@
+package dev.smartvm.internal.vm;
+
+import dev.smartvm.VmSpec;
+import dev.smartvm.internal.net.EgressPolicy;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.Capability;
+import java.time.Instant;
+
+/** The making of a VM's record (state CREATED), once its spec passed what needs the host. */
+public final class VmCreation {
+    private VmCreation() {
+    }
+
+    /**
+     * Checks {@code spec} against the host and makes its VM's record, owned by the given
+     * process. What needs the host (files, name resolution) is checked here, not in VmSpec,
+     * which is also read back from disk long after: a bad file or a name that does not resolve
+     * fails before anything exists. A spec that names a template makes a clone of it.
+     */
+    public static VmLifecycle create(VmContext context, VmSpec spec, long ownerPid, Instant ownerStartedAt) {
+        spec = asRun(context, spec);
+        Backend backend = context.backend(spec.backend()); // a registered one
+        backend.options(spec); // the engine's own options, checked
+        if (spec.network().enabled() && !backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) { // such an engine resolves its own
+            EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
+        }
+        VmLifecycle life = new VmLifecycle(context, context.store().create(spec, ownerPid, ownerStartedAt), true);
+        VmTemplates.confirmClone(context, life);
+        return life;
+    }
+
+    /** {@code spec} as it runs: a clone's is made from its template's ({@link VmTemplates#cloneSpec}). */
+    public static VmSpec asRun(VmContext context, VmSpec spec) {
+        return spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec);
+    }
+}
