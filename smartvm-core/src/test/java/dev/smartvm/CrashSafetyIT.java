@@ -66,6 +66,56 @@ class CrashSafetyIT extends RealVmTest {
         }
     }
 
+    /**
+     * A child JVM makes templates and clones of them, one after another, and is killed with
+     * SIGKILL while it makes a template ({@code duringClone} false: its hidden directory, with
+     * the memory file QEMU writes through, exists) or while a clone's QEMU starts: the next
+     * SmartVm leaves no half template, no memory file, no VM and no QEMU.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aTemplateOrCloneCutShortByKill9LeavesNothingHalf(boolean duringClone) throws Exception {
+        Process child = child("templating");
+        Path templates = home.resolve("templates");
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        try {
+            while (!(duringClone ? qemuOf(home).filter(pid -> commandLine(pid).contains("share=off")).isPresent()
+                    : hasPartial(templates))) {
+                assertThat(System.nanoTime()).as("not there yet; child log: " + Files.readString(home.resolve("child.log")))
+                        .isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            child.destroyForcibly();
+            child.waitFor();
+        } finally {
+            child.destroyForcibly();
+        }
+        Optional<Long> qemu = qemuOf(home);
+        try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
+            assertThat(hasPartial(templates)).as("the next SmartVm removed the half template").isFalse();
+            assertThat(next.list()).as("and the dead owner's VMs").isEmpty();
+            for (TemplateInfo whole : next.templates()) {
+                assertThat(whole.directory().resolve("memory")).exists();
+                assertThat(whole.directory().resolve("state.bin")).exists();
+                next.removeTemplate(whole.name());
+            }
+        }
+        if (qemu.isPresent()) {
+            assertThat(gone(qemu.get())).as("its QEMU was killed").isTrue();
+        }
+        try (Stream<Path> left = Files.list(templates)) {
+            assertThat(left.toList()).as("nothing else under templates/: no memory file").isEmpty();
+        }
+    }
+
+    private static String commandLine(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     private static boolean hasPartial(Path snapshots) throws IOException {
         if (!Files.isDirectory(snapshots)) {
             return false;

@@ -5,7 +5,8 @@ import java.nio.file.Path;
 /**
  * Run by {@link CrashSafetyIT} in a JVM of its own, which the test kills with SIGKILL while it
  * starts a VM, or while it saves snapshots of one. Arguments: home, images directory,
- * {@code owned}, {@code detached} or {@code snapshotting}.
+ * {@code owned}, {@code detached}, {@code snapshotting} or {@code templating} (templates made and
+ * cloned, one after another).
  */
 public final class StartInChild {
     private StartInChild() {
@@ -18,6 +19,15 @@ public final class StartInChild {
             System.out.println("started");
             for (int i = 0; ; i++) {
                 vm.snapshot("s" + i);
+            }
+        }
+        if (args[2].equals("templating")) {
+            System.out.println("started");
+            for (int i = 0; ; i++) {
+                svm.createTemplate("t" + i, VmSpec.builder().build(), java.util.List.of("true"));
+                try (MicroVm clone = svm.start(VmSpec.builder().template("t" + i).build())) {
+                    clone.exec("true");
+                }
             }
         }
         if (args[2].equals("owned")) {
