@@ -144,6 +144,7 @@ void put_data(struct session *s, const uint8_t *data, size_t n);
 void put_end(struct session *s);
 void get_start(uint32_t id, struct reader *r);
 void sync_guest(uint32_t id, struct reader *r); /* sync.c */
+void identify_guest(uint32_t id, struct reader *r); /* sync.c */
 void get_pump(struct session *s);
 void files_release(struct session *s);
 int relpath_ok(const char *rel);

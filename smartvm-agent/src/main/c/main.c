@@ -197,6 +197,7 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
         break;
     case T_PING: send_frame(id, T_PONG, payload, len); break;
     case T_SYNC: sync_guest(id, &r); break;
+    case T_IDENTIFY: identify_guest(id, &r); break;
     case T_SHUTDOWN: shutdown_guest(); break;
     default: send_error(id, ENOSYS, "unknown frame type 0x%02x", type); break;
     }

@@ -26,6 +26,7 @@
 #define T_SHUTDOWN 0x0A
 #define T_PING 0x0B
 #define T_SYNC 0x0C /* the host's clock and entropy, at the start of a session */
+#define T_IDENTIFY 0x0D /* the VM's id and hostname, at the start of a session (a clone's are its own) */
 
 /* guest -> host */
 #define T_HELLO 0x81

@@ -8,7 +8,10 @@
 #include <fcntl.h>
 #include <linux/random.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,4 +49,42 @@ void sync_guest(uint32_t id, struct reader *r) {
         }
     }
     send_frame(id, T_OK, NULL, 0);
+}
+
+/*
+ * IDENTIFY: the VM's id and hostname. A clone or a restored VM runs its template's kernel, whose
+ * command line names the template's VM: the host tells every new session who the guest is now.
+ * The id goes to /run/smartvm/vm-id; the hostname is set. PID 1 only, as for SYNC.
+ */
+static int valid_hostname(const char *h) {
+    size_t n = strlen(h);
+    if (n == 0 || n > 63 || h[0] == '-') return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return 0;
+    }
+    return 1;
+}
+
+void identify_guest(uint32_t id, struct reader *r) {
+    char *vm_id = rd_str(r);
+    char *hostname = rd_str(r);
+    if (r->bad || !vm_id || !hostname || strlen(vm_id) > 64 || strchr(vm_id, '/') || !valid_hostname(hostname)) {
+        send_error(id, EINVAL, "malformed identify request");
+    } else {
+        if (getpid() == 1) {
+            if (sethostname(hostname, strlen(hostname)) != 0) agent_log("identify: sethostname: %s", strerror(errno));
+            mkdir("/run/smartvm", 0755);
+            int fd = open("/run/smartvm/vm-id.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd >= 0) {
+                size_t n = strlen(vm_id);
+                int ok = write(fd, vm_id, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+                close(fd);
+                if (!ok || rename("/run/smartvm/vm-id.tmp", "/run/smartvm/vm-id") != 0) agent_log("identify: cannot write the VM id");
+            }
+        }
+        send_frame(id, T_OK, NULL, 0);
+    }
+    free(vm_id);
+    free(hostname);
 }

@@ -23,10 +23,12 @@ public final class MicroVm implements AutoCloseable {
 
     private final VmLifecycle life;
     private final VmContext context;
+    private final SmartVm owner;
 
-    MicroVm(VmLifecycle life, VmContext context) {
+    MicroVm(VmLifecycle life, VmContext context, SmartVm owner) {
         this.life = life;
         this.context = context;
+        this.owner = owner;
     }
 
     public String id() {
@@ -76,6 +78,21 @@ public final class MicroVm implements AutoCloseable {
      */
     public SnapshotInfo snapshot(String name) {
         return VmSnapshots.take(life, context, name);
+    }
+
+    /**
+     * Forks this running or paused VM: {@code n} children (1 to 64) continue from its exact
+     * state (processes, memory, files), each a VM of its own (id, name, disk) that runs at once;
+     * the source is paused only while its state is saved, and goes on. The children share the
+     * memory none of them writes (a template, {@code <vm>-fork-<hex>}, removed with the last of
+     * them). Whatever fails, no child is left.
+     *
+     * @throws SmartVmException INVALID_STATE when the VM is not running or paused;
+     *     INVALID_ARGUMENT for n outside 1..64; UNSUPPORTED for an engine without templates
+     *     (only qemu forks), or a VM with a network (not yet)
+     */
+    public List<MicroVm> fork(int n) {
+        return owner.fork(life, n);
     }
 
     /** Runs a command and collects its output. */

@@ -12,6 +12,7 @@ import dev.smartvm.internal.vm.HostnameFollower;
 import dev.smartvm.internal.vm.VmBooter;
 import dev.smartvm.internal.vm.VmContext;
 import dev.smartvm.internal.vm.VmCreation;
+import dev.smartvm.internal.vm.VmForks;
 import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmRecord;
@@ -20,7 +21,6 @@ import dev.smartvm.internal.vm.VmStore;
 import dev.smartvm.internal.vm.VmTemplates;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
-import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.RestoreState;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -101,13 +101,7 @@ public final class SmartVm implements AutoCloseable {
      */
     public List<String> imageCommand(VmSpec spec) {
         ensureOpen();
-        spec = VmCreation.asRun(context, spec);
-        Backend backend = context.backend(spec.backend());
-        if (backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the " + backend.name() + " backend pulls the image in"
-                    + " its guest, so its default command is not known here: give the command");
-        }
-        return context.images().resolve(spec.image()).defaults().command();
+        return VmCreation.imageCommand(context, spec);
     }
 
     /**
@@ -138,10 +132,16 @@ public final class SmartVm implements AutoCloseable {
     }
 
     private MicroVm register(VmLifecycle life) {
-        MicroVm vm = new MicroVm(life, context);
+        MicroVm vm = new MicroVm(life, context, this);
         owned.put(vm.id(), vm);
         handles.put(vm.id(), vm);
         return vm;
+    }
+
+    /** {@link MicroVm#fork}: the children are this SmartVm's VMs. */
+    List<MicroVm> fork(VmLifecycle source, int n) {
+        ensureOpen();
+        return VmForks.fork(context, source, n, selfPid, selfStart).stream().map(this::register).toList();
     }
 
     /**
@@ -173,7 +173,7 @@ public final class SmartVm implements AutoCloseable {
                 return Optional.of(vm);
             }
         }
-        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(new VmLifecycle(context, r, false), context)));
+        return store.find(idOrName).map(r -> handles.computeIfAbsent(r.id(), id -> new MicroVm(new VmLifecycle(context, r, false), context, this)));
     }
 
     public List<VmInfo> list() {

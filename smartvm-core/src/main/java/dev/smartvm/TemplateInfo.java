@@ -18,9 +18,11 @@ import java.util.List;
  * @param createdAt when it was saved
  * @param sizeBytes what it takes on disk (its memory file is sparse: the pages the guest touched)
  * @param directory where it is ({@code $SMARTVM_HOME/templates/<name>})
+ * @param forkedFrom for the template a {@link MicroVm#fork} made, the VM it was forked from
+ *     (such a template goes with its last child); null for a prepared one
  */
 public record TemplateInfo(String name, String backend, String engineVersion, Acceleration acceleration, VmSpec spec,
-        List<String> prepare, Instant createdAt, long sizeBytes, Path directory) {
+        List<String> prepare, Instant createdAt, long sizeBytes, Path directory, String forkedFrom) {
     public TemplateInfo {
         prepare = prepare == null ? List.of() : List.copyOf(prepare);
     }

@@ -72,6 +72,10 @@ class TemplateIT extends RealVmTest {
                 assertThat(vm.exec("sh", "-c", "echo $FROM_TEMPLATE").stdout()).as("the template's env").isEqualTo("yes\n");
             }
             assertThat(a.exec("sh", "-c", "echo $ONLY_A").stdout()).isEqualTo("1\n");
+            for (MicroVm vm : List.of(a, b)) { // not the template VM's, whose kernel they run
+                assertThat(vm.exec("cat", "/proc/sys/kernel/hostname").stdout()).as("hostname").isEqualTo(vm.name() + "\n");
+                assertThat(vm.exec("cat", "/run/smartvm/vm-id").stdout()).as("VM id").isEqualTo(vm.id() + "\n");
+            }
             assertThat(a.info().spec().memoryMib()).isEqualTo(spec.memoryMib());
             a.exec("sh", "-c", "echo from-a > /tmp/mem; echo from-a > /etc/disk; sync; head -c 32M /dev/urandom > /tmp/big");
             b.exec("sh", "-c", "echo from-b > /tmp/mem; echo from-b > /etc/disk; sync");
@@ -82,6 +86,16 @@ class TemplateIT extends RealVmTest {
                     .isNotEqualTo(b.exec("sh", "-c", uuid).stdout());
 
             assertCode(catchThrowable(() -> svm.removeTemplate("counter")), ErrorCode.TEMPLATE_IN_USE);
+
+            a.snapshot("of-a-clone"); // its memory is private: saved whole, restored into ordinary memory
+            try (MicroVm restored = svm.restore("of-a-clone", null)) {
+                assertThat(restored.exec("cat", "/tmp/mem").stdout()).isEqualTo("from-a\n");
+            } finally {
+                svm.removeSnapshot("of-a-clone");
+            }
+            List<MicroVm> forked = a.fork(1); // the same for a fork of a clone
+            assertThat(forked.get(0).exec("cat", "/tmp/mem").stdout()).isEqualTo("from-a\n");
+            forked.get(0).close();
 
             b.stop();
             b.start(); // a stopped clone boots its image, with its own disk
@@ -130,6 +144,8 @@ class TemplateIT extends RealVmTest {
             long guest = Long.parseLong(vm.exec("date", "+%s").stdout().strip());
             assertThat(Math.abs(guest - Instant.now().getEpochSecond())).as("a handed-out clone's clock").isLessThanOrEqualTo(2);
             assertThat(pooling.get("handed")).isPresent();
+            assertThat(vm.exec("cat", "/proc/sys/kernel/hostname").stdout()).isEqualTo("handed\n");
+            assertThat(vm.exec("cat", "/run/smartvm/vm-id").stdout()).isEqualTo(vm.id() + "\n");
             assertCode(catchThrowable(() -> pooling.start(VmSpec.builder().template("pooled").name("handed").build())),
                     ErrorCode.NAME_IN_USE);
             awaitPaused(pooling, 2); // refilled

@@ -89,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
                 Benchmarks.Stats[] clone = sb.cloneRuns(boots);
                 Benchmarks.Stats pool = sb.poolHandoffs(Session.builder().admission(admission), boots);
                 double[] save = sb.snapshotSaves(boots);
+                double fork = sb.forks(3, 10);
                 double[] hostMib = new double[1];
                 java.util.List<SnapshotBench.Memory> idle = sb.idleClones(clones, hostMib);
                 double pss = idle.stream().mapToDouble(SnapshotBench.Memory::pssMib).sorted().toArray()[idle.size() / 2];
@@ -103,6 +104,7 @@ final class BenchCommand implements Callable<Integer> {
                 row("pool handoff to first exec", pool.median(), "ms");
                 row("snapshot save, 256 MiB VM", save[0], "ms");
                 row("snapshot size", save[1] / 1e6, "MB");
+                row("fork into 10 running children (median of 3)", fork, "ms");
                 row(clones + " idle clones: PSS per clone (median)", pss, "MiB");
                 row(clones + " idle clones: USS per clone (median)", uss, "MiB");
                 row(clones + " idle clones: host memory used in all", hostMib[0], "MiB");

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
         description = "Runs commands in disposable microVMs.",
         subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
                 VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class, InspectCommand.class,
-                LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, TemplateCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
+                LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, TemplateCommand.class, ForkCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
                 FollowHostnamesCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
@@ -67,6 +67,7 @@ public final class Main {
                 sub.setStopAtPositional(false); // no guest command here: `snapshot create VM --name S` reads well
             }
         }
+        cl.getSubcommands().get("fork").setStopAtPositional(false); // `fork VM -n 3`
         return cl.execute(args);
     }
 

@@ -78,6 +78,21 @@ final class SnapshotBench {
         return new Benchmarks.Stats(t);
     }
 
+    /** A fork of one running VM into {@code children}: milliseconds until they all run (median of {@code n}). */
+    double forks(int n, int children) {
+        double[] t = new double[n];
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            vm.exec("true");
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                List<MicroVm> kids = vm.fork(children);
+                t[i] = (System.nanoTime() - t0) / 1e6;
+                kids.forEach(MicroVm::close);
+            }
+        }
+        return new Benchmarks.Stats(t).median();
+    }
+
     /** Saves of one running VM (median of {@code n}): milliseconds each, and the size of the last. */
     double[] snapshotSaves(int n) {
         double[] t = new double[n];

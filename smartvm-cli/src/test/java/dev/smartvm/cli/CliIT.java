@@ -237,7 +237,17 @@ class CliIT {
         assertError(smartvm("template", "rm", "tpl"), 125, "TEMPLATE_IN_USE", "kept");
         assertError(smartvm("run", "--template", "tpl", "--cpus", "2", "--", "true"), 2, "INVALID_ARGUMENT", "--template");
         assertError(smartvm("run", "--template", "nothing", "--", "true"), 125, "TEMPLATE_NOT_FOUND", "nothing");
-        assertThat(smartvm("rm", "-f", "kept").code()).isZero();
+        Result forked = smartvm("fork", "kept", "-n", "2");
+        assertThat(forked.code()).as(forked.err()).isZero();
+        List<String> children = forked.out().lines().toList();
+        assertThat(children).hasSize(2);
+        for (String child : children) {
+            assertThat(smartvm("exec", child, "--", "cat", "/tmp/state").out()).isEqualTo("prepared\nhello\n");
+        }
+        assertError(smartvm("fork", "kept", "-n", "0"), 2, "INVALID_ARGUMENT", "1 to 64");
+        List<String> all = new java.util.ArrayList<>(List.of("rm", "-f", "kept"));
+        all.addAll(children);
+        assertThat(smartvm(all.toArray(String[]::new)).code()).isZero();
         assertThat(smartvm("template", "rm", "tpl").code()).isZero();
         assertThat(Json.MAPPER.readTree(smartvm("template", "ls", "--json").out())).isEmpty();
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();

@@ -66,6 +66,20 @@ public interface Backend {
     /** Starts a VMM and returns once its control channel answers (the guest may still be booting). */
     VmmProcess launch(BootRequest request);
 
+    /**
+     * Turns the state saved by {@link VmmProcess#saveState} (named by {@code request}'s
+     * {@link RestoreState}) into a template in {@code templateDir}: a VMM of {@code request}
+     * (its {@link TemplateMemory} the template's memory file) loads the state without ever
+     * running the guest, saves it as {@link VmmProcess#saveTemplate} does, and quits. While it
+     * runs, its pid and start time are in {@code templateDir/vmm.pid}. How a running VM is forked.
+     * Engines that declare {@link Capability#TEMPLATES}.
+     *
+     * @throws SmartVmException UNSUPPORTED for an engine that cannot
+     */
+    default void templateFromState(BootRequest request, Path templateDir) {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + name() + " backend cannot make templates");
+    }
+
     /** Re-attaches to a VMM started earlier, possibly by another process. */
     VmmProcess attach(AttachSpec spec);
 }

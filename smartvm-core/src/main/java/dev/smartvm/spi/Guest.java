@@ -38,6 +38,13 @@ public interface Guest extends AutoCloseable {
     default void syncClock() {
     }
 
+    /**
+     * Tells the guest its VM id and hostname (a clone's or a restored VM's are its own, not those
+     * its kernel booted with), without waiting for the answer. Nothing by default.
+     */
+    default void identify(String vmId, String hostname) {
+    }
+
     /** Asks the guest to power off; does not wait for the VMM. */
     void shutdown();
 

@@ -161,11 +161,24 @@ public final class AgentClient implements AutoCloseable {
      * stops its clock), where a round trip would be felt.
      */
     public void syncWithoutWaiting() {
+        sendWithoutWaiting(FrameType.SYNC, syncPayload());
+    }
+
+    /**
+     * Tells the guest who it is now: its VM id (in {@code /run/smartvm/vm-id}) and hostname. A
+     * clone runs its template's kernel, whose command line names another VM. Not waited for.
+     */
+    public void identify(String vmId, String hostname) {
+        sendWithoutWaiting(FrameType.IDENTIFY, new PayloadWriter().str(vmId).str(hostname).toByteArray());
+    }
+
+    /** A one-frame request whose answer is not waited for (an error changes nothing the next request would not show). */
+    private void sendWithoutWaiting(int type, byte[] payload) {
         int[] id = new int[1];
         id[0] = connection.register(new StreamHandler() {
             @Override
             public void onFrame(int replyType, byte[] replyPayload) {
-                connection.unregister(id[0]); // an error changes nothing the next request would not show
+                connection.unregister(id[0]);
             }
 
             @Override
@@ -173,7 +186,7 @@ public final class AgentClient implements AutoCloseable {
                 // the session's next request reports it
             }
         });
-        connection.sendQuietly(id[0], FrameType.SYNC, syncPayload());
+        connection.sendQuietly(id[0], type, payload);
     }
 
     private static byte[] syncPayload() {

@@ -21,6 +21,7 @@ final class FrameType {
     static final int SHUTDOWN = 0x0A;
     static final int PING = 0x0B;
     static final int SYNC = 0x0C;
+    static final int IDENTIFY = 0x0D;
     // guest -> host
     static final int HELLO = 0x81;
     static final int STARTED = 0x82;

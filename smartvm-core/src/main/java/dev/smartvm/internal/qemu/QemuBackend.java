@@ -6,7 +6,9 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.host.ConsoleRing;
 import dev.smartvm.internal.host.Executables;
 import dev.smartvm.internal.host.VmmLauncher;
+import dev.smartvm.internal.io.AtomicFiles;
 import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
@@ -76,6 +78,52 @@ public final class QemuBackend implements Backend {
 
     @Override
     public VmmProcess launch(BootRequest spec) {
+        Optional<TemplateClone> clone = spec.extension(TemplateClone.class);
+        Optional<Path> savedState = spec.extension(RestoreState.class).map(RestoreState::snapshotDir)
+                .or(() -> clone.map(TemplateClone::templateDir));
+        QemuProcess vmm = spawn(spec);
+        try {
+            if (savedState.isPresent()) { // its QMP connection is the first: a clone's start counts milliseconds
+                vmm.loadState(savedState.get(), clone.isPresent(), START_TIMEOUT, true);
+            } else {
+                QmpClient.connect(QemuCommandLine.qmpSocket(spec.vmDir()), START_TIMEOUT, vmm::isAlive).close();
+            }
+        } catch (SmartVmException e) {
+            throw startFailure(vmm, spec.vmDir(), savedState.isPresent(), e);
+        }
+        return vmm;
+    }
+
+    /**
+     * A QEMU that loads the restored state into the template's memory file (shared), paused,
+     * saves its devices and disk into {@code templateDir}, and is killed: the guest never runs.
+     */
+    @Override
+    public void templateFromState(BootRequest request, Path templateDir) {
+        Path state = request.extension(RestoreState.class).map(RestoreState::snapshotDir).orElseThrow(
+                () -> new IllegalArgumentException("no saved state to make a template of"));
+        if (request.extension(TemplateMemory.class).isEmpty()) {
+            throw new IllegalArgumentException("no memory file for the template");
+        }
+        QemuProcess vmm = spawn(request);
+        Path pidFile = templateDir.resolve(SavedStore.VMM_PID);
+        try {
+            AtomicFiles.replace(pidFile, (vmm.pid() + " " + vmm.startedAt().toEpochMilli() + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            vmm.loadState(state, false, START_TIMEOUT, false);
+            vmm.saveTemplate(templateDir);
+        } catch (SmartVmException e) {
+            throw startFailure(vmm, request.vmDir(), true, e);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write " + pidFile + ": " + e.getMessage(), e);
+        } finally {
+            vmm.kill();
+            deleteIfExists(pidFile);
+        }
+    }
+
+    /** The QEMU of {@code spec}, started: its directory, disk overlay and memory file made ready first. */
+    private QemuProcess spawn(BootRequest spec) {
         if (qemuBinary == null) {
             throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING,
                     "qemu-system-x86_64 is not installed; install it with: apt-get install qemu-system-x86");
@@ -90,7 +138,6 @@ public final class QemuBackend implements Backend {
         deleteIfExists(QemuCommandLine.qmpSocket(dir));
         Optional<RestoreState> restore = spec.extension(RestoreState.class);
         Optional<TemplateClone> clone = spec.extension(TemplateClone.class);
-        Optional<Path> savedState = restore.map(RestoreState::snapshotDir).or(() -> clone.map(TemplateClone::templateDir));
         if (restore.isPresent()) {
             QemuSnapshots.restoreDisk(restore.get().snapshotDir(), dir);
         }
@@ -100,30 +147,17 @@ public final class QemuBackend implements Backend {
         }
         spec.extension(TemplateMemory.class).ifPresent(m -> sizeMemoryFile(m.file(), spec.memoryMib()));
         prepareRootOverlay(spec);
-        Path log = dir.resolve("qemu.log");
         Process p = VmmLauncher.launch(ConsoleRing.wrap(toolsDir, QemuCommandLine.consoleLog(dir),
-                QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz())), dir, dir.resolve("qemu.argv"), log);
-        Instant started = p.info().startInstant().orElse(Instant.now());
-        QemuProcess vmm = new QemuProcess(p.pid(), started, dir, p);
-        try {
-            if (savedState.isPresent()) { // its QMP connection is the first: a clone's start counts milliseconds
-                vmm.loadState(savedState.get(), clone.isPresent(), START_TIMEOUT);
-            } else {
-                QmpClient.connect(QemuCommandLine.qmpSocket(dir), START_TIMEOUT, p::isAlive).close();
-            }
-        } catch (SmartVmException e) {
-            p.destroyForcibly();
-            try {
-                p.waitFor();
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-            String output = String.join("\n", TextFiles.tail(log, 20)).strip();
-            String what = savedState.isPresent() && e.code() != ErrorCode.VM_STOPPED ? e.getMessage()
-                    : "QEMU did not start (exit code " + p.exitValue() + ")";
-            throw new SmartVmException(ErrorCode.BOOT_FAILED, what + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
-        }
-        return vmm;
+                QemuCommandLine.build(qemuBinary, spec, HostClock.tscKhz())), dir, dir.resolve("qemu.argv"), dir.resolve("qemu.log"));
+        return new QemuProcess(p.pid(), p.info().startInstant().orElse(Instant.now()), dir, p);
+    }
+
+    /** BOOT_FAILED for a QEMU that did not start or load its state (killed by now), with the end of its log. */
+    private static SmartVmException startFailure(QemuProcess vmm, Path dir, boolean loading, SmartVmException e) {
+        vmm.kill();
+        String output = String.join("\n", TextFiles.tail(dir.resolve("qemu.log"), 20)).strip();
+        String what = loading && e.code() != ErrorCode.VM_STOPPED ? e.getMessage() : "QEMU did not start" + vmm.exitCodeText();
+        return new SmartVmException(ErrorCode.BOOT_FAILED, what + (output.isEmpty() ? ": " + e.getMessage() : ": " + output), e);
     }
 
     /**

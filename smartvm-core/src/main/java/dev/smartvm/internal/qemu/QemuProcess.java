@@ -85,9 +85,8 @@ final class QemuProcess implements VmmProcess {
 
     private void save(Path dir, boolean memoryInFile) {
         withQmp(QMP_TIMEOUT, qmp -> {
-            if (memoryInFile) {
-                qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
-            }
+            // explicit either way: a clone keeps the capability its own load turned on
+            qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(memoryInFile), QMP_TIMEOUT);
             qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MIGRATION_BYTES_PER_SECOND), QMP_TIMEOUT);
             qmp.execute("migrate", Map.of("uri", "exec:cat > " + QemuSnapshots.shellQuoted(dir.resolve(QemuSnapshots.STATE))),
                     QMP_TIMEOUT);
@@ -99,19 +98,19 @@ final class QemuProcess implements VmmProcess {
 
     /**
      * Loads a saved state into this QEMU (started with {@code -incoming defer}), then lets it
-     * run; {@code memoryInFile}: a template's, whose memory is the file this QEMU maps. One QMP
+     * run ({@code run}; else it stays paused); {@code memoryInFile}: a template's, whose memory is the file this QEMU maps. One QMP
      * connection for it all (waiting up to {@code connectTimeout} for QEMU to listen): a clone's
      * start counts milliseconds.
      */
-    void loadState(Path snapshotDir, boolean memoryInFile, Duration connectTimeout) {
+    void loadState(Path snapshotDir, boolean memoryInFile, Duration connectTimeout, boolean run) {
         withQmp(connectTimeout, qmp -> {
             if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
-                qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(), QMP_TIMEOUT);
+                qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(true), QMP_TIMEOUT);
             }
             qmp.execute("migrate-incoming", Map.of("uri", "exec:cat "
                     + QemuSnapshots.shellQuoted(snapshotDir.resolve(QemuSnapshots.STATE))), QMP_TIMEOUT);
             awaitMigration(qmp, "loading the state");
-            return qmp.execute("cont", null, QMP_TIMEOUT);
+            return run ? qmp.execute("cont", null, QMP_TIMEOUT) : null;
         });
     }
 
@@ -140,6 +139,20 @@ final class QemuProcess implements VmmProcess {
             Thread.currentThread().interrupt();
             throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted waiting for QEMU's migration", e);
         }
+    }
+
+    Instant startedAt() {
+        return process.startedAt();
+    }
+
+    /** " (exit code N)" once it exited, else "". */
+    String exitCodeText() {
+        return isAlive() ? "" : process.exitCodeText();
+    }
+
+    /** Kills it at once (nothing of its guest is kept) and waits for it. */
+    void kill() {
+        process.killAfter(Duration.ZERO);
     }
 
     @Override

@@ -31,9 +31,9 @@ final class QemuSnapshots {
         FileTrees.sparseCopy(disk, target);
     }
 
-    /** {@code migrate-set-capabilities}' arguments that turn {@link #IGNORE_SHARED} on. */
-    static java.util.Map<String, Object> ignoreShared() {
-        return java.util.Map.of("capabilities", java.util.List.of(java.util.Map.of("capability", IGNORE_SHARED, "state", true)));
+    /** {@code migrate-set-capabilities}' arguments that turn {@link #IGNORE_SHARED} on (or off). */
+    static java.util.Map<String, Object> ignoreShared(boolean on) {
+        return java.util.Map.of("capabilities", java.util.List.of(java.util.Map.of("capability", IGNORE_SHARED, "state", on)));
     }
 
     /** The VM's disk as the snapshot in {@code snapshotDir} has it, put in place before its QEMU starts. */

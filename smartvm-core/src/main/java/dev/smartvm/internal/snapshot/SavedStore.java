@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.SnapshotInfo;
 import dev.smartvm.TemplateInfo;
+import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.LockFile;
@@ -31,6 +32,12 @@ import java.util.stream.Stream;
  */
 public final class SavedStore<T> {
     private static final String PARTIAL = ".partial-";
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    /**
+     * In a hidden directory, while an engine's process works for its maker (the QEMU that turns a
+     * saved state into a fork's template): "PID START_EPOCH_MILLIS". A reaper kills it first.
+     */
+    public static final String VMM_PID = "vmm.pid";
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private final Path dir;
     private final String kind;
@@ -61,7 +68,7 @@ public final class SavedStore<T> {
     public static SavedStore<TemplateInfo> templates(Path dir) {
         return new SavedStore<>(dir, "template", TemplateInfo.class, ErrorCode.TEMPLATE_NOT_FOUND,
                 TemplateInfo::createdAt, (t, at) -> new TemplateInfo(t.name(), t.backend(), t.engineVersion(),
-                        t.acceleration(), t.spec(), t.prepare(), t.createdAt(), t.sizeBytes(), at));
+                        t.acceleration(), t.spec(), t.prepare(), t.createdAt(), t.sizeBytes(), at, t.forkedFrom()));
     }
 
     /** One being made: its files go in {@link #dir()}; {@link #commit} puts it in place, close removes it otherwise. */
@@ -127,11 +134,24 @@ public final class SavedStore<T> {
         }
         try {
             Files.createDirectories(dir);
-            Path partial = Files.createTempDirectory(dir, PARTIAL + name + "-");
+            Path partial = newPartialDir(); // short: an engine's sockets may live under it (a fork's loader)
             LockFile lock = LockFile.tryAcquire(lockFile(partial)).orElseThrow();
             return new Partial(name, partial, lock);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code .partial-<8 hex>}, made anew. */
+    private Path newPartialDir() throws IOException {
+        while (true) {
+            byte[] b = new byte[4];
+            RANDOM.nextBytes(b);
+            try {
+                return Files.createDirectory(dir.resolve(PARTIAL + java.util.HexFormat.of().formatHex(b)));
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // another one's: draw again
+            }
         }
     }
 
@@ -196,10 +216,21 @@ public final class SavedStore<T> {
             Optional<LockFile> free = LockFile.tryAcquire(lockFile(p));
             if (free.isPresent()) {
                 try (LockFile held = free.get()) {
+                    killWorker(p.resolve(VMM_PID));
                     FileTrees.deleteQuietly(p);
                 }
                 deleteQuietly(lockFile(p));
             }
+        }
+    }
+
+    /** Kills the process a {@link #VMM_PID} file names, if it is still the one that was started. */
+    private static void killWorker(Path pidFile) {
+        try {
+            String[] f = Files.readString(pidFile).strip().split(" ");
+            HostProcess.kill(Long.parseLong(f[0]), java.time.Instant.ofEpochMilli(Long.parseLong(f[1])));
+        } catch (IOException | RuntimeException e) {
+            // none, or a half-written one: its process, if any, had not started working
         }
     }
 

@@ -47,6 +47,11 @@ public final class AgentGuest implements Guest {
     }
 
     @Override
+    public void identify(String vmId, String hostname) {
+        client.identify(vmId, hostname);
+    }
+
+    @Override
     public void syncClock() {
         client.syncWithoutWaiting();
     }

@@ -147,6 +147,7 @@ public final class ClonePool implements AutoCloseable {
         try {
             adopt(life, spec);
             life.resume();
+            life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()));
             return Optional.of(life);
         } catch (SmartVmException e) {
             life.remove();

@@ -22,6 +22,11 @@ public final class GuestLink {
     private GuestLink() {
     }
 
+    /** The guest's hostname for a VM name: the name, with '_' (which hostnames lack) as '-'. */
+    static String hostname(String vmName) {
+        return vmName.replace('_', '-');
+    }
+
     public static Guest connect(VmmProcess process, Duration timeout, String vmName) {
         Guest own = process.guest(timeout);
         if (own != null) {

@@ -53,6 +53,7 @@ public final class Reaper {
         context.backend(r.spec().backend()).discard(context.store().dir(r.id()));
         context.store().delete(r.id());
         releaseNetwork(context, r);
+        VmTemplates.removeIfForkBaseUnused(context, r.spec().template()); // the last child of a fork takes its template along
     }
 
     /** A VM left STARTING by a process that died (its start lock is free): stopped, its VMM killed, its network given back. */

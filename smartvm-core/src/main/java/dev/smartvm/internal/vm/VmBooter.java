@@ -126,6 +126,7 @@ public final class VmBooter {
             }
             progress.vmmLaunched(vmm, d.acceleration(), d.image() == null ? ExecDefaults.NONE : d.image().defaults());
             Guest guest = boot.step(CONNECT_GUEST, () -> GuestLink.connect(vmm, spec.bootTimeout(), record.name()));
+            guest.identify(record.id(), GuestLink.hostname(record.name())); // a clone's kernel booted as another VM
             boot.onUndo(CONNECT_GUEST, guest::close);
             boot.step(WATCH, () -> VmWatcher.watch(vmm, dir.resolve("console.log"), record.id(), onVmmExit));
             boot.commit();

@@ -29,6 +29,22 @@ public final class VmCreation {
         return life;
     }
 
+    /**
+     * The default command of {@code spec}'s image (an OCI image's Entrypoint and Cmd), the image
+     * fetched or built as a start would; empty when it has none.
+     *
+     * @throws SmartVmException INVALID_ARGUMENT for an engine that pulls its own images
+     */
+    public static java.util.List<String> imageCommand(VmContext context, VmSpec spec) {
+        VmSpec asRun = asRun(context, spec);
+        Backend backend = context.backend(asRun.backend());
+        if (backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) {
+            throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT, "the " + backend.name()
+                    + " backend pulls the image in its guest, so its default command is not known here: give the command");
+        }
+        return context.images().resolve(asRun.image()).defaults().command();
+    }
+
     /** {@code spec} as it runs: a clone's is made from its template's ({@link VmTemplates#cloneSpec}). */
     public static VmSpec asRun(VmContext context, VmSpec spec) {
         return spec.template() == null ? spec : VmTemplates.cloneSpec(context, spec);

@@ -39,29 +39,35 @@ public final class VmSnapshots {
         }
         SavedStore<SnapshotInfo> store = context.snapshots();
         try (SavedStore<SnapshotInfo>.Partial partial = store.begin(name)) {
-            boolean wasRunning = r.state() == VmState.RUNNING;
+            saveWhilePaused(life, partial.dir());
+            return partial.commit((size, at) -> new SnapshotInfo(name, r.name(), backend.name(), backend.version(),
+                    r.acceleration(), r.spec(), Instant.now(), size, at));
+        }
+    }
+
+    /**
+     * Writes the VM's whole state ({@link VmmProcess#saveState}) into {@code dir}: a running VM
+     * is paused meanwhile, and resumes afterwards, whether the save worked or not.
+     */
+    static void saveWhilePaused(VmLifecycle life, java.nio.file.Path dir) {
+        boolean wasRunning = life.current().state() == VmState.RUNNING;
+        if (wasRunning) {
+            life.pause();
+        }
+        try {
+            VmmProcess vmm = life.activeVmm();
+            if (vmm == null) {
+                throw new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + life.name() + "' stopped while it was saved");
+            }
+            vmm.saveState(dir);
+        } catch (RuntimeException e) {
             if (wasRunning) {
-                life.pause();
+                resumeAfterFailure(life, e);
             }
-            SnapshotInfo saved;
-            try {
-                VmmProcess vmm = life.activeVmm();
-                if (vmm == null) {
-                    throw new SmartVmException(ErrorCode.VM_STOPPED, "VM '" + r.name() + "' stopped while it was saved");
-                }
-                vmm.saveState(partial.dir());
-                saved = partial.commit((size, at) -> new SnapshotInfo(name, r.name(), backend.name(), backend.version(),
-                        r.acceleration(), r.spec(), Instant.now(), size, at));
-            } catch (RuntimeException e) {
-                if (wasRunning) {
-                    resumeAfterFailure(life, e);
-                }
-                throw e;
-            }
-            if (wasRunning) {
-                life.resume();
-            }
-            return saved;
+            throw e;
+        }
+        if (wasRunning) {
+            life.resume();
         }
     }
 

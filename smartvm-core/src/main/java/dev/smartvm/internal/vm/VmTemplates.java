@@ -83,7 +83,7 @@ public final class VmTemplates {
             makeReadOnly(partial.dir());
             List<String> commands = List.copyOf(prepare);
             return partial.commit((size, at) -> new TemplateInfo(name, backend.name(), backend.version(),
-                    saved.acceleration(), spec.toBuilder().name(null).build(), commands, Instant.now(), size, at));
+                    saved.acceleration(), spec.toBuilder().name(null).build(), commands, Instant.now(), size, at, null));
         }
     }
 
@@ -100,7 +100,7 @@ public final class VmTemplates {
         }
     }
 
-    private static void makeReadOnly(Path dir) {
+    static void makeReadOnly(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r--r--"));
@@ -167,6 +167,22 @@ public final class VmTemplates {
             }
             context.templates().remove(name);
         });
+    }
+
+    /**
+     * Removes {@code name} if it is a fork's template ({@link TemplateInfo#forkedFrom}) that no VM
+     * is a clone of any more: its last child went. Quiet: a removal that fails is tried again by
+     * the next child's removal, and a fork's template is otherwise harmless.
+     */
+    static void removeIfForkBaseUnused(VmContext context, String name) {
+        if (name == null || context.templates().find(name).map(TemplateInfo::forkedFrom).isEmpty()) {
+            return;
+        }
+        try {
+            remove(context, name);
+        } catch (SmartVmException e) {
+            // still in use (TEMPLATE_IN_USE), or gone meanwhile: nothing to do
+        }
     }
 
     /**
