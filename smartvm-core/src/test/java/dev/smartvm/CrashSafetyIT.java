@@ -108,6 +108,58 @@ class CrashSafetyIT extends RealVmTest {
         }
     }
 
+    /**
+     * A child JVM forks a VM again and again, and is killed with SIGKILL while the QEMU that turns
+     * the saved state into the fork's template runs (its pid file is there): the next SmartVm
+     * kills that QEMU and leaves no half template, no VM and no QEMU.
+     */
+    @Test
+    void aForkCutShortByKill9LeavesNothingHalf() throws Exception {
+        Process child = child("forking");
+        Path templates = home.resolve("templates");
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        Path pidFile = null;
+        try {
+            while (pidFile == null) {
+                assertThat(System.nanoTime()).as("no fork under way; child log: " + Files.readString(home.resolve("child.log")))
+                        .isLessThan(deadline);
+                pidFile = loaderPidFile(templates);
+                Thread.sleep(1);
+            }
+            child.destroyForcibly();
+            child.waitFor();
+        } finally {
+            child.destroyForcibly();
+        }
+        List<Long> qemus = new java.util.ArrayList<>();
+        qemuOf(home).ifPresent(qemus::add);
+        try {
+            qemus.add(Long.parseLong(Files.readString(pidFile).strip().split(" ")[0]));
+        } catch (IOException | RuntimeException e) {
+            // the loader finished before the kill: its pid file went with it
+        }
+        try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
+            assertThat(hasPartial(templates)).as("the next SmartVm removed the half template").isFalse();
+            assertThat(next.list()).as("and the dead owner's VMs").isEmpty();
+            next.templates().forEach(t -> next.removeTemplate(t.name()));
+        }
+        for (long pid : qemus) {
+            assertThat(gone(pid)).as("QEMU " + pid + " was killed").isTrue();
+        }
+        try (Stream<Path> left = Files.list(templates)) {
+            assertThat(left.toList()).as("nothing else under templates/").isEmpty();
+        }
+    }
+
+    private static Path loaderPidFile(Path templates) throws IOException {
+        if (!Files.isDirectory(templates)) {
+            return null;
+        }
+        try (Stream<Path> all = Files.list(templates)) {
+            return all.map(p -> p.resolve("vmm.pid")).filter(Files::exists).findFirst().orElse(null);
+        }
+    }
+
     private static String commandLine(long pid) {
         try {
             return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);

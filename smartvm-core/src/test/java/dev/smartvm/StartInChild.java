@@ -5,8 +5,8 @@ import java.nio.file.Path;
 /**
  * Run by {@link CrashSafetyIT} in a JVM of its own, which the test kills with SIGKILL while it
  * starts a VM, or while it saves snapshots of one. Arguments: home, images directory,
- * {@code owned}, {@code detached}, {@code snapshotting} or {@code templating} (templates made and
- * cloned, one after another).
+ * {@code owned}, {@code detached}, {@code snapshotting}, {@code templating} (templates made and
+ * cloned, one after another) or {@code forking} (one VM forked again and again).
  */
 public final class StartInChild {
     private StartInChild() {
@@ -28,6 +28,13 @@ public final class StartInChild {
                 try (MicroVm clone = svm.start(VmSpec.builder().template("t" + i).build())) {
                     clone.exec("true");
                 }
+            }
+        }
+        if (args[2].equals("forking")) {
+            MicroVm vm = svm.start(VmSpec.builder().name("child").build());
+            System.out.println("started");
+            while (true) {
+                vm.fork(1).forEach(MicroVm::close);
             }
         }
         if (args[2].equals("owned")) {
