@@ -68,6 +68,7 @@ struct boot_config {
     char ip[256];        /* ip=ADDR::GATEWAY:NETMASK::DEV:off, or empty for no network */
 };
 void net_configure(const char *spec);
+int net_readdress(const char *mac, const char *spec); /* net.c: a restored guest's own MAC and address */
 void boot_mount_early(void);
 void boot_read_cmdline(struct boot_config *cfg);
 void boot_load_modules(void);

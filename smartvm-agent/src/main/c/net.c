@@ -4,7 +4,10 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/ethernet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <netpacket/packet.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -102,4 +105,73 @@ void net_configure(const char *spec) {
     }
     close(fd);
     agent_log("network: %s %s/%s via %s", dev, addr, mask, gw[0] ? gw : "-");
+}
+
+/* Sends a gratuitous ARP (who-has ADDR tell ADDR, from MAC, broadcast), so that the host's bridge
+ * and neighbours learn at once where the address lives now. */
+static void announce(const char *dev, const unsigned char mac[6], const char *addr) {
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+    if (fd < 0) return;
+    struct sockaddr_ll to;
+    memset(&to, 0, sizeof to);
+    to.sll_family = AF_PACKET;
+    to.sll_protocol = htons(ETH_P_ARP);
+    to.sll_ifindex = (int)if_nametoindex(dev);
+    to.sll_halen = 6;
+    memset(to.sll_addr, 0xff, 6);
+    unsigned char arp[28];
+    struct in_addr ip;
+    if (to.sll_ifindex == 0 || inet_pton(AF_INET, addr, &ip) != 1) {
+        close(fd);
+        return;
+    }
+    arp[0] = 0; arp[1] = 1;       /* Ethernet */
+    arp[2] = 0x08; arp[3] = 0x00; /* IPv4 */
+    arp[4] = 6; arp[5] = 4;
+    arp[6] = 0; arp[7] = 1;       /* request */
+    memcpy(arp + 8, mac, 6);
+    memcpy(arp + 14, &ip, 4);
+    memset(arp + 18, 0, 6);
+    memcpy(arp + 24, &ip, 4);
+    if (sendto(fd, arp, sizeof arp, 0, (struct sockaddr *)&to, sizeof to) < 0) agent_log("announce: %s", strerror(errno));
+    close(fd);
+}
+
+static int parse_mac(const char *text, unsigned char mac[6]) {
+    unsigned int b[6];
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) return -1;
+    for (int i = 0; i < 6; i++) mac[i] = (unsigned char)b[i];
+    return 0;
+}
+
+/* A restored or cloned guest: its interface still has the saved VM's MAC (part of the device's
+ * migrated state) and address. Down, the new MAC, up with the new address and default route
+ * (a down drops routes), then announced. */
+int net_readdress(const char *mac_text, const char *spec) {
+    char addr[64], gw[64], mask[64], dev[IFNAMSIZ];
+    unsigned char mac[6];
+    if (parse(spec, addr, gw, mask, dev) != 0 || parse_mac(mac_text, mac) != 0) return -1;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", dev);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+        agent_log("readdress: no device %s", dev);
+        close(fd);
+        return -1;
+    }
+    short flags = ifr.ifr_flags;
+    ifr.ifr_flags = (short)(flags & ~IFF_UP);
+    ioctl(fd, SIOCSIFFLAGS, &ifr);
+    struct ifreq hw;
+    memset(&hw, 0, sizeof hw);
+    snprintf(hw.ifr_name, sizeof hw.ifr_name, "%s", dev);
+    hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(hw.ifr_hwaddr.sa_data, mac, 6);
+    if (ioctl(fd, SIOCSIFHWADDR, &hw) != 0) agent_log("readdress: MAC of %s: %s", dev, strerror(errno));
+    close(fd);
+    net_configure(spec); /* address, mask, up, lo, default route */
+    announce(dev, mac, addr);
+    return 0;
 }

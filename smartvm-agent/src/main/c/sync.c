@@ -69,8 +69,14 @@ static int valid_hostname(const char *h) {
 void identify_guest(uint32_t id, struct reader *r) {
     char *vm_id = rd_str(r);
     char *hostname = rd_str(r);
-    if (r->bad || !vm_id || !hostname || strlen(vm_id) > 64 || strchr(vm_id, '/') || !valid_hostname(hostname)) {
+    /* optional: a restored guest's own MAC and ip=ADDR::GATEWAY:NETMASK::DEV:off ("" for none) */
+    char *mac = r->off < r->len ? rd_str(r) : strdup("");
+    char *ip = r->off < r->len ? rd_str(r) : strdup("");
+    if (r->bad || !vm_id || !hostname || !mac || !ip || strlen(vm_id) > 64 || strchr(vm_id, '/')
+        || !valid_hostname(hostname) || strlen(ip) > 200 || (ip[0] != 0) != (mac[0] != 0)) {
         send_error(id, EINVAL, "malformed identify request");
+    } else if (ip[0] && getpid() == 1 && net_readdress(mac, ip) != 0) {
+        send_error(id, EINVAL, "cannot readdress the network: mac %s, ip=%s", mac, ip);
     } else {
         if (getpid() == 1) {
             if (sethostname(hostname, strlen(hostname)) != 0) agent_log("identify: sethostname: %s", strerror(errno));
@@ -87,4 +93,6 @@ void identify_guest(uint32_t id, struct reader *r) {
     }
     free(vm_id);
     free(hostname);
+    free(mac);
+    free(ip);
 }

@@ -214,4 +214,66 @@ class NetworkIT extends RealVmTest {
         assertThat(Files.readString(Path.of(dev.smartvm.internal.net.HostNetwork.DEFAULT_STATE_DIR, "leases.json"))).doesNotContain("172.30.0.");
         assertThat(Path.of("/proc/sys/net/ipv4/ip_forward")).hasContent("0");
     }
+
+    /**
+     * A clone, a fork's child and a restored VM run a kernel that had another VM's network (the
+     * MAC is part of the device's saved state): each gets its own MAC, address, TAP and rules.
+     */
+    @Test
+    void clonesForksAndRestoresOfANetworkedVmHaveTheirOwnAddressesAndRules() throws Exception {
+        svm.createTemplate("net-tpl", VmSpec.builder().network(NetworkSpec.enabled(List.of("10.233.1.2:8080"), List.of()))
+                .build(), List.of("true"));
+        try (MicroVm a = svm.start(VmSpec.builder().template("net-tpl").build()); // the template's rules
+                MicroVm b = svm.start(VmSpec.builder().template("net-tpl")
+                        .network(NetworkSpec.enabled(List.of("10.233.2.2:8080"), List.of())).build())) {
+            assertOwnAddress(a);
+            assertOwnAddress(b);
+            assertThat(a.info().network().address()).isNotEqualTo(b.info().network().address());
+            assertThat(fetch(a, "10.233.1.2")).as("a's allow-list").isEqualTo("host1");
+            assertThat(fetch(a, "10.233.2.2")).isEmpty();
+            assertThat(fetch(b, "10.233.2.2")).as("b's allow-list").isEqualTo("host2");
+            assertThat(fetch(b, "10.233.1.2")).isEmpty();
+
+            List<MicroVm> children = b.fork(1);
+            assertThat(sh("ip -o link show").stdout()).as("the loader's TAP went with it").doesNotContain(": svl");
+            try (MicroVm child = children.get(0)) {
+                assertOwnAddress(child);
+                assertThat(fetch(child, "10.233.2.2")).as("the child's rules are its source's").isEqualTo("host2");
+                assertThat(fetch(b, "10.233.2.2")).as("and the source still reaches out").isEqualTo("host2");
+            }
+            b.snapshot("net-snap");
+            try (MicroVm restored = svm.restore("net-snap", null)) {
+                assertOwnAddress(restored);
+                assertThat(fetch(restored, "10.233.2.2")).isEqualTo("host2");
+                assertThat(fetch(restored, "10.233.1.2")).isEmpty();
+            } finally {
+                svm.removeSnapshot("net-snap");
+            }
+        } finally {
+            svm.removeTemplate("net-tpl");
+        }
+        assertThat(sh("nft list tables").stdout()).doesNotContain("smartvm");
+    }
+
+    /** The guest's eth0 has the MAC and address SmartVM gave this VM, and the host reaches it there. */
+    private static void assertOwnAddress(MicroVm vm) throws Exception {
+        VmNetwork n = vm.info().network();
+        assertThat(n.mac()).isEqualTo(NetworkManager.generateMac(vm.id(), "eth0"));
+        assertThat(vm.exec("cat", "/sys/class/net/eth0/address").stdout().strip()).as("the guest's MAC").isEqualTo(n.mac());
+        assertThat(vm.exec("ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout()).as("the guest's address")
+                .contains(" " + n.address() + "/");
+        try (ExecProcess server = vm.spawn(ExecRequest.shell("echo hello-from-" + vm.name() + " | nc -l -p 8000"))) {
+            String answer = null;
+            for (int i = 0; i < 50 && answer == null; i++) { // until the server listens
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    socket.connect(new java.net.InetSocketAddress(n.address(), 8000), 2000);
+                    socket.setSoTimeout(5000);
+                    answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(answer).as("the host reaches " + vm.name() + " at " + n.address()).isEqualTo("hello-from-" + vm.name());
+        }
+    }
 }

@@ -40,9 +40,10 @@ public interface Guest extends AutoCloseable {
 
     /**
      * Tells the guest its VM id and hostname (a clone's or a restored VM's are its own, not those
-     * its kernel booted with), without waiting for the answer. Nothing by default.
+     * its kernel booted with), and for a restored guest with a network ({@code nic} not null)
+     * its own MAC and address, without waiting for the answer. Nothing by default.
      */
-    default void identify(String vmId, String hostname) {
+    default void identify(String vmId, String hostname, NicSpec nic) {
     }
 
     /** Asks the guest to power off; does not wait for the VMM. */

@@ -21,4 +21,14 @@ public record NicSpec(String tap, String mac, String kernelArgs, List<PortForwar
     public boolean userMode() {
         return tap == null;
     }
+
+    /** The {@code ip=} value of the kernel arguments ({@code ADDR::GATEWAY:NETMASK::DEV:off}), or null. */
+    public String ipConfig() {
+        for (String arg : kernelArgs.split(" ")) {
+            if (arg.startsWith("ip=")) {
+                return arg.substring(3);
+            }
+        }
+        return null;
+    }
 }

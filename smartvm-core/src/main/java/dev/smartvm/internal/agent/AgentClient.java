@@ -165,11 +165,14 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * Tells the guest who it is now: its VM id (in {@code /run/smartvm/vm-id}) and hostname. A
-     * clone runs its template's kernel, whose command line names another VM. Not waited for.
+     * Tells the guest who it is now: its VM id (in {@code /run/smartvm/vm-id}) and hostname, and
+     * for a restored guest with a network ({@code mac} and {@code ipConfig} not null), its own MAC
+     * and address ({@code ADDR::GATEWAY:NETMASK::DEV:off}): a clone runs its template's kernel,
+     * and its network device has the template's MAC. Not waited for.
      */
-    public void identify(String vmId, String hostname) {
-        sendWithoutWaiting(FrameType.IDENTIFY, new PayloadWriter().str(vmId).str(hostname).toByteArray());
+    public void identify(String vmId, String hostname, String mac, String ipConfig) {
+        sendWithoutWaiting(FrameType.IDENTIFY, new PayloadWriter().str(vmId).str(hostname)
+                .str(mac == null ? "" : mac).str(ipConfig == null ? "" : ipConfig).toByteArray());
     }
 
     /** A one-frame request whose answer is not waited for (an error changes nothing the next request would not show). */

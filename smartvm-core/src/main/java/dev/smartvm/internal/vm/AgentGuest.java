@@ -8,6 +8,7 @@ import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.agent.AgentClient;
 import dev.smartvm.internal.agent.OutputSink;
 import dev.smartvm.spi.Guest;
+import dev.smartvm.spi.NicSpec;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,8 +48,9 @@ public final class AgentGuest implements Guest {
     }
 
     @Override
-    public void identify(String vmId, String hostname) {
-        client.identify(vmId, hostname);
+    public void identify(String vmId, String hostname, NicSpec nic) {
+        String ip = nic == null ? null : nic.ipConfig();
+        client.identify(vmId, hostname, ip == null ? null : nic.mac(), ip);
     }
 
     @Override

@@ -147,7 +147,7 @@ public final class ClonePool implements AutoCloseable {
         try {
             adopt(life, spec);
             life.resume();
-            life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()));
+            life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()), null); // its network stays
             return Optional.of(life);
         } catch (SmartVmException e) {
             life.remove();

@@ -19,6 +19,8 @@ import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.EngineSpec;
 import dev.smartvm.spi.Guest;
 import dev.smartvm.spi.NicSpec;
+import dev.smartvm.spi.RestoreState;
+import dev.smartvm.spi.TemplateClone;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,7 +128,10 @@ public final class VmBooter {
             }
             progress.vmmLaunched(vmm, d.acceleration(), d.image() == null ? ExecDefaults.NONE : d.image().defaults());
             Guest guest = boot.step(CONNECT_GUEST, () -> GuestLink.connect(vmm, spec.bootTimeout(), record.name()));
-            guest.identify(record.id(), GuestLink.hostname(record.name())); // a clone's kernel booted as another VM
+            // a restored guest (a clone) booted as another VM, whose MAC and address its network device still has
+            boolean restored = launching.extension(RestoreState.class).isPresent()
+                    || launching.extension(TemplateClone.class).isPresent();
+            guest.identify(record.id(), GuestLink.hostname(record.name()), restored ? nic : null);
             boot.onUndo(CONNECT_GUEST, guest::close);
             boot.step(WATCH, () -> VmWatcher.watch(vmm, dir.resolve("console.log"), record.id(), onVmmExit));
             boot.commit();

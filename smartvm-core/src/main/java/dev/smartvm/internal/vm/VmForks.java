@@ -10,6 +10,7 @@ import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.NicSpec;
 import dev.smartvm.spi.RestoreState;
 import dev.smartvm.spi.TemplateMemory;
 import java.security.SecureRandom;
@@ -37,7 +38,7 @@ public final class VmForks {
      * the given process. Whatever fails, no child and no template is left, and the source goes on.
      *
      * @throws SmartVmException INVALID_ARGUMENT for n outside 1..64; INVALID_STATE for a VM that
-     *     is not running or paused; UNSUPPORTED for an engine without templates, or a network
+     *     is not running or paused; UNSUPPORTED for an engine without templates
      */
     public static List<VmLifecycle> fork(VmContext context, VmLifecycle source, int n, long ownerPid, Instant ownerStartedAt) {
         if (n < 1 || n > MAX_CHILDREN) {
@@ -53,10 +54,6 @@ public final class VmForks {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot fork a VM;"
                     + " the qemu backend can");
         }
-        if (r.spec().network().enabled()) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "VM '" + r.name() + "' has a network, and its children would"
-                    + " need identities of their own (MAC, address, rules), which fork does not give yet");
-        }
         String base = baseName(r.name());
         VmSpec spec = r.spec().toBuilder().name(null).template(null).acceleration(r.acceleration()).build();
         TemplateInfo template = saveBase(context, source, backend, base, spec, r.name());
@@ -64,7 +61,8 @@ public final class VmForks {
         try {
             for (int i = 0; i < n; i++) {
                 VmLifecycle child = VmCreation.create(context, VmSpec.builder().template(template.name())
-                        .env(r.spec().env()).workdir(r.spec().workdir()).defaultTimeout(r.spec().defaultTimeout()).build(),
+                        .env(r.spec().env()).workdir(r.spec().workdir()).defaultTimeout(r.spec().defaultTimeout())
+                        .network(r.spec().network()).build(), // each its own address and rules
                         ownerPid, ownerStartedAt);
                 children.add(child);
                 child.start();
@@ -93,6 +91,11 @@ public final class VmForks {
             VmSnapshots.saveWhilePaused(source, stream);
             BootRequest loader = VmBooter.plan(context, spec, partial.dir().resolve("l")) // short: its sockets
                     .with(new RestoreState(stream)).with(new TemplateMemory(partial.dir().resolve(VmTemplates.MEMORY)));
+            if (loader.nic() != null && !loader.nic().userMode()) {
+                // the same device on a TAP of its own, which QEMU makes and drops (the saved device wants a TAP's
+                // vnet header); on no bridge: the guest never runs
+                loader = loader.withNic(new NicSpec(loaderTap(), loader.nic().mac(), loader.nic().kernelArgs()));
+            }
             createDirectory(loader.vmDir());
             backend.templateFromState(loader, partial.dir());
             FileTrees.deleteQuietly(stream);
@@ -109,6 +112,13 @@ public final class VmForks {
         } catch (java.io.IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A TAP name no VM's has: {@code svl} and 8 hex digits. */
+    private static String loaderTap() {
+        byte[] b = new byte[4];
+        RANDOM.nextBytes(b);
+        return "svl" + HexFormat.of().formatHex(b);
     }
 
     /** {@code <vm>-fork-<8 hex>}, the VM's name shortened to keep it a valid name. */

@@ -20,7 +20,7 @@ public final class VmSnapshots {
      * Saves the running or paused VM of {@code life} as snapshot {@code name}.
      *
      * @throws SmartVmException INVALID_STATE for a VM that is not running or paused; UNSUPPORTED
-     *     for an engine that cannot save, or a VM with a network (not yet); NAME_IN_USE
+     *     for an engine that cannot save; NAME_IN_USE
      */
     public static SnapshotInfo take(VmLifecycle life, VmContext context, String name) {
         VmRecord r = life.current();
@@ -32,10 +32,6 @@ public final class VmSnapshots {
         if (!backend.has(Capability.SNAPSHOT)) {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot save a VM's state;"
                     + " the qemu backend can");
-        }
-        if (r.spec().network().enabled()) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "VM '" + r.name() + "' has a network, and a restored VM"
-                    + " would need an identity of its own (MAC, address, rules), which snapshots do not give yet");
         }
         SavedStore<SnapshotInfo> store = context.snapshots();
         try (SavedStore<SnapshotInfo>.Partial partial = store.begin(name)) {

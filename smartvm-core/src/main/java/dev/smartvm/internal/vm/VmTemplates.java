@@ -42,7 +42,7 @@ public final class VmTemplates {
      * it. Whatever fails, nothing is left: no template, no VM, no memory file.
      *
      * @throws SmartVmException NAME_IN_USE; PREPARE_FAILED when a command exits non-zero;
-     *     UNSUPPORTED for an engine without templates, or a spec with a network (not yet)
+     *     UNSUPPORTED for an engine without templates
      */
     public static TemplateInfo create(VmContext context, String name, VmSpec spec, List<String> prepare, long ownerPid,
             Instant ownerStartedAt) {
@@ -54,10 +54,6 @@ public final class VmTemplates {
         if (spec.template() != null) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a template is made from an image, not from template '"
                     + spec.template() + "': give that template's prepare commands too");
-        }
-        if (spec.network().enabled()) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "a template with a network is not supported yet: its clones"
-                    + " would need identities of their own (MAC, address, rules)");
         }
         backend.options(spec);
         SavedStore<TemplateInfo> store = context.templates();
@@ -112,10 +108,12 @@ public final class VmTemplates {
 
     /**
      * The spec a clone of {@code spec.template()} runs with: the template's engine, image, CPUs,
-     * memory and acceleration; the spec's name, env (over the template's), workdir and timeouts.
+     * memory and acceleration; the spec's name, env (over the template's), workdir and timeouts,
+     * and its network (its own address and rules) when it asks for one, else the template's (a
+     * clone has the network device its template had).
      *
      * @throws SmartVmException TEMPLATE_NOT_FOUND; UNSUPPORTED when the engine's version is not
-     *     the template's, or the spec asks for a network (not yet)
+     *     the template's, or the spec asks for a network its template has no device for
      */
     public static VmSpec cloneSpec(VmContext context, VmSpec spec) {
         TemplateInfo t = context.templates().get(spec.template());
@@ -124,12 +122,13 @@ public final class VmTemplates {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "template " + t.name() + " was made by " + t.engineVersion()
                     + "; this host has " + backend.version() + ": make it again");
         }
-        if (spec.network().enabled()) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "clones with a network are not supported yet: each would need"
-                    + " an identity of its own (MAC, address, rules)");
-        }
         VmSpec base = t.spec();
+        if (spec.network().enabled() && !base.network().enabled()) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "template " + t.name() + " has no network device, so its"
+                    + " clones cannot have one: make the template with a network");
+        }
         return base.toBuilder().name(spec.name()).env(spec.env())
+                .network(spec.network().enabled() ? spec.network() : base.network())
                 .workdir(spec.workdir() != null ? spec.workdir() : base.workdir())
                 .defaultTimeout(spec.defaultTimeout() != null ? spec.defaultTimeout() : base.defaultTimeout())
                 .bootTimeout(spec.bootTimeout()).acceleration(t.acceleration()).template(t.name()).build();
