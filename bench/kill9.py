@@ -1,25 +1,28 @@
 #!/usr/bin/env python3
 """kill -9 of the controlling process at every step, then one command: is anything left?
 
-For each step (create, start, exec, cp, stop) and each trial, a `smartvm` CLI process runs the
+For each step (create, start, exec, cp, stop, snapshot, restore, clone, fork) and each trial, a `smartvm` CLI process runs the
 step on a VM of its own and is killed with SIGKILL at a random moment of it:
 - for create and start, the moment is drawn from the VMM's appearance to the step's end (the
   window that matters: before it, there is no VMM to orphan);
 - for exec, cp and stop, where the VMM already runs, it is drawn from the command's start to
-  its end.
+  its end; so it is for snapshot (a save of the VM), fork (two children of it), restore (a VM
+  from a snapshot made in setup) and clone (a VM from a template made once, beforehand).
 Each window is measured by running the step once, unkilled, first.
 
-Then one command, `smartvm rm -f NAME` (which also reaps what dead processes left), must leave
-nothing behind:
+Then one command, `smartvm rm -f NAME...` (which also reaps what dead processes left; for fork,
+NAME and every VM `ls` shows: children that were already handed over), must leave nothing
+behind:
 - no process labelled with or naming the home;
 - no VM directory;
 - no TAP device `sv*`;
 - no nft chain or set of the VM;
-- no address lease.
+- no address lease;
+- no half snapshot or template (`.partial-*`), no fork's template, no memory file.
 
 Prints a table. Run it on a host with no other SmartVM VMs (the network checks are host-wide):
 
-    bench/kill9.py [--trials 20] [--steps create,start,exec,cp,stop] [--no-net]
+    bench/kill9.py [--trials 20] [--steps create,start,exec,cp,stop,snapshot,restore,clone,fork] [--no-net]
 """
 import argparse
 import json
@@ -35,7 +38,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "smartvm-cli", "target", "smartvm-cli.jar")
-STEPS = ["create", "start", "exec", "cp", "stop"]
+STEPS = ["create", "start", "exec", "cp", "stop", "snapshot", "restore", "clone", "fork"]
 
 
 def java():
@@ -120,6 +123,11 @@ def leftovers(home):
         chains = sorted({w for w in rules.split() if w.startswith("vm-")})
         if chains:
             left.append(f"nft {chains}")
+    for kind in ("snapshots", "templates"):
+        d = os.path.join(home, kind)
+        half = [e for e in os.listdir(d) if e.startswith(".partial-") or "-fork-" in e] if os.path.isdir(d) else []
+        if half:
+            left.append(f"{kind} {half}")
     leases = read("/run/smartvm/net/leases.json")
     if leases:
         try:
@@ -134,7 +142,12 @@ def leftovers(home):
 
 def setup(cli, step, name, payload):
     """Brings the VM of a trial to where the step starts."""
-    if step == "create":
+    if step in ("create", "clone"):
+        return
+    if step == "restore":
+        cli.run("create", *cli.net, "--name", name + "-src")
+        cli.run("snapshot", "create", name + "-src", "--name", name + "-snap")
+        cli.run("rm", "-f", name + "-src")
         return
     cli.run("create", *cli.net, "--name", name)
     if step == "start":
@@ -148,7 +161,21 @@ def step_argv(cli, step, name, payload):
         "exec": ("exec", name, "--", "sh", "-c", "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; sleep 1"),
         "cp": ("cp", payload, f"{name}:/tmp/payload"),
         "stop": ("stop", name),
+        "snapshot": ("snapshot", "create", name, "--name", name + "-snap"),
+        "restore": ("snapshot", "restore", name + "-snap", "--name", name),
+        "clone": ("create", "--template", "kill9", "--name", name),
+        "fork": ("fork", name, "-n", "2"),
     }[step]
+
+
+def cleanup(cli, step, name):
+    """The one command after a trial (a whole snapshot a trial made is no leftover: removed after)."""
+    names = [name]
+    if step == "fork":  # children handed over before the kill live on, as they should: removed too
+        names += [vm["name"] for vm in json.loads(cli.run("ls", "--json", check=False).stdout or "[]") if vm["name"] != name]
+    cli.run("rm", "-f", *names, check=False)
+    if step in ("snapshot", "restore"):
+        cli.run("snapshot", "rm", name + "-snap", check=False)
 
 
 def run_step(cli, step, name, payload, kill_after=None):
@@ -205,10 +232,12 @@ def main():
         sys.exit(f"the host is not clean before the run: {before}")
     rows = []
     try:
+        if "clone" in steps:
+            cli.run("template", "create", "kill9", *cli.net, "--prepare", "true")
         for step in steps:
             setup(cli, step, "calib", payload)
             window, _ = run_step(cli, step, "calib", payload)
-            cli.run("rm", "-f", "calib", check=False)
+            cleanup(cli, step, "calib")
             bad, killed_in_step, notes = 0, 0, []
             for i in range(args.trials):
                 name = f"k{i}"
@@ -216,7 +245,7 @@ def main():
                 at = rng.uniform(0, window)
                 _, killed = run_step(cli, step, name, payload, kill_after=at)
                 killed_in_step += killed
-                cli.run("rm", "-f", name, check=False)  # the one command
+                cleanup(cli, step, name)  # the one command
                 left = leftovers(home)
                 if left:
                     bad += 1
@@ -228,6 +257,7 @@ def main():
     finally:
         for vm in json.loads(cli.run("ls", "--json", check=False).stdout or "[]"):
             cli.run("rm", "-f", vm["name"], check=False)
+        cli.run("template", "rm", "kill9", check=False)
         shutil.rmtree(home, ignore_errors=True)
     print(f"\nkill -9 of the controlling process ({'with' if net else 'without'} --net; "
           f"{os.cpu_count()} cores; kill moment uniform over the window)\n")

@@ -115,6 +115,28 @@ class SnapshotIT extends RealVmTest {
                 p -> assertThat(p).isEmptyDirectory());
     }
 
+    /** A save that fills its disk fails clearly, leaves no half snapshot, and the VM goes on. */
+    @Test
+    void aFullDiskFailsTheSaveAndLeavesNothing() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "mounting a tmpfs needs root");
+        Path snapshots = java.nio.file.Files.createDirectories(home.resolve("snapshots"));
+        assertThat(dev.smartvm.internal.net.TestNetworks.sh("mount -t tmpfs -o size=8m tmpfs " + snapshots).exitCode()).isZero();
+        try (MicroVm vm = svm.start(VmSpec.builder().build())) {
+            vm.exec("sh", "-c", "head -c 48M /dev/urandom > /tmp/fill"); // more than fits
+            Throwable t = catchThrowable(() -> vm.snapshot("too-big"));
+            assertThat(t).isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR))
+                    .hasMessageContaining("No space left on device");
+            assertThat(svm.snapshots()).isEmpty();
+            try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(snapshots)) {
+                assertThat(left.toList()).as("no half snapshot").isEmpty();
+            }
+            assertThat(vm.state()).as("the VM goes on").isEqualTo(VmState.RUNNING);
+            assertThat(vm.exec("true").exitCode()).isZero();
+        } finally {
+            dev.smartvm.internal.net.TestNetworks.sh("umount " + snapshots);
+        }
+    }
+
     private static void assertCode(Throwable t, ErrorCode code) {
         assertThat(t).isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo(code));
     }

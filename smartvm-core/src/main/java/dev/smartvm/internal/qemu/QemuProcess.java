@@ -25,6 +25,8 @@ final class QemuProcess implements VmmProcess {
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(10);
     private static final long MIGRATION_BYTES_PER_SECOND = 16L << 30;
+    /** Below this much free space, a save that failed is taken for one that filled its disk. */
+    private static final long DISK_FULL_BYTES = 4L << 20;
 
     private final VmmPid process;
     private final Path vmDir;
@@ -90,7 +92,11 @@ final class QemuProcess implements VmmProcess {
             qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MIGRATION_BYTES_PER_SECOND), QMP_TIMEOUT);
             qmp.execute("migrate", Map.of("uri", "exec:cat > " + QemuSnapshots.shellQuoted(dir.resolve(QemuSnapshots.STATE))),
                     QMP_TIMEOUT);
-            awaitMigration(qmp, "saving the state");
+            try {
+                awaitMigration(qmp, "saving the state");
+            } catch (SmartVmException e) {
+                throw diskFullOr(dir, e);
+            }
             return null;
         });
         QemuSnapshots.copyDisk(QemuCommandLine.rootOverlay(vmDir), dir.resolve(QemuSnapshots.DISK));
@@ -104,6 +110,10 @@ final class QemuProcess implements VmmProcess {
      */
     void loadState(Path snapshotDir, boolean memoryInFile, Duration connectTimeout, boolean run) {
         withQmp(connectTimeout, qmp -> {
+            // No self-announce: QEMU would send RARPs with the saved VM's MAC (the device's saved state) for
+            // a second and more, and the bridge would send that VM's traffic to this one; the agent
+            // announces the VM's own MAC and address once it has set them (IDENTIFY).
+            qmp.execute("migrate-set-parameters", Map.of("announce-rounds", 0), QMP_TIMEOUT);
             if (memoryInFile) { // set on each clone, before the state comes in (QEMU 7.2)
                 qmp.execute("migrate-set-capabilities", QemuSnapshots.ignoreShared(true), QMP_TIMEOUT);
             }
@@ -112,6 +122,23 @@ final class QemuProcess implements VmmProcess {
             awaitMigration(qmp, "loading the state");
             return run ? qmp.execute("cont", null, QMP_TIMEOUT) : null;
         });
+    }
+
+    /**
+     * What a failed save says: QEMU only sees its writer's pipe break, so a file system that
+     * filled up is told as such (IO_ERROR), with what is left on it.
+     */
+    private static SmartVmException diskFullOr(Path dir, SmartVmException failure) {
+        try {
+            long free = java.nio.file.Files.getFileStore(dir).getUsableSpace();
+            if (free < DISK_FULL_BYTES) {
+                return new SmartVmException(ErrorCode.IO_ERROR, "No space left on device: the VM's state did not fit in "
+                        + dir + " (" + free / 1024 + " KiB free)", failure);
+            }
+        } catch (java.io.IOException e) {
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     /** Waits for the migration under way to complete; a failed one is VMM_ERROR with QEMU's reason. */
