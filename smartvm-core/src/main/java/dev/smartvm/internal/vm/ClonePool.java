@@ -21,6 +21,11 @@ import java.util.function.Consumer;
  */
 public final class ClonePool implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /**
+     * How long a refill waits after a handoff: a new QEMU's start takes a core for a while, and
+     * the clone just handed out should have its first commands to itself.
+     */
+    private static final Duration REFILL_DELAY = Duration.ofMillis(150);
 
     private final VmContext context;
     private final String template;
@@ -32,6 +37,7 @@ public final class ClonePool implements AutoCloseable {
     private final Object refill = new Object();
     private final Thread filler;
     private volatile boolean closed;
+    private volatile long lastTake = System.nanoTime() - REFILL_DELAY.toNanos();
 
     private ClonePool(VmContext context, String template, int size, long ownerPid, Instant ownerStartedAt,
             Consumer<String> notices) {
@@ -74,6 +80,11 @@ public final class ClonePool implements AutoCloseable {
         while (!closed) {
             if (ready.size() >= size) {
                 awaitTake();
+                continue;
+            }
+            long sinceTake = System.nanoTime() - lastTake;
+            if (sinceTake < REFILL_DELAY.toNanos()) {
+                sleep(Duration.ofNanos(REFILL_DELAY.toNanos() - sinceTake));
                 continue;
             }
             try {
@@ -141,13 +152,16 @@ public final class ClonePool implements AutoCloseable {
         if (life == null) {
             return Optional.empty();
         }
+        lastTake = System.nanoTime();
         synchronized (refill) {
             refill.notifyAll();
         }
         try {
             adopt(life, spec);
             life.resume();
-            life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()), null); // its network stays
+            if (spec.name() != null) { // its hostname was the pool's name for it; its id and network stay
+                life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()), null);
+            }
             return Optional.of(life);
         } catch (SmartVmException e) {
             life.remove();
