@@ -14,37 +14,17 @@ import org.junit.jupiter.api.Timeout;
 /** Fork under QEMU: children continue from the source's exact state, apart from it and from each other. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ForkIT extends RealVmTest {
-    private static final String COUNTER = "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new;"
-            + " mv /tmp/counter.new /tmp/counter; sleep 0.1; done' </dev/null >/dev/null 2>&1 &";
-
-    /** The counter's last value; -1 before its first write. */
-    private static int counter(MicroVm vm) {
-        ExecResult r = vm.exec("cat", "/tmp/counter");
-        return r.exitCode() != 0 ? -1 : Integer.parseInt(r.stdout().strip());
-    }
-
-    private static int risesAbove(MicroVm vm, int than) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            int now = counter(vm);
-            if (now > than) {
-                return now;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the counter of " + vm.name() + " stayed at " + than);
-    }
-
     @Test
     void childrenContinueFromTheSourcesStateAndStayApart() throws Exception {
         try (MicroVm source = svm.start(VmSpec.builder().name("parent").env("FROM", "parent").build())) {
-            source.exec("sh", "-c", COUNTER);
+            source.exec("sh", "-c", GuestCounter.START);
             source.exec("sh", "-c", "echo before-fork > /tmp/state");
-            int before = risesAbove(source, 0);
+            int before = GuestCounter.risesAbove(source, 0);
 
             List<MicroVm> children = source.fork(2);
             assertThat(children).hasSize(2);
             assertThat(source.state()).as("the source goes on").isEqualTo(VmState.RUNNING);
-            int sourceAfter = risesAbove(source, before);
+            int sourceAfter = GuestCounter.risesAbove(source, before);
             TemplateInfo base = svm.templates().stream().filter(t -> "parent".equals(t.forkedFrom())).findFirst().orElseThrow();
             String memoryHash = dev.smartvm.internal.io.Hashing.sha256(base.directory().resolve("memory"));
             for (MicroVm child : children) {
@@ -54,9 +34,9 @@ class ForkIT extends RealVmTest {
                 assertThat(child.exec("sh", "-c", "echo $FROM").stdout()).isEqualTo("parent\n");
                 assertThat(child.exec("cat", "/proc/sys/kernel/hostname").stdout()).isEqualTo(child.name() + "\n");
                 assertThat(child.exec("cat", "/run/smartvm/vm-id").stdout()).isEqualTo(child.id() + "\n");
-                int at = counter(child);
+                int at = GuestCounter.value(child);
                 assertThat(at).as("the counter went on from where it was forked").isBetween(before, sourceAfter + 50);
-                risesAbove(child, at);
+                GuestCounter.risesAbove(child, at);
             }
             children.get(0).exec("sh", "-c", "echo child-0 > /tmp/state");
             children.get(1).exec("sh", "-c", "echo child-1 > /tmp/state");
@@ -75,7 +55,7 @@ class ForkIT extends RealVmTest {
             children.get(1).close();
             assertThat(svm.templates()).as("and goes with the last child").isEmpty();
             assertThat(base.directory()).doesNotExist();
-            assertThat(counter(source)).isGreaterThan(sourceAfter);
+            assertThat(GuestCounter.value(source)).isGreaterThan(sourceAfter);
         }
         try (Stream<Path> left = Files.list(home.resolve("templates"))) {
             assertThat(left.toList()).isEmpty();

@@ -14,27 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Snapshots under QEMU: a VM saved while it runs goes on, and a restored one continues exactly where it was. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SnapshotIT extends RealVmTest {
-    private static final String COUNTER = "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done'"
-            + " </dev/null >/dev/null 2>&1 &";
-
     @TempDir
     Path dir;
-
-    private static int counter(MicroVm vm) {
-        return Integer.parseInt(vm.exec("cat", "/tmp/counter").stdout().strip());
-    }
-
-    /** Waits until the counter has moved past {@code than}: the process runs. */
-    private static int risesAbove(MicroVm vm, int than) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            int now = counter(vm);
-            if (now > than) {
-                return now;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the counter of " + vm.name() + " stayed at " + than);
-    }
 
     @Test
     void aRestoredVmContinuesWhereItsSnapshotLeftIt() throws Exception {
@@ -43,10 +24,10 @@ class SnapshotIT extends RealVmTest {
         String baseDisk = Hashing.sha256(image.resolve("root.ext4"));
 
         try (MicroVm source = svm.start(VmSpec.builder().name("source").image(image.toString()).build())) {
-            assertThat(source.exec("sh", "-c", COUNTER).exitCode()).isZero();
+            assertThat(source.exec("sh", "-c", GuestCounter.START).exitCode()).isZero();
             assertThat(source.exec("sh", "-c", "echo in-memory > /tmp/mem && echo on-disk > /etc/disk && sync").exitCode())
                     .isZero();
-            int before = risesAbove(source, 0);
+            int before = GuestCounter.risesAbove(source, 0);
 
             SnapshotInfo saved = source.snapshot("s1");
             assertThat(saved.name()).isEqualTo("s1");
@@ -55,7 +36,7 @@ class SnapshotIT extends RealVmTest {
             assertThat(saved.sizeBytes()).isPositive();
             assertThat(svm.snapshots()).extracting(SnapshotInfo::name).containsExactly("s1");
             assertThat(source.state()).as("the source resumes").isEqualTo(VmState.RUNNING);
-            int sourceAfter = risesAbove(source, before);
+            int sourceAfter = GuestCounter.risesAbove(source, before);
             source.exec("sh", "-c", "echo changed-after > /tmp/mem; echo changed-after > /etc/disk");
 
             assertCode(catchThrowable(() -> source.snapshot("s1")), ErrorCode.NAME_IN_USE);
@@ -65,9 +46,9 @@ class SnapshotIT extends RealVmTest {
                 assertThat(restored.state()).isEqualTo(VmState.RUNNING);
                 assertThat(restored.exec("cat", "/tmp/mem").stdout()).as("memory as saved").isEqualTo("in-memory\n");
                 assertThat(restored.exec("cat", "/etc/disk").stdout()).as("the disk as saved").isEqualTo("on-disk\n");
-                int restoredAt = counter(restored);
+                int restoredAt = GuestCounter.value(restored);
                 assertThat(restoredAt).as("the counter went on from where it was saved").isBetween(before, sourceAfter + 50);
-                risesAbove(restored, restoredAt);
+                GuestCounter.risesAbove(restored, restoredAt);
                 restored.exec("sh", "-c", "echo restored-wrote > /etc/disk");
                 assertThat(source.exec("cat", "/etc/disk").stdout()).as("their disks are apart").isEqualTo("changed-after\n");
             }

@@ -19,36 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
 /** Templates under QEMU: clones start where their template was prepared, and stay apart from it and from each other. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class TemplateIT extends RealVmTest {
-    private static final String COUNTER = "setsid sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter;"
-            + " sleep 0.1; done'"
-            + " </dev/null >/dev/null 2>&1 &";
-
     @TempDir
     Path dir;
-
-    /** The counter's last value; -1 before its first write. */
-    private static int counter(MicroVm vm) {
-        ExecResult r = vm.exec("cat", "/tmp/counter");
-        return r.exitCode() != 0 ? -1 : Integer.parseInt(r.stdout().strip());
-    }
-
-    private static int risesAbove(MicroVm vm, int than) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            int now = counter(vm);
-            if (now > than) {
-                return now;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the counter of " + vm.name() + " stayed at " + than);
-    }
 
     @Test
     void clonesStartWherePreparedAndStayApart() throws Exception {
         ImageBundle base = Internals.images(svm).resolve("default");
         Path image = TestRootDisks.image(base, dir, "on the root disk\n", "template-test");
         VmSpec spec = VmSpec.builder().image(image.toString()).env("FROM_TEMPLATE", "yes").build();
-        TemplateInfo t = svm.createTemplate("counter", spec, List.of(COUNTER, "echo prepared > /tmp/mem",
+        TemplateInfo t = svm.createTemplate("counter", spec, List.of(GuestCounter.START, "echo prepared > /tmp/mem",
                 "echo prepared-disk > /etc/disk && sync"));
         assertThat(t.name()).isEqualTo("counter");
         assertThat(t.backend()).isEqualTo("qemu");
@@ -66,7 +45,7 @@ class TemplateIT extends RealVmTest {
             for (MicroVm vm : List.of(a, b)) {
                 assertThat(vm.exec("cat", "/tmp/mem").stdout()).as("memory as prepared").isEqualTo("prepared\n");
                 assertThat(vm.exec("cat", "/etc/disk").stdout()).as("the disk as prepared").isEqualTo("prepared-disk\n");
-                risesAbove(vm, counter(vm));
+                GuestCounter.risesAbove(vm, GuestCounter.value(vm));
                 long guest = Long.parseLong(vm.exec("busybox", "date", "+%s").stdout().strip());
                 assertThat(Math.abs(guest - Instant.now().getEpochSecond())).as("the clone's clock").isLessThanOrEqualTo(2);
                 assertThat(vm.exec("sh", "-c", "echo $FROM_TEMPLATE").stdout()).as("the template's env").isEqualTo("yes\n");

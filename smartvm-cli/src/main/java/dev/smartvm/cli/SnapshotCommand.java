@@ -84,19 +84,14 @@ final class SnapshotCommand {
                 if (json) {
                     ArrayNode arr = CliJson.array();
                     for (SnapshotInfo s : all) {
-                        arr.addObject().put("name", s.name()).put("vm", s.vm()).put("backend", s.backend())
-                                .put("engineVersion", s.engineVersion()).put("acceleration", s.acceleration().name().toLowerCase())
-                                .put("image", s.spec().image()).put("cpus", s.spec().cpus())
-                                .put("memoryMib", s.spec().memoryMib()).put("createdAt", s.createdAt().toString())
-                                .put("sizeBytes", s.sizeBytes()).put("directory", s.directory().toString());
+                        SavedListing.json(arr, s.name(), s.backend(), s.engineVersion(), s.acceleration(), s.spec(),
+                                s.createdAt(), s.sizeBytes(), s.directory()).put("vm", s.vm());
                     }
                     out.println(CliJson.text(arr));
                 } else {
-                    String fmt = "%-24s %-20s %-8s %5s %7s %9s  %s%n";
-                    out.printf(fmt, "NAME", "VM", "BACKEND", "CPUS", "MEM", "SIZE", "CREATED");
+                    SavedListing.header(out, "VM");
                     for (SnapshotInfo s : all) {
-                        out.printf(fmt, s.name(), s.vm(), s.backend(), s.spec().cpus(), s.spec().memoryMib() + "M",
-                                ProgressBar.bytes(s.sizeBytes()), s.createdAt().toString().substring(0, 19));
+                        SavedListing.row(out, s.name(), s.vm(), s.spec(), s.sizeBytes(), s.createdAt());
                     }
                 }
                 out.flush();

@@ -71,20 +71,15 @@ final class TemplateCommand {
                 if (json) {
                     ArrayNode arr = CliJson.array();
                     for (TemplateInfo t : all) {
-                        var o = arr.addObject().put("name", t.name()).put("backend", t.backend())
-                                .put("engineVersion", t.engineVersion()).put("acceleration", t.acceleration().name().toLowerCase())
-                                .put("image", t.spec().image()).put("cpus", t.spec().cpus())
-                                .put("memoryMib", t.spec().memoryMib()).put("createdAt", t.createdAt().toString())
-                                .put("sizeBytes", t.sizeBytes()).put("directory", t.directory().toString());
-                        t.prepare().forEach(o.putArray("prepare")::add);
+                        SavedListing.json(arr, t.name(), t.backend(), t.engineVersion(), t.acceleration(), t.spec(),
+                                t.createdAt(), t.sizeBytes(), t.directory()).put("forkedFrom", t.forkedFrom())
+                                .putPOJO("prepare", t.prepare());
                     }
                     out.println(CliJson.text(arr));
                 } else {
-                    String fmt = "%-24s %-24s %5s %7s %9s  %s%n";
-                    out.printf(fmt, "NAME", "IMAGE", "CPUS", "MEM", "SIZE", "CREATED");
+                    SavedListing.header(out, "IMAGE");
                     for (TemplateInfo t : all) {
-                        out.printf(fmt, t.name(), t.spec().image(), t.spec().cpus(), t.spec().memoryMib() + "M",
-                                ProgressBar.bytes(t.sizeBytes()), t.createdAt().toString().substring(0, 19));
+                        SavedListing.row(out, t.name(), t.spec().image(), t.spec(), t.sizeBytes(), t.createdAt());
                     }
                 }
                 out.flush();

@@ -1,0 +1,36 @@
+package dev.smartvm.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smartvm.Acceleration;
+import dev.smartvm.VmSpec;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+
+/** What {@code snapshot ls} and {@code template ls} print of a saved VM: a JSON object, or a table row. */
+final class SavedListing {
+    private static final String ROW = "%-28s %-24s %5s %7s %9s  %s%n";
+
+    private SavedListing() {
+    }
+
+    /** One saved VM's object, added to {@code into}: the fields both kinds have. */
+    static ObjectNode json(ArrayNode into, String name, String backend, String engineVersion, Acceleration acceleration,
+            VmSpec spec, Instant createdAt, long sizeBytes, Path directory) {
+        return into.addObject().put("name", name).put("backend", backend).put("engineVersion", engineVersion)
+                .put("acceleration", acceleration.name().toLowerCase()).put("image", spec.image()).put("cpus", spec.cpus())
+                .put("memoryMib", spec.memoryMib()).put("createdAt", createdAt.toString()).put("sizeBytes", sizeBytes)
+                .put("directory", directory.toString());
+    }
+
+    /** The table's header; {@code second} names the second column. */
+    static void header(PrintWriter out, String second) {
+        out.printf(ROW, "NAME", second, "CPUS", "MEM", "SIZE", "CREATED");
+    }
+
+    static void row(PrintWriter out, String name, String second, VmSpec spec, long sizeBytes, Instant createdAt) {
+        out.printf(ROW, name, second, spec.cpus(), spec.memoryMib() + "M", ProgressBar.bytes(sizeBytes),
+                createdAt.toString().substring(0, 19));
+    }
+}
