@@ -223,6 +223,11 @@ class NetworkIT extends RealVmTest {
     void clonesForksAndRestoresOfANetworkedVmHaveTheirOwnAddressesAndRules() throws Exception {
         svm.createTemplate("net-tpl", VmSpec.builder().network(NetworkSpec.enabled(List.of("10.233.1.2:8080"), List.of()))
                 .build(), List.of("true"));
+        assertThat(svm.templates().get(0).spec().network().mode()).as("the mode it ran in").isEqualTo(NetworkSpec.Mode.BRIDGE);
+        Throwable otherMode = org.assertj.core.api.Assertions.catchThrowable(() -> svm.create(VmSpec.builder().template("net-tpl")
+                .network(NetworkSpec.enabled(List.of(), List.of()).inMode(NetworkSpec.Mode.USER)).build()));
+        assertThat(otherMode).isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED))
+                .hasMessageContaining("bridge network");
         try (MicroVm a = svm.start(VmSpec.builder().template("net-tpl").build()); // the template's rules
                 MicroVm b = svm.start(VmSpec.builder().template("net-tpl")
                         .network(NetworkSpec.enabled(List.of("10.233.2.2:8080"), List.of())).build())) {

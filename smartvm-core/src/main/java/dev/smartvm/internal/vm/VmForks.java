@@ -55,14 +55,15 @@ public final class VmForks {
                     + " the qemu backend can");
         }
         String base = baseName(r.name());
-        VmSpec spec = r.spec().toBuilder().name(null).template(null).acceleration(r.acceleration()).build();
+        VmSpec spec = r.spec().toBuilder().name(null).template(null).acceleration(r.acceleration())
+                .network(VmTemplates.decidedNetwork(r.spec(), r)).build();
         TemplateInfo template = saveBase(context, source, backend, base, spec, r.name());
         List<VmLifecycle> children = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
                 VmLifecycle child = VmCreation.create(context, VmSpec.builder().template(template.name())
                         .env(r.spec().env()).workdir(r.spec().workdir()).defaultTimeout(r.spec().defaultTimeout())
-                        .network(r.spec().network()).build(), // each its own address and rules
+                        .network(spec.network()).build(), // each its own address and rules, in its source's mode
                         ownerPid, ownerStartedAt);
                 children.add(child);
                 child.start();

@@ -78,9 +78,18 @@ public final class VmTemplates {
             }
             makeReadOnly(partial.dir());
             List<String> commands = List.copyOf(prepare);
+            VmSpec kept = spec.toBuilder().name(null).network(decidedNetwork(spec, saved)).build();
             return partial.commit((size, at) -> new TemplateInfo(name, backend.name(), backend.version(),
-                    saved.acceleration(), spec.toBuilder().name(null).build(), commands, Instant.now(), size, at, null));
+                    saved.acceleration(), kept, commands, Instant.now(), size, at, null));
         }
+    }
+
+    /**
+     * The spec's network with the mode it ran in (bridge or user, as decided at its boot): its
+     * copies need the same kind of network device backend (a saved TAP device wants a TAP).
+     */
+    static dev.smartvm.NetworkSpec decidedNetwork(VmSpec spec, VmRecord ran) {
+        return spec.network().enabled() && ran.networkMode() != null ? spec.network().inMode(ran.networkMode()) : spec.network();
     }
 
     private static void runPrepare(VmLifecycle life, VmSpec spec, String name, String command) {
@@ -127,8 +136,15 @@ public final class VmTemplates {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "template " + t.name() + " has no network device, so its"
                     + " clones cannot have one: make the template with a network");
         }
+        dev.smartvm.NetworkSpec.Mode mode = base.network().mode();
+        if (spec.network().enabled() && spec.network().mode() != dev.smartvm.NetworkSpec.Mode.AUTO
+                && mode != dev.smartvm.NetworkSpec.Mode.AUTO && spec.network().mode() != mode) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "template " + t.name() + " ran with a " + mode.name()
+                    .toLowerCase() + " network, so its clones do too; drop --net-mode " + spec.network().mode().name()
+                    .toLowerCase());
+        }
         return base.toBuilder().name(spec.name()).env(spec.env())
-                .network(spec.network().enabled() ? spec.network() : base.network())
+                .network(spec.network().enabled() ? spec.network().inMode(mode) : base.network())
                 .workdir(spec.workdir() != null ? spec.workdir() : base.workdir())
                 .defaultTimeout(spec.defaultTimeout() != null ? spec.defaultTimeout() : base.defaultTimeout())
                 .bootTimeout(spec.bootTimeout()).acceleration(t.acceleration()).template(t.name()).build();
