@@ -177,9 +177,8 @@ public final class ClonePool implements AutoCloseable {
         VmSpec asRun = VmCreation.asRun(context, spec);
         context.store().underNamesLock(() -> {
             String name = spec.name();
-            if (name != null && context.store().find(name).isPresent()) {
-                throw new SmartVmException(ErrorCode.NAME_IN_USE, "a VM named '" + name + "' already exists; remove it"
-                        + " with 'smartvm rm " + name + "' or choose another name");
+            if (name != null) {
+                context.store().requireFreeName(name);
             }
             life.update(r -> r.adopted(name == null ? r.name() : name, asRun));
         });

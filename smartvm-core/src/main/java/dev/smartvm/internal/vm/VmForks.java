@@ -115,18 +115,19 @@ public final class VmForks {
         }
     }
 
-    /** A TAP name no VM's has: {@code svl} and 8 hex digits. */
+    /** A TAP name no VM's has: {@code svl} and 8 hex digits (a VM's are {@code sv} and 13). */
     private static String loaderTap() {
-        byte[] b = new byte[4];
-        RANDOM.nextBytes(b);
-        return "svl" + HexFormat.of().formatHex(b);
+        return "svl" + randomHex();
     }
 
     /** {@code <vm>-fork-<8 hex>}, the VM's name shortened to keep it a valid name. */
     private static String baseName(String vm) {
+        return (vm.length() > 40 ? vm.substring(0, 40) : vm) + "-fork-" + randomHex();
+    }
+
+    private static String randomHex() {
         byte[] b = new byte[4];
         RANDOM.nextBytes(b);
-        String prefix = vm.length() > 40 ? vm.substring(0, 40) : vm;
-        return prefix + "-fork-" + HexFormat.of().formatHex(b);
+        return HexFormat.of().formatHex(b);
     }
 }

@@ -38,37 +38,55 @@ public final class VmStore {
         return vmsDir.resolve(id);
     }
 
-    /** Runs {@code action} holding the lock under which VMs are made (across processes). */
-    @SuppressWarnings("try") // the lock is held for the block
+    /** Runs {@code action} holding the lock under which VMs are made and named (across processes). */
     public void underNamesLock(Runnable action) {
+        underNamesLock(() -> {
+            action.run();
+            return null;
+        });
+    }
+
+    /** As {@link #underNamesLock(Runnable)}, for an action with a result. */
+    @SuppressWarnings("try") // the lock is held for the block
+    private <T> T underNamesLock(Supplier<T> action) {
         try {
             Files.createDirectories(vmsDir);
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + vmsDir + ": " + e.getMessage(), e);
         }
         try (LockFile lock = LockFile.acquire(vmsDir.resolve(".names.lock"))) {
-            action.run();
+            return action.get();
+        }
+    }
+
+    /**
+     * Throws NAME_IN_USE when a VM is named {@code name}; under {@link #underNamesLock} the name
+     * stays free until the action ends.
+     */
+    public void requireFreeName(String name) {
+        if (find(name).isPresent()) {
+            throw new SmartVmException(ErrorCode.NAME_IN_USE, "a VM named '" + name
+                    + "' already exists; remove it with 'smartvm rm " + name + "' or choose another name");
         }
     }
 
     /** Makes the directory and first record of a new VM; names are unique across processes. */
-    @SuppressWarnings("try") // the lock is held for the block
     public VmRecord create(VmSpec spec, long ownerPid, java.time.Instant ownerStartedAt) {
-        try (LockFile lock = LockFile.acquire(vmsDir.resolve(".names.lock"))) {
+        return underNamesLock(() -> {
             String id = newId();
             String name = spec.name() == null ? "vm-" + id.substring(0, 8) : spec.name();
-            if (find(name).isPresent()) {
-                throw new SmartVmException(ErrorCode.NAME_IN_USE, "a VM named '" + name
-                        + "' already exists; remove it with 'smartvm rm " + name + "' or choose another name");
+            requireFreeName(name);
+            try {
+                Files.createDirectories(dir(id));
+            } catch (IOException e) {
+                throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create a VM directory in " + vmsDir + ": "
+                        + e.getMessage(), e);
             }
-            Files.createDirectories(dir(id));
             VmRecord r = new VmRecord(id, name, spec, VmState.CREATED, spec.acceleration(), -1, null,
                     java.time.Instant.now(), ownerPid, ownerStartedAt, null, null, null, null);
             save(r);
             return r;
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create a VM directory in " + vmsDir + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     private String newId() {
