@@ -7,6 +7,8 @@ import dev.smartvm.VmSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.BiConsumer;
 
 /** What {@code snapshot ls} and {@code template ls} print of a saved VM: a JSON object, or a table row. */
 final class SavedListing {
@@ -24,9 +26,21 @@ final class SavedListing {
                 .put("directory", directory.toString());
     }
 
-    /** The table's header; {@code second} names the second column. */
-    static void header(PrintWriter out, String second) {
-        out.printf(ROW, "NAME", second, "CPUS", "MEM", "SIZE", "CREATED");
+    /**
+     * Prints {@code all}: one JSON array of {@code toJson}'s objects, or a table whose second
+     * column is {@code second}, a row each by {@code toRow}.
+     */
+    static <T> void print(PrintWriter out, boolean json, List<T> all, BiConsumer<ArrayNode, T> toJson, String second,
+            BiConsumer<PrintWriter, T> toRow) {
+        if (json) {
+            ArrayNode arr = CliJson.array();
+            all.forEach(item -> toJson.accept(arr, item));
+            out.println(CliJson.text(arr));
+        } else {
+            out.printf(ROW, "NAME", second, "CPUS", "MEM", "SIZE", "CREATED");
+            all.forEach(item -> toRow.accept(out, item));
+        }
+        out.flush();
     }
 
     static void row(PrintWriter out, String name, String second, VmSpec spec, long sizeBytes, Instant createdAt) {

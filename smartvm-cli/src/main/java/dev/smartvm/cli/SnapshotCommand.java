@@ -1,10 +1,7 @@
 package dev.smartvm.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.smartvm.MicroVm;
 import dev.smartvm.SmartVm;
-import dev.smartvm.SnapshotInfo;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -79,22 +76,10 @@ final class SnapshotCommand {
         @Override
         public Integer call() {
             try (SmartVm svm = Session.open()) {
-                List<SnapshotInfo> all = svm.snapshots();
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    ArrayNode arr = CliJson.array();
-                    for (SnapshotInfo s : all) {
-                        SavedListing.json(arr, s.name(), s.backend(), s.engineVersion(), s.acceleration(), s.spec(),
-                                s.createdAt(), s.sizeBytes(), s.directory()).put("vm", s.vm());
-                    }
-                    out.println(CliJson.text(arr));
-                } else {
-                    SavedListing.header(out, "VM");
-                    for (SnapshotInfo s : all) {
-                        SavedListing.row(out, s.name(), s.vm(), s.spec(), s.sizeBytes(), s.createdAt());
-                    }
-                }
-                out.flush();
+                SavedListing.print(spec.commandLine().getOut(), json, svm.snapshots(), (arr, sn) -> SavedListing.json(arr,
+                        sn.name(), sn.backend(), sn.engineVersion(), sn.acceleration(), sn.spec(), sn.createdAt(), sn.sizeBytes(),
+                        sn.directory()).put("vm", sn.vm()), "VM",
+                        (out, sn) -> SavedListing.row(out, sn.name(), sn.vm(), sn.spec(), sn.sizeBytes(), sn.createdAt()));
                 return 0;
             }
         }

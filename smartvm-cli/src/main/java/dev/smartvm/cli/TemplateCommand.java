@@ -1,12 +1,9 @@
 package dev.smartvm.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVm;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.TemplateInfo;
 import dev.smartvm.VmSpec;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -66,23 +63,10 @@ final class TemplateCommand {
         @Override
         public Integer call() {
             try (SmartVm svm = Session.open()) {
-                List<TemplateInfo> all = svm.templates();
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    ArrayNode arr = CliJson.array();
-                    for (TemplateInfo t : all) {
-                        SavedListing.json(arr, t.name(), t.backend(), t.engineVersion(), t.acceleration(), t.spec(),
-                                t.createdAt(), t.sizeBytes(), t.directory()).put("forkedFrom", t.forkedFrom())
-                                .putPOJO("prepare", t.prepare());
-                    }
-                    out.println(CliJson.text(arr));
-                } else {
-                    SavedListing.header(out, "IMAGE");
-                    for (TemplateInfo t : all) {
-                        SavedListing.row(out, t.name(), t.spec().image(), t.spec(), t.sizeBytes(), t.createdAt());
-                    }
-                }
-                out.flush();
+                SavedListing.print(spec.commandLine().getOut(), json, svm.templates(), (arr, t) -> SavedListing.json(arr,
+                        t.name(), t.backend(), t.engineVersion(), t.acceleration(), t.spec(), t.createdAt(), t.sizeBytes(),
+                        t.directory()).put("forkedFrom", t.forkedFrom()).putPOJO("prepare", t.prepare()), "IMAGE",
+                        (out, t) -> SavedListing.row(out, t.name(), t.spec().image(), t.spec(), t.sizeBytes(), t.createdAt()));
                 return 0;
             }
         }
