@@ -101,9 +101,7 @@ final class Benchmarks {
         BootPlan plan = svm.plan(VmSpec.builder().acceleration(Acceleration.TCG).build());
         Path dir = Files.createDirectories(svm.home().resolve("vms").resolve(BootPlan.PLANNED_ID));
         try {
-            Path sock = plan.commandLine().stream().filter(a -> a.startsWith("socket,id=agent,path="))
-                    .map(a -> Path.of(a.substring("socket,id=agent,path=".length(), a.indexOf(",server")))).findFirst()
-                    .orElseThrow(() -> new IOException("the plan has no agent socket: " + plan.commandLine()));
+            Path sock = RawClone.socketOf(plan.commandLine(), "socket,id=agent,path=");
             // the serial console goes to fd 3 (SmartVM's log writer): here, a file
             List<String> argv = new ArrayList<>(List.of("sh", "-c", "exec \"$@\" 3>\"$0\"", dir.resolve("console").toString()));
             argv.addAll(plan.commandLine());

@@ -8,6 +8,8 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,7 +66,8 @@ final class RawClone {
         }
     }
 
-    private static Path socketOf(List<String> argv, String prefix) throws IOException {
+    /** The socket a chardev option of {@code argv} starting with {@code prefix} serves. */
+    static Path socketOf(List<String> argv, String prefix) throws IOException {
         return argv.stream().filter(a -> a.startsWith(prefix)).map(a -> Path.of(a.substring(prefix.length(), a.indexOf(",server"))))
                 .findFirst().orElseThrow(() -> new IOException("the plan has no " + prefix + " socket: " + argv));
     }
@@ -102,36 +105,39 @@ final class RawClone {
 
     /** The preamble, sent again with a new nonce every 100 ms until the HELLO that echoes the latest comes. */
     private static void handshake(SocketChannel ch) throws IOException {
-        ch.configureBlocking(false);
         ByteBuffer seen = ByteBuffer.allocate(1 << 16);
-        byte[] nonce = null;
-        long resendAt = 0;
-        while (true) {
-            if (System.nanoTime() >= resendAt) {
-                nonce = new byte[16];
-                RANDOM.nextBytes(nonce);
-                ch.write(ByteBuffer.wrap(ByteBuffer.allocate(28).put("SMVMHELO".getBytes(StandardCharsets.US_ASCII)).put(nonce)
-                        .putInt(1).array()));
-                resendAt = System.nanoTime() + 100_000_000L;
-            }
-            if (ch.read(seen) < 0) {
-                throw new IOException("the agent closed the connection");
-            }
-            int at = indexOf(seen, nonce);
-            if (at >= 0) { // HELLO: nonce, version, max payload, window, then the agent's version string
-                ch.configureBlocking(true);
-                ByteBuffer rest = seen.duplicate().flip().position(at + 16);
-                ByteBuffer more = ByteBuffer.allocate(16 + 256).put(rest);
-                while (more.position() < 16) {
-                    ch.read(more);
+        int at = -1;
+        ch.configureBlocking(false);
+        try (Selector readable = Selector.open()) { // waits for the agent's bytes or the next resend, not spinning
+            ch.register(readable, SelectionKey.OP_READ);
+            byte[] nonce = null;
+            long resendAt = 0;
+            while (at < 0) {
+                if (System.nanoTime() >= resendAt) {
+                    nonce = new byte[16];
+                    RANDOM.nextBytes(nonce);
+                    ch.write(ByteBuffer.wrap(ByteBuffer.allocate(28).put("SMVMHELO".getBytes(StandardCharsets.US_ASCII))
+                            .put(nonce).putInt(1).array()));
+                    resendAt = System.nanoTime() + 100_000_000L;
                 }
-                int strLen = more.getInt(12);
-                while (more.position() < 16 + strLen) {
-                    ch.read(more);
+                readable.select(Math.max(1, (resendAt - System.nanoTime()) / 1_000_000));
+                readable.selectedKeys().clear();
+                if (ch.read(seen) < 0) {
+                    throw new IOException("the agent closed the connection");
                 }
-                return;
+                at = indexOf(seen, nonce);
             }
-            Thread.onSpinWait();
+        }
+        ch.configureBlocking(true);
+        // HELLO: nonce, version, max payload, window, then the agent's version string
+        ByteBuffer rest = seen.duplicate().flip().position(at + 16);
+        ByteBuffer more = ByteBuffer.allocate(16 + 256).put(rest);
+        while (more.position() < 16) {
+            ch.read(more);
+        }
+        int strLen = more.getInt(12);
+        while (more.position() < 16 + strLen) {
+            ch.read(more);
         }
     }
 
