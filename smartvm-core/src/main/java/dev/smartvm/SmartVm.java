@@ -6,6 +6,7 @@ import dev.smartvm.internal.firecracker.FirecrackerBackend;
 import dev.smartvm.internal.firecracker.Jailer;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.vm.ClonePool;
+import dev.smartvm.internal.vm.Closing;
 import dev.smartvm.internal.vm.HostChecks;
 import dev.smartvm.internal.vm.Homes;
 import dev.smartvm.internal.vm.HostnameFollower;
@@ -53,7 +54,7 @@ public final class SmartVm implements AutoCloseable {
     private volatile boolean closed;
 
     private SmartVm(Builder b) {
-        this.home = b.home;
+        this.home = b.home.toAbsolutePath();
         this.notices = b.notices;
         this.context = Homes.open(new Homes.Settings(home, b.imagesDir, b.runner, b.notices, b.downloads, b.resolver,
                 b.admission, b.engines), this::released);
@@ -224,7 +225,7 @@ public final class SmartVm implements AutoCloseable {
      * share the memory none of them writes. Nothing is left when any step fails.
      *
      * @throws SmartVmException NAME_IN_USE; PREPARE_FAILED when a command exits non-zero;
-     *     UNSUPPORTED for an engine without templates (only qemu has them), or a network
+     *     UNSUPPORTED for an engine without templates (smolvm)
      */
     public TemplateInfo createTemplate(String name, VmSpec spec, List<String> prepare) {
         ensureOpen();
@@ -275,13 +276,7 @@ public final class SmartVm implements AutoCloseable {
         }
         closed = true;
         pools.forEach(ClonePool::close);
-        for (MicroVm vm : List.copyOf(owned.values())) {
-            try {
-                vm.close();
-            } catch (RuntimeException e) {
-                notices.accept("warning: cleaning up " + vm + " failed: " + e.getMessage());
-            }
-        }
+        Closing.closeAll(owned.values(), notices);
         for (MicroVm vm : List.copyOf(handles.values())) {
             vm.close();
         }

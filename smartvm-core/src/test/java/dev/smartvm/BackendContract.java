@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What every backend must do, through the public API: boot, run commands, move files, pause,
- * stop and start again, be driven from a second SmartVm, fail cleanly. QEMU passes it on real
+ * stop and start again, be driven from a second SmartVm, fail cleanly; snapshot, restore, make
+ * templates, clone and fork, or refuse them naming the engines that can. QEMU passes it on real
  * VMs; Firecracker against its fake, whose "guest" runs on the host: so the commands here stay
  * harmless on either side and write only under a fresh /tmp path.
  */
@@ -50,6 +51,21 @@ public abstract class BackendContract {
     /** Whether the engine can pause a VM; one that cannot must say so (UNSUPPORTED) and keep it running. */
     protected boolean canPause() {
         return true;
+    }
+
+    /**
+     * Whether the engine saves VMs: snapshots, templates and fork. One that cannot must refuse
+     * each with UNSUPPORTED, naming an engine that can, and leave nothing behind.
+     */
+    protected boolean canSave() {
+        return true;
+    }
+
+    private static void assertRefusedNamingQemu(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(SmartVmException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED);
+            assertThat(e.getMessage()).contains("the firecracker and qemu backends can");
+        });
     }
 
     private void pauseAndResume(MicroVm vm) {
@@ -137,6 +153,119 @@ public abstract class BackendContract {
         } finally {
             svm.get(name).ifPresent(MicroVm::remove); // detached: nobody else removes it
         }
+    }
+
+    @Test
+    void aSnapshotStartsACopyWhereTheVmWas() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            vm.exec("mkdir", "-p", scratch);
+            vm.exec("sh", "-c", "echo kept > " + scratch + "/snapshot.txt");
+            if (!canSave()) {
+                assertRefusedNamingQemu(() -> vm.snapshot("refused-" + backend()));
+                assertThat(svm.snapshots()).isEmpty();
+                assertThat(home.resolve("snapshots").toFile().list()).isNullOrEmpty();
+                return;
+            }
+            String name = "snap-" + backend();
+            SnapshotInfo saved = vm.snapshot(name);
+            assertThat(vm.state()).isEqualTo(VmState.RUNNING); // resumed after the save
+            assertThat(saved.backend()).isEqualTo(backend());
+            assertThat(saved.engineVersion()).isNotEqualTo("unknown");
+            assertThat(svm.snapshots()).extracting(SnapshotInfo::name).containsExactly(name);
+            try (MicroVm copy = svm.restore(name, null)) {
+                assertThat(copy.id()).isNotEqualTo(vm.id());
+                assertThat(copy.state()).isEqualTo(VmState.RUNNING);
+                assertThat(copy.exec("cat", scratch + "/snapshot.txt").stdout()).isEqualTo("kept\n");
+                try (MicroVm second = svm.restore(name, null)) { // a snapshot is read, never used up
+                    assertThat(second.exec("echo", "second").stdout()).isEqualTo("second\n");
+                }
+            }
+            assertThat(vm.exec("echo", "source").stdout()).isEqualTo("source\n");
+            svm.removeSnapshot(name);
+            assertThat(catchThrowable(() -> svm.restore(name, null))).isInstanceOfSatisfying(SmartVmException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.SNAPSHOT_NOT_FOUND));
+        }
+    }
+
+    /** Clones map the template's memory without writing it, and a template with clones stays. */
+    @Test
+    void templatesStartClonesThatShareTheirMemory() throws Exception {
+        String name = "tpl-" + backend();
+        String prepare = "mkdir -p " + scratch + " && echo prepared > " + scratch + "/template.txt";
+        if (!canSave()) {
+            assertRefusedNamingQemu(() -> svm.createTemplate(name, spec().build(), List.of(prepare)));
+            assertThat(svm.templates()).isEmpty();
+            assertThat(svm.list()).isEmpty();
+            return;
+        }
+        TemplateInfo t = svm.createTemplate(name, spec().build(), List.of(prepare));
+        Path memory = t.directory().resolve("memory");
+        String before = sha256(memory);
+        MicroVm clone = svm.start(VmSpec.builder().template(name).bootTimeout(Duration.ofSeconds(60)).build());
+        try (MicroVm other = svm.start(VmSpec.builder().template(name).bootTimeout(Duration.ofSeconds(60)).build())) {
+            assertThat(clone.info().backend()).isEqualTo(backend());
+            assertThat(clone.exec("cat", scratch + "/template.txt").stdout()).isEqualTo("prepared\n");
+            assertThat(other.exec("echo", "other").stdout()).isEqualTo("other\n");
+            assertThat(catchThrowable(() -> svm.removeTemplate(name))).isInstanceOfSatisfying(SmartVmException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.TEMPLATE_IN_USE));
+        } finally {
+            clone.remove();
+        }
+        assertThat(sha256(memory)).isEqualTo(before);
+        svm.removeTemplate(name);
+        assertThat(t.directory()).doesNotExist();
+        assertThat(svm.templates()).isEmpty();
+    }
+
+    /**
+     * Every engine forks; whether the source then runs on (QEMU, Firecracker: paused only while
+     * saved) or stays frozen while its forks exist (smolvm's {@code machine fork}).
+     */
+    protected boolean forkFreezesSource() {
+        return false;
+    }
+
+    @Test
+    void forkContinuesARunningVmInChildren() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            List<MicroVm> children = vm.fork(2);
+            try {
+                assertThat(children).extracting(MicroVm::name).doesNotHaveDuplicates().doesNotContain(vm.name());
+                for (MicroVm child : children) {
+                    assertThat(child.info().backend()).isEqualTo(backend());
+                    assertThat(child.exec("echo", child.name()).stdout()).isEqualTo(child.name() + "\n");
+                }
+                if (forkFreezesSource()) {
+                    assertThat(vm.state()).isEqualTo(VmState.PAUSED);
+                    assertThat(catchThrowable(vm::resume)).isInstanceOfSatisfying(SmartVmException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
+                    assertThat(catchThrowable(vm::stop)).isInstanceOfSatisfying(SmartVmException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE);
+                        assertThat(e.getMessage()).contains(children.get(0).id()).contains("remove them first");
+                    });
+                    assertThat(vm.state()).isEqualTo(VmState.PAUSED); // refused before anything of the stop happened
+                } else {
+                    assertThat(vm.state()).isEqualTo(VmState.RUNNING);
+                    assertThat(vm.exec("echo", "source").stdout()).isEqualTo("source\n");
+                }
+            } finally {
+                children.forEach(MicroVm::remove);
+            }
+            assertThat(svm.templates()).as("a fork's template goes with its last child").isEmpty();
+            vm.stop(); // its forks gone, the source stops as any VM
+            assertThat(vm.state()).isEqualTo(VmState.STOPPED);
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] b = new byte[1 << 20];
+            for (int n; (n = in.read(b)) > 0; ) {
+                d.update(b, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(d.digest());
     }
 
     @Test

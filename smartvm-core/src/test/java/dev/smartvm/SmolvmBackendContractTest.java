@@ -47,6 +47,16 @@ class SmolvmBackendContractTest extends BackendContract {
     }
 
     @Override
+    protected boolean canSave() {
+        return false;
+    }
+
+    @Override
+    protected boolean forkFreezesSource() {
+        return true;
+    }
+
+    @Override
     protected boolean canPause() {
         return false;
     }

@@ -68,10 +68,11 @@ public interface Backend {
 
     /**
      * Turns the state saved by {@link VmmProcess#saveState} (named by {@code request}'s
-     * {@link RestoreState}) into a template in {@code templateDir}: a VMM of {@code request}
-     * (its {@link TemplateMemory} the template's memory file) loads the state without ever
-     * running the guest, saves it as {@link VmmProcess#saveTemplate} does, and quits. While it
-     * runs, its pid and start time are in {@code templateDir/vmm.pid}. How a running VM is forked.
+     * {@link RestoreState}) into a template in {@code templateDir}, its memory the file of the
+     * request's {@link TemplateMemory}. QEMU starts a VMM of {@code request} that loads the state
+     * without ever running the guest, saves it as {@link VmmProcess#saveTemplate} does, and
+     * quits (while it runs, its pid and start time are in {@code templateDir/vmm.pid});
+     * Firecracker only moves the files. How a running VM is forked.
      * Engines that declare {@link Capability#TEMPLATES}.
      *
      * @throws SmartVmException UNSUPPORTED for an engine that cannot

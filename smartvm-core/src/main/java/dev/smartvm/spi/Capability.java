@@ -17,9 +17,16 @@ public enum Capability {
     /** It can save a VM's state to files and start a VM from them. */
     SNAPSHOT,
     /**
-     * It can boot a VM with its memory in a shared file ({@link TemplateMemory}), save its
-     * devices and disk beside it ({@link VmmProcess#saveTemplate}), and start clones that map
-     * that file copy-on-write ({@link TemplateClone}).
+     * It can save a VM booted with a {@link TemplateMemory} as a template: its memory in that
+     * file, its devices and disk beside it ({@link VmmProcess#saveTemplate}); and start clones
+     * that map that file copy-on-write ({@link TemplateClone}). QEMU runs the template's guest in
+     * the file itself; Firecracker writes the file when it saves.
      */
-    TEMPLATES
+    TEMPLATES,
+    /**
+     * It can continue a running VM's state in new VMs: through a template made of its saved
+     * state ({@link Backend#templateFromState}) when it has {@link #TEMPLATES}, else by itself
+     * (smolvm's {@code machine fork}), when a VM's first start asks for it ({@link ForkOf}).
+     */
+    FORK
 }

@@ -36,10 +36,10 @@ public interface VmmProcess extends AutoCloseable {
 
     /**
      * Writes the paused VM's device state and its writable disk into the directory
-     * {@code templateDir}, but not its memory: the VM was booted with its memory in a shared
-     * file ({@link TemplateMemory}), which is the template's memory from now on. The VM must
-     * never run again (clones map the file); the caller makes it quit. Engines that can declare
-     * {@link Capability#TEMPLATES}.
+     * {@code templateDir}, and its memory into the file of the boot's {@link TemplateMemory}
+     * (where an engine that ran the guest in that file writes nothing more): that file is the
+     * template's memory from now on. The VM must never run again (clones map the file); the
+     * caller makes it quit. Engines that can declare {@link Capability#TEMPLATES}.
      *
      * @throws SmartVmException UNSUPPORTED for an engine that cannot
      */
@@ -48,6 +48,15 @@ public interface VmmProcess extends AutoCloseable {
     }
 
     void resume();
+
+    /**
+     * Throws when the VMM must not be stopped now, before anything of the stop happens (smolvm
+     * keeps the source of its forks frozen, and refuses to stop it while they exist).
+     *
+     * @throws SmartVmException INVALID_STATE, saying what to do first
+     */
+    default void checkCanStop() {
+    }
 
     boolean isAlive();
 

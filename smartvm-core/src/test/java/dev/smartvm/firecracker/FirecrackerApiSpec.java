@@ -34,6 +34,8 @@ public final class FirecrackerApiSpec {
         this.strictDefinitions = strict;
     }
 
+    public static final String SEARCH_FROM = "smartvm.specs.from";
+
     public static FirecrackerApiSpec load(String file) {
         try {
             return new FirecrackerApiSpec(new ObjectMapper(new YAMLFactory()).readTree(file(file).toFile()));
@@ -42,9 +44,13 @@ public final class FirecrackerApiSpec {
         }
     }
 
-    /** A file of ../shared/specs/firecracker, looked for above the working directory. */
+    /**
+     * A file of ../shared/specs/firecracker, looked for above the directory the system property
+     * {@value #SEARCH_FROM} names (how a fake Firecracker, which runs in its VM's directory, is
+     * told where the tests run), else above the working directory.
+     */
     public static Path file(String name) {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+        for (Path dir = Path.of(System.getProperty(SEARCH_FROM, "")).toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path candidate = dir.resolve("shared/specs/firecracker").resolve(name);
             if (Files.isRegularFile(candidate)) {
                 return candidate;

@@ -26,6 +26,7 @@ import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.TemplateMemory;
 import dev.smartvm.spi.VmmProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,6 +49,10 @@ import java.util.regex.Pattern;
 public final class FirecrackerBackend implements Backend {
     static final String LOG_FILE = "firecracker.log";
     static final String METRICS_FILE = "metrics.json";
+    /** The VM's writable root disk, a private copy, under this name in every VM (snapshots record it). */
+    static final String ROOT_DISK = "root.ext4";
+    /** The id of the VM's network interface. */
+    static final String NIC_ID = "eth0";
     private static final Duration API_TIMEOUT = Duration.ofSeconds(10);
     private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
@@ -55,6 +60,7 @@ public final class FirecrackerBackend implements Backend {
     private final Jailer jailer;
     private final Supplier<FieldSupport> support;
     private final UnaryOperator<VmConfig> customizer;
+    private volatile String version;
 
     /**
      * @param binaries finds (or fetches) firecracker and jailer; asked at each launch, so that a
@@ -113,10 +119,24 @@ public final class FirecrackerBackend implements Backend {
         return "firecracker";
     }
 
-    /** Not SNAPSHOT yet: Firecracker's snapshots are there ({@code FirecrackerVm}), not yet behind saveState/RestoreState. */
+    /**
+     * Snapshots are Firecracker's full snapshots; templates are snapshots whose memory file
+     * clones load privately ({@link FirecrackerSnapshots}).
+     */
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.KVM_ONLY, Capability.PAUSE);
+        return EnumSet.of(Capability.KVM_ONLY, Capability.PAUSE, Capability.SNAPSHOT, Capability.TEMPLATES, Capability.FORK);
+    }
+
+    /** {@code firecracker --version}'s first line, asked once: a snapshot loads only into the same release. */
+    @Override
+    public String version() {
+        String v = version;
+        if (v == null) {
+            v = FirecrackerBinaries.versionLine(binaries.get().firecracker());
+            version = v;
+        }
+        return v;
     }
 
     /** Its one option: a Firecracker config file, read here so that a bad one fails before anything exists. */
@@ -140,11 +160,11 @@ public final class FirecrackerBackend implements Backend {
         boolean disk = spec.image().rootDisk() != null;
         if (jailer == null) {
             Path dir = spec.vmDir();
-            return new Staging(vmlinux, spec.image().initrd(), disk ? dir.resolve("root.ext4") : null, dir.resolve(LOG_FILE),
+            return new Staging(vmlinux, spec.image().initrd(), disk ? dir.resolve(ROOT_DISK) : null, dir.resolve(LOG_FILE),
                     dir.resolve(METRICS_FILE));
         }
         Path root = layout.chroot();
-        return new Staging(root.resolve("vmlinux"), root.resolve("initrd"), disk ? root.resolve("root.ext4") : null,
+        return new Staging(root.resolve("vmlinux"), root.resolve("initrd"), disk ? root.resolve(ROOT_DISK) : null,
                 root.resolve(LOG_FILE), root.resolve(METRICS_FILE));
     }
 
@@ -164,7 +184,7 @@ public final class FirecrackerBackend implements Backend {
                 new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args),
                 MachineConfig.of(spec.cpus(), spec.memoryMib()),
                 drives, spec.nic() == null ? List.of()
-                        : List.of(new dev.smartvm.firecracker.NetworkInterface("eth0", spec.nic().tap(), spec.nic().mac(), null, null, null)),
+                        : List.of(new dev.smartvm.firecracker.NetworkInterface(NIC_ID, spec.nic().tap(), spec.nic().mac(), null, null, null)),
                 new Vsock(3, paths.vmmPath(paths.vsockSocket())),
                 null, null,
                 new Logger("Info", paths.vmmPath(files.log()), true, null, null),
@@ -232,9 +252,16 @@ public final class FirecrackerBackend implements Backend {
         return new BootPlan(name(), VmmLauncher.inOwnSession(argv(request, Path.of("firecracker"))), calls);
     }
 
+    /** Boots, or loads the state a {@code RestoreState} or {@code TemplateClone} names ({@link FirecrackerSnapshots#load}). */
     @Override
     public VmmProcess launch(BootRequest spec) {
-        return start(spec, null);
+        return start(spec, FirecrackerSnapshots.load(spec).orElse(null));
+    }
+
+    /** Moves the saved state into the template: Firecracker's memory file needs no VMM to become one. */
+    @Override
+    public void templateFromState(BootRequest request, Path templateDir) {
+        FirecrackerSnapshots.templateFromState(request, templateDir);
     }
 
     /**
@@ -269,7 +296,7 @@ public final class FirecrackerBackend implements Backend {
         };
         Process p = null;
         try {
-            VmConfig config = load == null ? prepare(spec, layout) : null;
+            VmConfig config = load == null ? prepare(spec, layout) : FirecrackerSnapshots.prepareLoad(spec, layout, load, jailer);
             if (load != null && jailer != null) {
                 load = load.staged(jailer, layout.chroot());
             }
@@ -277,7 +304,8 @@ public final class FirecrackerBackend implements Backend {
             p = spawn(spec, bin, dir);
             Instant started = p.info().startInstant().orElse(Instant.now());
             layout.save(dir);
-            FirecrackerProcess vmm = new FirecrackerProcess(p.pid(), started, dir, p, layout, cleanUp);
+            FirecrackerProcess vmm = new FirecrackerProcess(p.pid(), started, dir, p, layout, cleanUp,
+                    spec.extension(TemplateMemory.class).map(TemplateMemory::file).orElse(null));
             Process child = p;
             try {
                 UnixSockets.connect(layout.apiSocket(), System.nanoTime() + API_TIMEOUT.toNanos(), child::isAlive).close();
@@ -289,7 +317,7 @@ public final class FirecrackerBackend implements Backend {
             FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
                     .path("firecracker_version").asText());
             List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support.get())
-                    : List.of(load.request(layout, version, support.get()));
+                    : FirecrackerSnapshots.loadRequests(config, load, layout, version, support.get());
             for (ApiRequest r : requests) {
                 api.send(r);
             }
@@ -323,7 +351,7 @@ public final class FirecrackerBackend implements Backend {
             jailer.stage(root, kernel, "vmlinux");
             jailer.stage(root, spec.image().initrd(), "initrd");
             if (rootDisk != null) {
-                jailer.stage(root, FileTrees.sparseCopy(rootDisk, spec.vmDir().resolve("root.ext4")), "root.ext4");
+                jailer.stage(root, FileTrees.sparseCopy(rootDisk, spec.vmDir().resolve(ROOT_DISK)), ROOT_DISK);
             }
             jailer.touch(root, LOG_FILE);
             jailer.touch(root, METRICS_FILE);
@@ -352,7 +380,7 @@ public final class FirecrackerBackend implements Backend {
         return String.join("\n", TextFiles.tail(dir.resolve("console.log"), 15)).strip();
     }
 
-    private static Path touch(Path file) {
+    static Path touch(Path file) {
         try {
             if (!Files.exists(file)) {
                 Files.createFile(file);
@@ -366,6 +394,6 @@ public final class FirecrackerBackend implements Backend {
     @Override
     public VmmProcess attach(AttachSpec spec) {
         FirecrackerLayout layout = FirecrackerLayout.load(spec.vmDir());
-        return new FirecrackerProcess(spec.pid(), spec.startedAt(), spec.vmDir(), null, layout, layout::removeFiles);
+        return new FirecrackerProcess(spec.pid(), spec.startedAt(), spec.vmDir(), null, layout, layout::removeFiles, null);
     }
 }

@@ -48,6 +48,22 @@ public final class FirecrackerBinaries {
     }
 
     /**
+     * What {@code binary --version} says, its first line ("Firecracker v1.16.1"): the engine
+     * version a snapshot records.
+     *
+     * @throws SmartVmException HOST_DEPENDENCY_MISSING when it cannot be run or says nothing
+     */
+    static String versionLine(Path binary) {
+        CommandResult r = CommandRunner.system().run(List.of(binary.toString(), "--version"), null, Duration.ofSeconds(30));
+        String line = (r.stdout() + r.stderr()).lines().findFirst().orElse("").strip();
+        if (r.exitCode() != 0 || line.isEmpty()) {
+            throw new SmartVmException(dev.smartvm.ErrorCode.HOST_DEPENDENCY_MISSING, binary + " --version exited with "
+                    + r.exitCode() + (line.isEmpty() ? "" : ": " + line));
+        }
+        return line;
+    }
+
+    /**
      * The version of the firecracker that {@link #locate} would find without downloading
      * ($SMARTVM_FIRECRACKER or the PATH), else the release SmartVM fetches.
      */

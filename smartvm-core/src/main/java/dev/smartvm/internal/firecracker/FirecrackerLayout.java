@@ -7,8 +7,11 @@ import java.nio.file.Path;
 
 /**
  * Where one Firecracker VM's files are, seen from the host. Without the jailer everything is in
- * the VM directory; under the jailer the API and vsock sockets live inside the chroot, and
- * Firecracker is given paths relative to it. Saved as {@code firecracker.json} in the VM
+ * the VM directory, which is Firecracker's working directory, and Firecracker is given paths
+ * relative to it; under the jailer the API and vsock sockets live inside the chroot, and
+ * Firecracker is given paths from the chroot's root. Either way a VM's own files have the same
+ * names in every VM: a snapshot records the paths of its drives and vsock socket, and a VM
+ * restored from it opens its own files under those names. Saved as {@code firecracker.json} in the VM
  * directory so that another process can attach.
  *
  * @param apiSocket the API socket on the host
@@ -26,9 +29,15 @@ public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
     /** The path Firecracker itself must be given for a file at {@code hostPath}. */
     public String vmmPath(Path hostPath) {
         if (chroot == null) {
-            return hostPath.toString();
+            Path dir = apiSocket.getParent();
+            return hostPath.startsWith(dir) ? dir.relativize(hostPath).toString() : hostPath.toString();
         }
         return "/" + chroot.relativize(hostPath);
+    }
+
+    /** Where Firecracker's own files (its drives, log, metrics) are on the host: the chroot, or the VM directory. */
+    Path filesDir() {
+        return chroot != null ? chroot : apiSocket.getParent();
     }
 
     /** Removes the sockets, and the jail directory when jailed (the jailer leaves it behind). */

@@ -31,13 +31,17 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     private final Path vmDir;
     private final FirecrackerLayout layout;
     private final Runnable cleanUp;
+    private final Path templateMemory;
     private FirecrackerApiClient client;
 
-    FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp) {
+    /** @param templateMemory where {@link #saveTemplate} writes the memory (the boot's TemplateMemory), or null */
+    FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp,
+            Path templateMemory) {
         this.process = new VmmPid(pid, startedAt, child);
         this.vmDir = vmDir;
         this.layout = layout;
         this.cleanUp = cleanUp;
+        this.templateMemory = templateMemory;
     }
 
     @Override
@@ -90,6 +94,24 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     public void createSnapshot(SnapshotType type, Path snapshot, Path memory) {
         call("PUT", "/snapshot/create", Map.of("snapshot_type", type.name(), "snapshot_path", layout.vmmPath(snapshot),
                 "mem_file_path", layout.vmmPath(memory)));
+    }
+
+    /** A full snapshot: device state and memory into {@code snapshotDir}, the root disk copied beside them. */
+    @Override
+    public void saveState(Path snapshotDir) {
+        FirecrackerSnapshots.save(this, snapshotDir, snapshotDir.resolve(FirecrackerSnapshots.MEMORY));
+    }
+
+    /**
+     * A full snapshot whose memory goes to the template's memory file (Firecracker cannot run a
+     * guest in a shared file: its memory is written once, here, and clones map it privately).
+     */
+    @Override
+    public void saveTemplate(Path templateDir) {
+        if (templateMemory == null) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this Firecracker VM was not booted to be a template");
+        }
+        FirecrackerSnapshots.save(this, templateDir, templateMemory);
     }
 
     @Override

@@ -55,9 +55,10 @@ public record SnapshotLoad(Path snapshot, MemoryBackend memoryBackend, Path memo
             throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "no memory file " + memory);
         }
         if (!networkOverrides.isEmpty() && !support.supports("SnapshotLoadParams.network_overrides", version)) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "network overrides on snapshot load need Firecracker "
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "network overrides on snapshot load need Firecracker "
                     + support.firstRelease("SnapshotLoadParams.network_overrides").map(Object::toString).orElse("newer")
-                    + " or newer; this one is " + version);
+                    + " or newer; this one is " + version + ": a networked VM's copy gets its own TAP device through"
+                    + " them (restore it without a network, or use the qemu backend)");
         }
         List<Map<String, Object>> overrides = new ArrayList<>();
         networkOverrides.forEach((iface, tap) -> overrides.add(Map.of("iface_id", iface, "host_dev_name", tap)));

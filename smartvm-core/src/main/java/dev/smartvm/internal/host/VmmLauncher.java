@@ -48,7 +48,7 @@ public final class VmmLauncher {
     }
 
     /**
-     * Starts {@code argv} ({@link #inOwnSession}) for the VM in {@code vmDir}; the command line
+     * Starts {@code argv} ({@link #inOwnSession}) for the VM in {@code vmDir}, its working directory; the command line
      * goes to {@code argvFile}, stdout and stderr to {@code output}.
      *
      * @throws SmartVmException HOST_DEPENDENCY_MISSING when it cannot be started
@@ -58,6 +58,7 @@ public final class VmmLauncher {
         try {
             Files.writeString(argvFile, String.join("\n", run) + "\n");
             return VmmLabel.apply(new ProcessBuilder(run), vmDir)
+                    .directory(vmDir.toFile()) // relative paths (Firecracker's) are the VM's files
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(output.toFile())

@@ -11,9 +11,11 @@ import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
 import dev.smartvm.spi.EngineSpec;
+import dev.smartvm.spi.ForkOf;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -23,6 +25,7 @@ import java.util.function.Supplier;
  * agent, so commands and files go through {@code machine exec} and {@code machine cp}; egress
  * allow-lists become {@code --allow-cidr} / {@code --allow-host}. The machine is created on the
  * first start, started again after a stop (its disk kept), and deleted when the VM is removed.
+ * A VM is forked with smolvm's {@code machine fork} ({@link SmolvmForks}).
  */
 public final class SmolvmBackend implements Backend {
     public static final String NAME = "smolvm";
@@ -58,17 +61,26 @@ public final class SmolvmBackend implements Backend {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.KVM_ONLY, Capability.OWNS_IMAGES_AND_NETWORK);
+        return EnumSet.of(Capability.KVM_ONLY, Capability.OWNS_IMAGES_AND_NETWORK, Capability.FORK);
     }
 
     static String machineName(String vmId) {
         return "smartvm-" + vmId;
     }
 
+    /**
+     * Creates the machine at its first start and starts it, forkable where this smolvm forks
+     * (so that any VM can be forked) unless it is a fork itself; or makes it a fork of another
+     * machine ({@link ForkOf}).
+     */
     @Override
     public VmmProcess launch(BootRequest spec) {
-        EngineSpec e = spec.engine();
         String name = machineName(spec.vmId());
+        Optional<ForkOf> fork = spec.extension(ForkOf.class);
+        if (fork.isPresent()) {
+            return fork(spec, machineName(fork.get().sourceVmId()), name);
+        }
+        EngineSpec e = spec.engine();
         MachineSpec machine = machine(name, spec, e); // what smolvm cannot do is refused before anything exists
         SmolvmCli c = cli();
         boolean created = false;
@@ -78,7 +90,7 @@ public final class SmolvmBackend implements Backend {
         }
         try {
             try {
-                c.start(name);
+                c.start(name, !SmolvmForks.isFork(spec.vmDir()));
             } catch (SmolvmException slow) {
                 // start waits 30 s for the guest agent, while the first start may still be pulling the
                 // image in the guest: a machine that runs is waited for (up to the boot timeout) instead
@@ -86,13 +98,25 @@ public final class SmolvmBackend implements Backend {
                     throw slow;
                 }
             }
-            return new SmolvmMachine(c, name, c.status(name).pid(), null);
+            return new SmolvmMachine(c, name, spec.vmDir(), c.status(name).pid(), null);
         } catch (SmolvmException failed) {
             if (created) {
                 discard(name);
             }
             throw new SmartVmException(ErrorCode.BOOT_FAILED, "smolvm could not start machine '" + name + "': "
                     + failed.stderr().strip(), failed);
+        }
+    }
+
+    private VmmProcess fork(BootRequest spec, String golden, String name) {
+        SmolvmCli c = cli();
+        try {
+            SmolvmForks.fork(c, golden, name, spec.vmDir());
+            return new SmolvmMachine(c, name, spec.vmDir(), c.status(name).pid(), null);
+        } catch (SmolvmException failed) {
+            discard(name);
+            throw new SmartVmException(ErrorCode.BOOT_FAILED, "smolvm could not fork machine '" + golden + "' into '" + name
+                    + "': " + failed.stderr().strip(), failed);
         }
     }
 
@@ -134,7 +158,8 @@ public final class SmolvmBackend implements Backend {
 
     @Override
     public VmmProcess attach(AttachSpec spec) {
-        return new SmolvmMachine(cli(), machineName(spec.vmDir().getFileName().toString()), spec.pid(), spec.startedAt());
+        return new SmolvmMachine(cli(), machineName(spec.vmDir().getFileName().toString()), spec.vmDir(), spec.pid(),
+                spec.startedAt());
     }
 
     @Override

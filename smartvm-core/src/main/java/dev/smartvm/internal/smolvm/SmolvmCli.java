@@ -164,7 +164,39 @@ public final class SmolvmCli {
 
     /** Starts a machine and waits (smolvm: up to 30 s) for its agent; a running one stays as it is. */
     public void start(String name) {
-        call(List.of("machine", "start", "--name", MachineName.check(name)), CALL_TIMEOUT);
+        start(name, false);
+    }
+
+    /**
+     * Starts a machine as {@link #start(String)} does; {@code forkable} starts it as a golden
+     * that {@link #fork} can fork (where this smolvm forks: {@link #canFork}).
+     */
+    public void start(String name, boolean forkable) {
+        List<String> a = new ArrayList<>(List.of("machine", "start", "--name", MachineName.check(name)));
+        if (forkable && canFork()) {
+            a.add("--forkable");
+        }
+        call(a, CALL_TIMEOUT);
+    }
+
+    /** Whether this smolvm forks machines as SmartVM drives it ({@link SmolvmVersion#FORKS} or newer). */
+    public boolean canFork() {
+        return version().atLeast(SmolvmVersion.FORKS);
+    }
+
+    /**
+     * {@code machine fork}: a new machine {@code child} continuing the forkable running machine
+     * {@code golden}, which smolvm freezes (it stays frozen, and cannot be started or stopped,
+     * while it has forks). smolvm waits up to {@code readyTimeout} for the golden's fork point
+     * ({@code smolvm-fork-ready} run in it).
+     */
+    public void fork(String golden, String child, Duration readyTimeout) {
+        if (!canFork()) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "SmartVM forks smolvm machines from smolvm " + SmolvmVersion.FORKS
+                    + " on; this one is " + version());
+        }
+        call(List.of("machine", "fork", "--golden", MachineName.check(golden), "--name", MachineName.check(child),
+                "--ready-timeout", Math.max(1, readyTimeout.toSeconds()) + "s"), CALL_TIMEOUT);
     }
 
     public void stop(String name) {

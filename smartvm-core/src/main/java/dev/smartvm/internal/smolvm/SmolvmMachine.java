@@ -7,8 +7,10 @@ import dev.smartvm.internal.host.VmmPid;
 import dev.smartvm.spi.AgentEndpoint;
 import dev.smartvm.spi.Guest;
 import dev.smartvm.spi.VmmProcess;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,11 +22,16 @@ final class SmolvmMachine implements VmmProcess {
     private final SmolvmCli cli;
     private final String name;
     private final VmmPid process;
+    private final Path vmDir;
 
-    /** @param startedAt the VM process's start time, or null to read it now */
-    SmolvmMachine(SmolvmCli cli, String name, long pid, Instant startedAt) {
+    /**
+     * @param vmDir the VM's directory (its siblings are the other VMs': the forks of this one name it)
+     * @param startedAt the VM process's start time, or null to read it now
+     */
+    SmolvmMachine(SmolvmCli cli, String name, Path vmDir, long pid, Instant startedAt) {
         this.cli = cli;
         this.name = name;
+        this.vmDir = vmDir;
         this.process = new VmmPid(pid, startedAt != null || pid <= 0 ? startedAt : HostProcess.startTime(pid).orElse(null), null);
     }
 
@@ -54,9 +61,36 @@ final class SmolvmMachine implements VmmProcess {
         throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm cannot pause or resume a machine; stop and start it instead");
     }
 
+    /** Refused: smolvm has no resume, and keeps a forked machine frozen. */
     @Override
     public void resume() {
+        if (frozen()) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm keeps machine '" + name + "' frozen since it was forked;"
+                    + " it cannot run again: remove its forks, then stop it and start it again");
+        }
         pause();
+    }
+
+    /** Refused while this machine is the frozen source of forks that still exist: smolvm would refuse too. */
+    @Override
+    public void checkCanStop() {
+        if (!frozen()) {
+            return;
+        }
+        List<String> forks = SmolvmForks.of(vmDir, name, cli);
+        if (!forks.isEmpty()) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "smolvm machine '" + name + "' is the frozen source of forks"
+                    + " that still exist (VMs " + String.join(", ", forks) + "); smolvm cannot stop it before they are"
+                    + " removed: remove them first");
+        }
+    }
+
+    private boolean frozen() {
+        try {
+            return "frozen".equals(cli.status(name).state());
+        } catch (SmartVmException e) {
+            return false;
+        }
     }
 
     @Override

@@ -7,6 +7,11 @@ import java.util.regex.Pattern;
 public record SmolvmVersion(int major, int minor, int patch) implements Comparable<SmolvmVersion> {
     /** The release from which every machine subcommand takes {@code --name} (positional names are an error). */
     public static final SmolvmVersion NAMED_FLAGS = new SmolvmVersion(1, 0, 2);
+    /**
+     * The release whose {@code machine fork} SmartVM drives ({@code start --forkable},
+     * {@code fork --golden --name}), as read in its source; older ones are not forked.
+     */
+    public static final SmolvmVersion FORKS = new SmolvmVersion(1, 9, 3);
     private static final Pattern OUTPUT = Pattern.compile("^smolvm (\\d+)\\.(\\d+)\\.(\\d+)(?:[-+][0-9A-Za-z.+-]*)?\\s*$");
 
     /** The version in {@code smolvm --version}'s output, or null when it is not smolvm's. */

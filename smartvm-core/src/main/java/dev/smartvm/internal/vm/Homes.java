@@ -35,6 +35,10 @@ public final class Homes {
     public record Settings(Path home, Path imagesDir, CommandRunner runner, Consumer<String> notices,
             DownloadListener downloads, NameResolver resolver, AdmissionPolicy admission,
             List<Function<Path, Backend>> engines) {
+        public Settings {
+            home = home.toAbsolutePath(); // a VMM runs in its VM's directory: no path it is given may be relative
+            imagesDir = imagesDir == null ? null : imagesDir.toAbsolutePath();
+        }
     }
 
     /**

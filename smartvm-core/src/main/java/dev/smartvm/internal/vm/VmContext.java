@@ -31,6 +31,26 @@ public record VmContext(VmStore store, Map<String, Backend> backends, ImageStore
         return b;
     }
 
+    /**
+     * The backend of {@code name}, if it can do {@code capability}; else UNSUPPORTED, saying
+     * which engines can ("the smolvm backend cannot save a VM's state; the firecracker and qemu
+     * backends can").
+     *
+     * @param what what the capability does, as the message says it ("save a VM's state")
+     */
+    public Backend backendThatCan(String name, Capability capability, String what) {
+        Backend b = backend(name);
+        if (b.has(capability)) {
+            return b;
+        }
+        java.util.List<String> can = backends.values().stream().filter(e -> e.has(capability)).map(Backend::name).sorted()
+                .toList();
+        String others = can.isEmpty() ? "no backend here can"
+                : can.size() == 1 ? "the " + can.get(0) + " backend can"
+                : "the " + String.join(", ", can.subList(0, can.size() - 1)) + " and " + can.get(can.size() - 1) + " backends can";
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + b.name() + " backend cannot " + what + "; " + others);
+    }
+
     /** The acceleration a VM of {@code backend} runs with: KVM-only engines never fall back to TCG. */
     public Acceleration acceleration(Backend backend, Acceleration requested) {
         if (!backend.has(Capability.KVM_ONLY)) {

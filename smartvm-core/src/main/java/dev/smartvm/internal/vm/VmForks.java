@@ -10,6 +10,7 @@ import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
 import dev.smartvm.spi.Capability;
+import dev.smartvm.spi.ForkOf;
 import dev.smartvm.spi.NicSpec;
 import dev.smartvm.spi.RestoreState;
 import dev.smartvm.spi.TemplateMemory;
@@ -24,7 +25,9 @@ import java.util.List;
  * source is paused only while its state is saved; a VMM that never runs the guest then loads
  * that state into a memory file and saves it as a template ({@link Backend#templateFromState}),
  * whose clones the children are: they share the memory none of them writes. The template is
- * removed with the last child ({@link VmTemplates#removeIfForkBaseUnused}).
+ * removed with the last child ({@link VmTemplates#removeIfForkBaseUnused}). An engine without
+ * templates that forks by itself (smolvm) makes the children ({@link ForkOf}) and keeps the
+ * source frozen.
  */
 public final class VmForks {
     public static final int MAX_CHILDREN = 64;
@@ -49,10 +52,9 @@ public final class VmForks {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot fork VM '" + r.name() + "': it is "
                     + r.state().name().toLowerCase() + "; only a running or paused VM has a state to continue");
         }
-        Backend backend = context.backend(r.spec().backend());
+        Backend backend = context.backendThatCan(r.spec().backend(), Capability.FORK, "fork a VM");
         if (!backend.has(Capability.TEMPLATES)) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot fork a VM;"
-                    + " the qemu backend can");
+            return forkByEngine(context, source, r, n, ownerPid, ownerStartedAt);
         }
         String base = baseName(r.name());
         VmSpec spec = r.spec().toBuilder().name(null).template(null).acceleration(r.acceleration())
@@ -78,6 +80,36 @@ public final class VmForks {
                 }
             }
             VmTemplates.removeIfForkBaseUnused(context, template.name());
+            throw e;
+        }
+    }
+
+    /**
+     * A fork the engine makes itself ({@link ForkOf}, smolvm's {@code machine fork}): each child
+     * is created as a VM of the source's spec and started as its fork; the engine keeps the
+     * source frozen, which is recorded as paused.
+     */
+    private static List<VmLifecycle> forkByEngine(VmContext context, VmLifecycle source, VmRecord r, int n, long ownerPid,
+            Instant ownerStartedAt) {
+        List<VmLifecycle> children = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                VmLifecycle child = VmCreation.create(context, r.spec().toBuilder().name(null).build(), ownerPid, ownerStartedAt);
+                children.add(child);
+                child.start(new ForkOf(r.id()));
+                if (i == 0) {
+                    source.update(s -> s.state() == VmState.RUNNING ? s.moveTo(VmState.PAUSED, null) : s);
+                }
+            }
+            return children;
+        } catch (RuntimeException e) {
+            for (VmLifecycle child : children) {
+                try {
+                    child.remove();
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+            }
             throw e;
         }
     }

@@ -28,11 +28,7 @@ public final class VmSnapshots {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot snapshot VM '" + r.name() + "': it is "
                     + r.state().name().toLowerCase() + "; only a running or paused VM has a state to save");
         }
-        Backend backend = context.backend(r.spec().backend());
-        if (!backend.has(Capability.SNAPSHOT)) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot save a VM's state;"
-                    + " the qemu backend can");
-        }
+        Backend backend = context.backendThatCan(r.spec().backend(), Capability.SNAPSHOT, "save a VM's state");
         SavedStore<SnapshotInfo> store = context.snapshots();
         try (SavedStore<SnapshotInfo>.Partial partial = store.begin(name)) {
             saveWhilePaused(life, partial.dir());

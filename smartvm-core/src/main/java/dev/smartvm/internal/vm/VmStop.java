@@ -19,6 +19,10 @@ final class VmStop {
     }
 
     void run(boolean powerOff) {
+        VmmProcess running = life.activeVmm();
+        if (running != null) {
+            running.checkCanStop(); // refused before the VM is marked stopping
+        }
         Stopping s = life.beginStop(powerOff);
         HeldResources.uninterruptibly(() -> {
             try {

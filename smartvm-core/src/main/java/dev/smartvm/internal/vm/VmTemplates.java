@@ -46,11 +46,7 @@ public final class VmTemplates {
      */
     public static TemplateInfo create(VmContext context, String name, VmSpec spec, List<String> prepare, long ownerPid,
             Instant ownerStartedAt) {
-        Backend backend = context.backend(spec.backend());
-        if (!backend.has(Capability.TEMPLATES)) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "the " + backend.name() + " backend cannot make templates;"
-                    + " the qemu backend can");
-        }
+        Backend backend = context.backendThatCan(spec.backend(), Capability.TEMPLATES, "make templates");
         if (spec.template() != null) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a template is made from an image, not from template '"
                     + spec.template() + "': give that template's prepare commands too");

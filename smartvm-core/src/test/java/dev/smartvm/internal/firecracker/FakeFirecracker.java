@@ -3,6 +3,7 @@ package dev.smartvm.internal.firecracker;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.firecracker.FirecrackerApiSpec;
 import dev.smartvm.internal.host.AgentBinary;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,10 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * A fake {@code firecracker} executable for the lifecycle tests (the real one cannot run here):
@@ -129,6 +132,16 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
         if (initrd != null && !Files.isRegularFile(Path.of(initrd))) {
             throw new IllegalStateException("Cannot load initrd due to an invalid image: No such file or directory");
         }
+        start(config, paused);
+    }
+
+    @Override
+    public void restore(JsonNode config, boolean paused) {
+        start(config, paused);
+    }
+
+    /** Opens the drives and the vsock socket (paths relative to the working directory, as Firecracker's are) and runs the guest. */
+    private void start(JsonNode config, boolean paused) {
         for (JsonNode d : config.path("drives")) {
             if (!Files.exists(Path.of(d.path("path_on_host").asText()))) {
                 throw new IllegalStateException("Unable to create the block device: BackingFile(Os { code: 2, kind: NotFound,"
@@ -278,8 +291,12 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
     public static Path install(Path dir) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Path script = dir.resolve("firecracker");
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+        // Firecracker runs in its VM's directory: neither the class path nor the spec may depend on where that is
         Files.writeString(script, "#!/bin/sh\nexec '" + java + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
-                + " -cp '" + System.getProperty("java.class.path") + "' " + FakeFirecracker.class.getName() + " \"$@\"\n");
+                + " -D" + FirecrackerApiSpec.SEARCH_FROM + "='" + Path.of("").toAbsolutePath() + "' -cp '" + classPath + "' "
+                + FakeFirecracker.class.getName() + " \"$@\"\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         return script;
     }

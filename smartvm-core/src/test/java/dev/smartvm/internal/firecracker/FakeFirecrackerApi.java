@@ -42,6 +42,14 @@ final class FakeFirecrackerApi implements AutoCloseable {
         /** Boots; throws IllegalStateException with Firecracker's message when the boot source is unusable. */
         void boot(JsonNode config, boolean paused);
 
+        /**
+         * Starts where a snapshot left off (the kernel is not read again): its drives and vsock
+         * socket are opened at the paths the snapshot recorded.
+         */
+        default void restore(JsonNode config, boolean paused) {
+            boot(config, paused);
+        }
+
         void pause();
 
         void resume();
@@ -296,45 +304,68 @@ final class FakeFirecrackerApi implements AutoCloseable {
                 if (!state.equals("Paused")) {
                     return fault("Cannot create snapshot: the microVM is not paused.");
                 }
-                Path snapshot = Path.of(json.path("snapshot_path").asText());
-                try (var mem = new java.io.RandomAccessFile(json.path("mem_file_path").asText(), "rw")) {
-                    mem.setLength(config.path("machine-config").path("mem_size_mib").asLong(128) << 20);
+                if (json.path("snapshot_type").asText("Full").equals("Diff")) {
+                    return fault("Cannot create snapshot: Diff snapshots need dirty page tracking, which is off.");
                 }
-                java.nio.file.Files.write(snapshot, JSON.writeValueAsBytes(Map.of("fake-firecracker-snapshot", version,
-                        "config", config)));
+                // Firecracker opens both files for writing, relative to its working directory, and writes all of memory
+                Path snapshot = Path.of(json.path("snapshot_path").asText());
+                Path memory = Path.of(json.path("mem_file_path").asText());
+                try (var mem = new java.io.RandomAccessFile(memory.toFile(), "rw")) {
+                    mem.setLength(config.path("machine-config").path("mem_size_mib").asLong(128) << 20);
+                    mem.write(("fake guest memory of " + instanceId).getBytes(StandardCharsets.US_ASCII));
+                    java.nio.file.Files.write(snapshot, JSON.writeValueAsBytes(Map.of("fake-firecracker-snapshot", version,
+                            "config", config)));
+                } catch (IOException e) {
+                    return fault("Cannot create snapshot: Failed to save the microVM state: " + e.getMessage());
+                }
             }
             case "PUT /snapshot/load" -> {
-                if (config.size() > 0) {
-                    return fault("Loading a microVM snapshot not allowed after configuring boot-specific resources.");
+                for (var names = config.fieldNames(); names.hasNext(); ) {
+                    if (!Set.of("logger", "metrics").contains(names.next())) {
+                        return fault("Loading a microVM snapshot not allowed after configuring boot-specific resources.");
+                    }
                 }
                 Path snapshot = Path.of(json.path("snapshot_path").asText());
                 JsonNode saved;
                 try {
-                    saved = JSON.readTree(snapshot.toFile()).path("config");
+                    saved = JSON.readTree(snapshot.toFile());
                 } catch (IOException e) {
                     return fault("Load snapshot error: Failed to restore from snapshot: Failed to get snapshot state"
                             + " from file: " + e.getMessage());
                 }
+                if (!version.equals(saved.path("fake-firecracker-snapshot").asText())) {
+                    return fault("Load snapshot error: Failed to restore from snapshot: Invalid snapshot version: "
+                            + saved.path("fake-firecracker-snapshot").asText());
+                }
+                saved = saved.path("config").deepCopy();
                 JsonNode mem = json.path("mem_backend");
                 String memPath = mem.isMissingNode() ? json.path("mem_file_path").asText() : mem.path("backend_path").asText();
-                if (!java.nio.file.Files.exists(Path.of(memPath))) {
+                long size = saved.path("machine-config").path("mem_size_mib").asLong(128) << 20;
+                // the File backend maps the memory file privately: opened read-only, never written
+                try (var file = new java.io.RandomAccessFile(memPath, "r")) {
+                    if (file.length() != size) {
+                        return fault("Load snapshot error: Failed to restore from snapshot: Failed to load guest memory: the"
+                                + " memory file has " + file.length() + " bytes, the snapshot " + size);
+                    }
+                } catch (IOException e) {
                     return fault("Load snapshot error: Failed to restore from snapshot: Failed to load guest memory: "
                             + "No such file or directory (os error 2)");
                 }
                 for (JsonNode o : json.path("network_overrides")) {
-                    boolean known = false;
+                    JsonNode known = null;
                     for (JsonNode n : saved.path("network-interfaces")) {
-                        known |= n.path("iface_id").equals(o.path("iface_id"));
+                        known = n.path("iface_id").equals(o.path("iface_id")) ? n : known;
                     }
-                    if (!known) {
+                    if (known == null) {
                         return fault("Load snapshot error: Invalid network configuration: the snapshot has no interface "
                                 + o.path("iface_id").asText());
                     }
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) known).set("host_dev_name", o.get("host_dev_name"));
                 }
                 config.setAll((com.fasterxml.jackson.databind.node.ObjectNode) saved);
                 boolean resume = json.path("resume_vm").asBoolean(false);
                 try {
-                    guest.boot(config, !resume);
+                    guest.restore(config, !resume);
                 } catch (IllegalStateException e) {
                     return fault(e.getMessage());
                 }

@@ -95,6 +95,58 @@ class FirecrackerProcessTest {
         }
     }
 
+    /**
+     * A saved state, as SmartVM keeps it: the copy restores with its own copy of the disk
+     * (opened by the name the snapshot recorded, in its own directory) and its interface on its
+     * own TAP; the snapshot's files are only read.
+     */
+    @Test
+    void aSavedStateRestoresWithItsOwnDiskAndTap() throws Exception {
+        Path disk = Files.write(dir.resolve("root.img"), "base disk".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        BootImage withDisk = new ImageBundle("fake", image.kernel(), image.initrd(), disk, "fake").boot();
+        BootRequest first = new BootRequest("vm-a", Files.createDirectories(dir.resolve("vm-a")), withDisk, 1, 128,
+                Acceleration.KVM).withNic(new dev.smartvm.spi.NicSpec("tapa", "06:00:00:00:00:0a", "ip=x", null));
+        Path saved = Files.createDirectories(dir.resolve("saved"));
+        FirecrackerProcess vm = (FirecrackerProcess) backend.launch(first);
+        try {
+            assertThat(vm.api().send("GET", "/vm/config", null).json().path("drives").get(0).path("path_on_host").asText())
+                    .isEqualTo("root.ext4");
+            assertThatThrownBy(() -> vm.saveState(saved)).hasMessageContaining("not paused");
+            vm.pause();
+            vm.saveState(saved);
+            assertThatThrownBy(() -> vm.saveTemplate(saved)).extracting(e -> ((SmartVmException) e).code())
+                    .isEqualTo(ErrorCode.INVALID_STATE); // not booted to be a template
+        } finally {
+            vm.terminate(Duration.ofSeconds(5));
+        }
+        assertThat(saved.toFile().list()).containsExactlyInAnyOrder("vmstate", "memory", "root.ext4");
+        assertThat(saved.resolve("root.ext4")).hasContent("base disk");
+        byte[] memory = Files.readAllBytes(saved.resolve("memory"));
+        Files.writeString(dir.resolve("vm-a/root.ext4"), "the source wrote on"); // the snapshot keeps its own copy
+
+        BootRequest copy = new BootRequest("vm-b", Files.createDirectories(dir.resolve("vm-b")), withDisk, 1, 128,
+                Acceleration.KVM).withNic(new dev.smartvm.spi.NicSpec("tapb", "06:00:00:00:00:0b", "ip=y", null))
+                .with(new dev.smartvm.spi.RestoreState(saved));
+        FirecrackerProcess restored = (FirecrackerProcess) backend.launch(copy);
+        try {
+            assertThat(restored.instanceInfo().state()).isEqualTo("Running");
+            var config = restored.api().send("GET", "/vm/config", null).json();
+            assertThat(config.path("network-interfaces").get(0).path("host_dev_name").asText()).isEqualTo("tapb");
+            assertThat(dir.resolve("vm-b/root.ext4")).hasContent("base disk");
+            assertThat(dir.resolve("vm-b/firecracker.log")).exists();
+        } finally {
+            restored.terminate(Duration.ofSeconds(5));
+        }
+        assertThat(Files.readAllBytes(saved.resolve("memory"))).isEqualTo(memory);
+
+        Files.delete(saved.resolve("root.ext4")); // a snapshot's disk gone: the load opens the recorded name and fails
+        BootRequest broken = new BootRequest("vm-c", Files.createDirectories(dir.resolve("vm-c")), withDisk, 1, 128,
+                Acceleration.KVM).with(new dev.smartvm.spi.RestoreState(saved));
+        assertThatThrownBy(() -> backend.launch(broken)).hasMessageContaining("root.ext4")
+                .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.BOOT_FAILED);
+        assertThat(dir.resolve("vm-c/fc.sock")).doesNotExist();
+    }
+
     @Test
     void aRefusedConfigurationKillsFirecrackerAndLeavesNoSocket() throws IOException {
         FirecrackerBackend refused = backend.withConfig(c -> new VmConfig(c.bootSource(), c.machineConfig(), c.drives(),
@@ -130,7 +182,7 @@ class FirecrackerProcessTest {
         FirecrackerLayout layout = FirecrackerLayout.plain(dir);
         assertThat(load.request(layout, FirecrackerVersion.parse("1.12.0"), SUPPORT).body())
                 .containsEntry("network_overrides", java.util.List.of(Map.of("iface_id", "eth0", "host_dev_name", "tap1")))
-                .containsEntry("mem_backend", Map.of("backend_type", "File", "backend_path", dir.resolve("vmlinux").toString()));
+                .containsEntry("mem_backend", Map.of("backend_type", "File", "backend_path", "vmlinux"));
         var spec = dev.smartvm.firecracker.FirecrackerApiSpec.load("firecracker-v1.16.1.yaml");
         for (SnapshotLoad l : java.util.List.of(load, new SnapshotLoad(dir.resolve("initrd"), SnapshotLoad.MemoryBackend.Uffd,
                 dir.resolve("uffd.sock"), false, null))) {

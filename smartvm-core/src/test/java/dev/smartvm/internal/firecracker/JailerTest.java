@@ -24,7 +24,9 @@ class JailerTest {
         assertThat(layout.apiSocket()).isEqualTo(Path.of("/srv/jail/firecracker/vm-1/root/run/firecracker.socket"));
         assertThat(layout.vsockSocket()).isEqualTo(Path.of("/srv/jail/firecracker/vm-1/root/v.sock"));
         assertThat(layout.vmmPath(layout.vsockSocket())).isEqualTo("/v.sock");
-        assertThat(FirecrackerLayout.plain(dir).vmmPath(dir.resolve("x"))).isEqualTo(dir.resolve("x").toString());
+        // unjailed, Firecracker runs in the VM directory: its own files by their names, others by their paths
+        assertThat(FirecrackerLayout.plain(dir).vmmPath(dir.resolve("x"))).isEqualTo("x");
+        assertThat(FirecrackerLayout.plain(dir).vmmPath(dir.resolveSibling("y"))).isEqualTo(dir.resolveSibling("y").toString());
     }
 
     @Test

@@ -119,7 +119,11 @@ public final class FakeSmolvm {
                         "--volume", "-p", "--port"), true));
                 case "start" -> start(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("--forkable")));
                 case "stop" -> stop(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of()));
-                case "delete" -> delete(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("-f", "--force")));
+                case "delete" -> delete(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("-f", "--force",
+                        "--cascade")));
+                case "fork" -> fork(parse(rest, Map.of("--golden", "golden", "--name", "name", "--name-prefix", "prefix",
+                        "--count", "count", "--parallel", "parallel", "--ready-timeout", "ready-timeout"), List.of("-e", "--env",
+                        "-p", "--port"), false, List.of("--wait-ready", "--hold", "--share-weights", "--forkable")));
                 case "status" -> status(parseFlags(rest, Map.of("-n", "name", "--name", "name"), List.of("--json")));
                 case "ls" -> ls(parseFlags(rest, Map.of(), List.of("--json")));
                 case "cp" -> cp(rest);
@@ -214,8 +218,42 @@ public final class FakeSmolvm {
 
     /** Whether the machine's VM process runs (a killed one reads as stopped, as the real state check does). */
     private static boolean running(ObjectNode m) {
+        return m.path("state").asText().equals("running") && alive(m);
+    }
+
+    /** Whether the machine is a golden frozen by a fork, its VM process still there. */
+    private static boolean frozen(ObjectNode m) {
+        return m.path("state").asText().equals("frozen") && alive(m);
+    }
+
+    private static boolean alive(ObjectNode m) {
         long pid = m.path("pid").asLong();
-        return m.path("state").asText().equals("running") && pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** The names of the machines forked from {@code golden} that still exist. */
+    private List<String> clones(String golden) throws IOException {
+        List<String> out = new ArrayList<>();
+        Path dir = data.resolve("machines");
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                    var c = Json.MAPPER.readTree(f.toFile());
+                    if (golden.equals(c.path("golden").asText(null))) {
+                        out.add(c.path("name").asText());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void refuseWhileCloned(ObjectNode m, String what) throws IOException {
+        List<String> clones = clones(m.get("name").asText());
+        if (!clones.isEmpty()) {
+            throw new Refused("cannot " + what + " golden '" + m.get("name").asText() + "' while it has clones ("
+                    + String.join(", ", clones) + ")");
+        }
     }
 
     private int create(Args a) throws IOException {
@@ -257,6 +295,10 @@ public final class FakeSmolvm {
 
     private int start(Args a) throws IOException {
         ObjectNode m = load(a.need("name", "--name"));
+        if (frozen(m)) {
+            refuseWhileCloned(m, "start");
+            kill(m);
+        }
         if (running(m)) {
             System.out.println("machine '" + m.get("name").asText() + "' already running");
             return 0;
@@ -271,15 +313,78 @@ public final class FakeSmolvm {
         }
         Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
                 "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        m.put("state", "running").put("pid", vm.pid());
+        m.put("state", "running").put("pid", vm.pid()).put("forkable", a.flags().contains("--forkable")).put("fork_ready", false);
         save(m);
+        return 0;
+    }
+
+    /** {@code machine fork}, as v1.9.3 checks it: a forkable running golden at its fork point, then frozen. */
+    private int fork(Args a) throws IOException {
+        String golden = a.need("golden", "--golden");
+        String name = a.values().get("name");
+        String prefix = a.values().get("prefix");
+        if (name != null && prefix != null) {
+            throw new Usage("the argument '--name <NAME>' cannot be used with '--name-prefix <PREFIX>'");
+        }
+        if (name == null && prefix == null) {
+            throw new Usage("the following required arguments were not provided:\n  <--name <NAME>|--name-prefix <PREFIX>>");
+        }
+        int count = Integer.parseInt(a.values().getOrDefault("count", "1"));
+        if (count > 1 && name != null) {
+            throw new Refused("--name cannot be used with --count greater than 1; use --name-prefix");
+        }
+        if (count < 1 || count > 1024) {
+            throw new Refused("--count must be between 1 and 1024");
+        }
+        if (a.flags().contains("--forkable")) {
+            throw new Refused("fork --forkable is not supported: a fork cannot be forked in turn");
+        }
+        String timeout = a.values().getOrDefault("ready-timeout", "10m");
+        if (!DURATION.matcher(timeout).matches()) {
+            throw new Usage("invalid value '" + timeout + "' for '--ready-timeout <DURATION>'");
+        }
+        ObjectNode g = load(golden);
+        if (!(running(g) && g.path("forkable").asBoolean()) && !frozen(g)) {
+            throw new Refused("golden '" + golden + "' is not running forkable; start it with `machine start --forkable --name "
+                    + golden + "`");
+        }
+        if (!g.path("fork_ready").asBoolean()) {
+            throw new Refused("golden '" + golden + "' did not reach its fork point within " + timeout
+                    + " (its workload must run smolvm-fork-ready)");
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String child = name != null ? name : prefix + "-" + i;
+            if (!NAME.matcher(child).matches() || child.length() > 128) {
+                throw new Refused("invalid machine name '" + child + "'");
+            }
+            if (Files.exists(machineFile(child))) {
+                throw new Refused("machine '" + child + "' already exists");
+            }
+            names.add(child);
+        }
+        g.put("state", "frozen");
+        save(g);
+        for (String child : names) {
+            ObjectNode c = g.deepCopy();
+            Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(
+                    new java.io.File("/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            c.put("name", child).put("state", "running").put("pid", vm.pid()).put("forkable", false).put("golden", golden);
+            save(c);
+            System.out.println(child);
+        }
         return 0;
     }
 
     private int stop(Args a) throws IOException {
         ObjectNode m = load(a.need("name", "--name"));
-        if (!running(m)) {
-            throw new Refused("machine '" + m.get("name").asText() + "' is not running");
+        if (frozen(m)) {
+            refuseWhileCloned(m, "stop");
+        } else if (!running(m)) {
+            System.out.println("Machine '" + m.get("name").asText() + "' is not running (state: " + described(m).get("state")
+                    .asText() + ")");
+            return 0;
         }
         kill(m);
         m.put("state", "stopped").put("pid", 0);
@@ -300,7 +405,14 @@ public final class FakeSmolvm {
             System.out.println("Cancelled"); // no terminal to confirm on: nothing is deleted, and that is not an error
             return 0;
         }
-        if (running(m)) {
+        if (a.flags().contains("--cascade")) {
+            for (String clone : clones(m.get("name").asText())) {
+                ObjectNode c = load(clone);
+                kill(c);
+                Files.delete(machineFile(clone));
+            }
+        } // without it, the clones are left dangling, as smolvm leaves them
+        if (alive(m)) {
             kill(m);
         }
         Files.delete(machineFile(m.get("name").asText()));
@@ -309,10 +421,12 @@ public final class FakeSmolvm {
 
     private ObjectNode described(ObjectNode m) {
         ObjectNode o = Json.MAPPER.createObjectNode();
-        boolean up = running(m);
-        o.put("name", m.get("name").asText()).put("state", up ? "running" : m.get("state").asText().equals("running") ? "stopped"
-                : m.get("state").asText()).put("cpus", m.get("cpus").asInt()).put("memory_mib", m.get("memory_mib").asInt())
-                .put("pid", up ? m.get("pid").asLong() : 0).put("image", m.get("image").asText());
+        boolean up = running(m) || frozen(m);
+        String state = m.get("state").asText();
+        o.put("name", m.get("name").asText()).put("state", up ? state : state.equals("running") || state.equals("frozen")
+                ? "stopped" : state).put("cpus", m.get("cpus").asInt()).put("memory_mib", m.get("memory_mib").asInt())
+                .put("pid", up ? m.get("pid").asLong() : 0).put("image", m.get("image").asText())
+                .put("forkable", m.path("forkable").asBoolean(false));
         o.set("labels", m.get("labels"));
         return o;
     }
@@ -399,6 +513,14 @@ public final class FakeSmolvm {
         }
         if (a.trailing().isEmpty()) {
             throw new Usage("the following required arguments were not provided:\n  <COMMAND>...");
+        }
+        if (a.trailing().equals(List.of("smolvm-fork-ready"))) { // smolvm's guest helper: this machine is at its fork point
+            try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock held = lockFile.lock()) {
+                ObjectNode now = load(name);
+                save(now.put("fork_ready", true));
+            }
+            return 0;
         }
         long timeoutSeconds = 0;
         String t = a.values().get("timeout");

@@ -49,6 +49,22 @@ class SmolvmCliTest {
     }
 
     @Test
+    void aForkableStartAndAForkFollowTheVerifiedRelease() {
+        cli.start("golden", true);
+        cli.fork("golden", "child", Duration.ofMillis(2500));
+        assertThat(runner.commands()).containsExactly(List.of("machine", "start", "--name", "golden", "--forkable"),
+                List.of("machine", "fork", "--golden", "golden", "--name", "child", "--ready-timeout", "2s"));
+        RecordingRunner older = new RecordingRunner("1.9.2");
+        SmolvmCli c = new SmolvmCli("smolvm", older);
+        c.start("golden", true); // a release SmartVM has not read the fork of: started as any machine
+        assertThat(older.commands()).containsExactly(List.of("machine", "start", "--name", "golden"));
+        assertThatThrownBy(() -> c.fork("golden", "child", Duration.ofSeconds(30))).isInstanceOfSatisfying(
+                dev.smartvm.SmartVmException.class, e -> assertThat(e.code()).isEqualTo(dev.smartvm.ErrorCode.UNSUPPORTED))
+                .hasMessageContaining("from smolvm 1.9.3 on; this one is 1.9.2");
+        assertThatThrownBy(() -> cli.fork("golden", "bad--name", Duration.ofSeconds(30))).hasMessageContaining("'--'");
+    }
+
+    @Test
     void releasesBefore102TakeCreateAndDeleteNamesPositionally() {
         RecordingRunner old = new RecordingRunner("1.0.1");
         SmolvmCli c = new SmolvmCli("smolvm", old);

@@ -49,6 +49,38 @@ class SmolvmFakeTest {
         return CommandRunner.system().run(argv, null, Duration.ofMinutes(1));
     }
 
+    /** machine fork as v1.9.3 has it: a forkable golden at its fork point, frozen while its forks exist. */
+    @Test
+    void aForkFreezesItsGoldenUntilItsForksAreGone() throws Exception {
+        cli.create(MachineSpec.builder("golden").image("alpine:3.20").build());
+        cli.create(MachineSpec.builder("plain").image("alpine:3.20").build());
+        cli.start("golden", true);
+        cli.start("plain");
+        assertThat(raw("machine", "fork", "--golden", "plain", "--name", "p1").stderr())
+                .contains("golden 'plain' is not running forkable; start it with `machine start --forkable --name plain`");
+        assertThat(raw("machine", "fork", "--golden", "golden", "--name", "g1").stderr()).contains("fork point");
+        assertThat(raw("machine", "fork", "--golden", "golden", "--name", "g1", "--count", "2").stderr())
+                .contains("--name cannot be used with --count greater than 1; use --name-prefix");
+        assertThat(raw("machine", "fork", "--golden", "golden", "--name", "g1", "--forkable").exitCode()).isEqualTo(1);
+        assertThat(raw("machine", "fork", "--golden", "golden", "--name", "g1", "--name-prefix", "g").exitCode()).isEqualTo(2);
+        assertThat(cli.exec("golden", List.of(), null, Duration.ofSeconds(10), List.of("smolvm-fork-ready")).exitCode()).isZero();
+        cli.fork("golden", "g1", Duration.ofSeconds(10));
+        assertThat(cli.status("golden").state()).isEqualTo("frozen");
+        assertThat(cli.status("g1").running()).isTrue();
+        cli.fork("golden", "g2", Duration.ofSeconds(10)); // frozen at its fork point: forked again
+        CommandResult stop = raw("machine", "stop", "--name", "golden");
+        assertThat(stop.exitCode()).isEqualTo(1);
+        assertThat(stop.stderr()).contains("while it has clones (g1, g2)");
+        assertThat(cli.status("golden").state()).isEqualTo("frozen");
+        cli.delete("g1");
+        cli.delete("g2");
+        cli.stop("golden");
+        assertThat(cli.status("golden").state()).isEqualTo("stopped");
+        assertThat(raw("machine", "stop", "--name", "golden").stdout()).contains("is not running (state: stopped)");
+        cli.delete("golden");
+        cli.delete("plain");
+    }
+
     @Test
     void aMachineLivesThroughTheWholeCycle() throws Exception {
         Path work = Files.createDirectories(dir.resolve("work"));
