@@ -9,12 +9,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code smartvm}: run commands in disposable microVMs. */
-@Command(name = "smartvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "smartvm", versionProvider = Main.Version.class,
         description = "Runs commands in disposable microVMs.",
         subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
                 VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class, InspectCommand.class,
                 LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, TemplateCommand.class, ForkCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
-                FollowHostnamesCommand.class})
+                FollowHostnamesCommand.class, CompletionCommand.class, UsageCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
     public static final int EXIT_ERROR = 125;
@@ -28,6 +28,12 @@ public final class Main {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
+    boolean version;
 
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -61,6 +67,7 @@ public final class Main {
             err.flush();
             return EXIT_USAGE;
         });
+        addHelp(cl);
         cl.setStopAtPositional(true); // what follows a VM's command is the guest's: `exec VM -- cmd --flag`
         for (String group : List.of("snapshot", "template")) {
             for (CommandLine sub : cl.getSubcommands().get(group).getSubcommands().values()) {
@@ -69,6 +76,18 @@ public final class Main {
         }
         cl.getSubcommands().get("fork").setStopAtPositional(false); // `fork VM -n 3`
         return cl.execute(args);
+    }
+
+    /** {@code -h}/{@code --help} on every subcommand, nested ones too. */
+    private static void addHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") == null) {
+                spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help and exit.").build());
+            }
+            addHelp(sub);
+        }
     }
 
     /** Whether the JVM runs its shutdown hooks (the only way to ask is to try adding one). */

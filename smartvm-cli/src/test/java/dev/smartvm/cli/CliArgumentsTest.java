@@ -70,6 +70,61 @@ class CliArgumentsTest {
         assertThat(Files.exists(home.resolve("state"))).as("nothing was created").isFalse();
     }
 
+    /** Every subcommand, nested ones too, answers --help and -h (exit 0, its usage on stdout), and help NAME does too. */
+    @Test
+    void everySubcommandAnswersHelp() {
+        List<List<String>> all = new java.util.ArrayList<>();
+        collect(new picocli.CommandLine(new Main()), List.of(), all);
+        assertThat(all).hasSizeGreaterThan(20).contains(List.of("snapshot", "create"), List.of("completion"));
+        for (List<String> path : all) {
+            for (String flag : List.of("--help", "-h")) {
+                StringWriter out = new StringWriter();
+                List<String> args = new java.util.ArrayList<>(path);
+                args.add(flag);
+                assertThat(Main.execute(args.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err)))
+                        .as(String.join(" ", args)).isZero();
+                assertThat(out.toString()).as(String.join(" ", args)).startsWith("Usage: smartvm " + String.join(" ", path));
+            }
+        }
+        StringWriter out = new StringWriter();
+        assertThat(Main.execute(new String[] {"help", "run"}, new PrintWriter(out), new PrintWriter(err))).isZero();
+        assertThat(out.toString()).startsWith("Usage: smartvm run").contains("--template");
+        StringWriter nested = new StringWriter();
+        assertThat(Main.execute(new String[] {"help", "snapshot", "create"}, new PrintWriter(nested), new PrintWriter(err)))
+                .isZero();
+        assertThat(nested.toString()).startsWith("Usage: smartvm snapshot create");
+        assertThat(err.toString()).isEmpty();
+        assertThat(run("help", "snapshot", "nope")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(err.toString()).contains("no command 'smartvm snapshot nope'");
+        err.getBuffer().setLength(0);
+        assertThat(run("run", "--no-such-flag")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(err.toString()).contains("see 'smartvm run --help'");
+    }
+
+    private static void collect(picocli.CommandLine cl, List<String> path, List<List<String>> into) {
+        cl.getSubcommands().forEach((name, sub) -> {
+            if (!sub.getCommandSpec().name().equals(name)) {
+                return; // an alias
+            }
+            List<String> p = new java.util.ArrayList<>(path);
+            p.add(name);
+            into.add(p);
+            collect(sub, p, into);
+        });
+    }
+
+    @Test
+    void completionScriptsAreGeneratedFromTheCommands() {
+        StringWriter out = new StringWriter();
+        assertThat(Main.execute(new String[] {"completion", "bash"}, new PrintWriter(out), new PrintWriter(err))).isZero();
+        assertThat(out.toString()).contains("complete -F").contains("snapshot").contains("--template");
+        StringWriter zsh = new StringWriter();
+        assertThat(Main.execute(new String[] {"completion", "zsh"}, new PrintWriter(zsh), new PrintWriter(err))).isZero();
+        assertThat(zsh.toString()).startsWith("autoload -U +X compinit").contains("bashcompinit");
+        assertThat(run("completion", "fish")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(err.toString()).contains("fish");
+    }
+
     @Test
     void usageErrorsExitTwo() {
         assertThat(run("run")).isEqualTo(Main.EXIT_USAGE);

@@ -94,7 +94,9 @@ public final class VmForks {
         List<VmLifecycle> children = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
-                VmLifecycle child = VmCreation.create(context, r.spec().toBuilder().name(null).build(), ownerPid, ownerStartedAt);
+                // the source's network, less its published ports: a host port is the source's alone
+                VmLifecycle child = VmCreation.create(context, r.spec().toBuilder().name(null)
+                        .network(r.spec().network().publishing(List.of())).build(), ownerPid, ownerStartedAt);
                 children.add(child);
                 child.start(new ForkOf(r.id()));
                 if (i == 0) {
