@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code smartvm help [COMMAND...]}: the usage of a command, nested ones too ({@code help snapshot create}). */
-@Command(name = "help", description = "Show the usage of a command: smartvm help snapshot create.")
+@Command(name = "help", description = "Shows the usage of a command: smartvm help snapshot create.")
 final class UsageCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;

@@ -132,9 +132,9 @@ public final class BaseImageManager {
         for (HostedManifest.Artifact a : List.of(m.kernel(), m.rootfs())) {
             expected.put(a.fileName(), a.sha256() != null ? a.sha256() : Artifacts.localSha(a));
         }
-        String id = m.name() + "-" + Hashing.sha256(String.join("\n", HOSTED, arch, expected.get(m.kernel().fileName()),
-                expected.get(m.rootfs().fileName()), String.valueOf(m.bootArgs()), m.rootfsType(), String.valueOf(m.readOnly()))
-                .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+        String id = m.bundleId() != null ? m.bundleId() : m.idPrefix() + "-" + Hashing.sha256(String.join("\n", HOSTED, arch,
+                expected.get(m.kernel().fileName()), expected.get(m.rootfs().fileName()), String.valueOf(m.bootArgs()),
+                m.rootfsType(), String.valueOf(m.readOnly())).getBytes(StandardCharsets.UTF_8)).substring(0, 12);
         BaseImageBundle bundle;
         try (LockFile lock = LockFile.acquire(cacheDir.resolve(".lock-" + id))) {
             Path dir = cacheDir.resolve(id);

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 /**
  * A hosted base image manifest, schema version 1: a kernel and a root filesystem, each a local
  * path (relative to the manifest) or a URL, with its sha256, size and file name in the bundle.
+ * Two forms are read as they are: SmartVM's,
  *
  * <pre>{@code
  * {"schemaVersion": 1, "name": "ubuntu", "arch": "x86_64", "versions": {"kernel": "6.1"},
@@ -23,12 +24,22 @@ import java.util.regex.Pattern;
  *  "rootfs": {"path": "rootfs.ext4", "sha256": "…", "sizeBytes": 456, "fileName": "rootfs.ext4"}}
  * }</pre>
  *
+ * and the original SmartVM library's, whose {@code bundleId} names the bundle, whose
+ * {@code name} is free display text ("SmartVM minimal test bundle"), and which says
+ * {@code firecrackerVersion} and {@code rootfsIsReadOnly}.
+ *
  * @param source where the manifest was read from, for messages and the bundle's record
+ * @param name display text (or, without a bundle id, the start of the bundle's id)
+ * @param bundleId the bundle's id as the manifest gives it, or null to derive one
+ * @param versions what the manifest says of its versions; {@code firecracker} from {@code firecrackerVersion}
  */
-public record HostedManifest(String source, String name, String arch, Map<String, String> versions, String bootArgs,
-        String rootfsType, boolean readOnly, Artifact kernel, Artifact rootfs) {
+public record HostedManifest(String source, String name, String bundleId, String arch, Map<String, String> versions,
+        String bootArgs, String rootfsType, boolean readOnly, Artifact kernel, Artifact rootfs) {
     public static final int SCHEMA_VERSION = 1;
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    private static final Pattern BUNDLE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Pattern VERSION = Pattern.compile("v?\\d+\\.\\d+(\\.\\d+)?([-+][0-9A-Za-z.+-]*)?");
+    private static final int MAX_NAME = 200;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     /**
@@ -74,8 +85,13 @@ public record HostedManifest(String source, String name, String arch, Map<String
                     + SCHEMA_VERSION + ")");
         }
         String name = root.path("name").asText("hosted");
-        if (!NAME.matcher(name).matches()) {
-            throw invalid(source, "name must be 1 to 63 lower-case letters, digits, '.', '_' or '-'; found '" + name + "'");
+        if (name.isBlank() || name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
+            throw invalid(source, "name must be 1 to " + MAX_NAME + " characters of text; found '" + name + "'");
+        }
+        String bundleId = root.path("bundleId").asText(null);
+        if (bundleId != null && !BUNDLE_ID.matcher(bundleId).matches()) {
+            throw invalid(source, "bundleId must be a safe directory name (1 to 128 letters, digits, '.', '_' or '-', starting"
+                    + " with a letter or digit); found '" + bundleId + "'");
         }
         String manifestArch = root.path("arch").asText(null);
         if (manifestArch == null || !manifestArch.equals(arch)) {
@@ -83,6 +99,13 @@ public record HostedManifest(String source, String name, String arch, Map<String
         }
         Map<String, String> versions = new LinkedHashMap<>();
         root.path("versions").properties().forEach(e -> versions.put(e.getKey(), e.getValue().asText()));
+        if (root.hasNonNull("firecrackerVersion")) {
+            String fc = root.path("firecrackerVersion").asText();
+            if (!VERSION.matcher(fc).matches()) {
+                throw invalid(source, "firecrackerVersion must be a version such as 1.7.0; found '" + fc + "'");
+            }
+            versions.put("firecracker", fc.startsWith("v") ? fc.substring(1) : fc);
+        }
         String rootfsType = root.path("rootfsType").asText("ext4");
         if (!rootfsType.matches("[a-z0-9]{1,16}")) {
             throw invalid(source, "rootfsType must be a file system name such as ext4; found '" + rootfsType + "'");
@@ -92,8 +115,22 @@ public record HostedManifest(String source, String name, String arch, Map<String
         if (kernel.fileName().equals(rootfs.fileName()) || kernel.fileName().equals(BaseImageBundle.FILE)) {
             throw invalid(source, "kernel and rootfs need distinct file names other than " + BaseImageBundle.FILE);
         }
-        return new HostedManifest(source, name, arch, Map.copyOf(versions), root.path("bootArgs").asText(null), rootfsType,
-                root.path("readOnly").asBoolean(false), kernel, rootfs);
+        boolean readOnly = root.path("readOnly").asBoolean(root.path("rootfsIsReadOnly").asBoolean(false));
+        return new HostedManifest(source, name, bundleId, arch, Map.copyOf(versions), root.path("bootArgs").asText(null),
+                rootfsType, readOnly, kernel, rootfs);
+    }
+
+    /**
+     * The start of a derived bundle id: the name itself when it is one (SmartVM's form), else
+     * its letters and digits, lower case, the rest made dashes ("smartvm-minimal-test-bundle").
+     */
+    public String idPrefix() {
+        if (NAME.matcher(name).matches()) {
+            return name;
+        }
+        String slug = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        slug = slug.length() > 40 ? slug.substring(0, 40).replaceAll("-+$", "") : slug;
+        return slug.isEmpty() ? "hosted" : slug;
     }
 
     private static Artifact artifact(JsonNode a, String what, String source, URI base) {

@@ -190,6 +190,40 @@ class BaseImageManagerTest {
         assertThat(changed.bundleId()).isNotEqualTo(b.bundleId());
     }
 
+    /** The original SmartVM library's manifests, as they are: bundleId names the bundle, name is free text. */
+    @Test
+    void aSeedFormatManifestIsReadAsItIs() throws IOException {
+        Path src = Files.createDirectories(dir.resolve("seed"));
+        Files.writeString(src.resolve("vmlinux"), "SEED-KERNEL");
+        Files.writeString(src.resolve("rootfs.ext4"), "SEED-ROOTFS");
+        String artifacts = "\"kernel\":{\"path\":\"vmlinux\",\"fileName\":\"vmlinux\",\"sha256\":\""
+                + Hashing.sha256("SEED-KERNEL".getBytes()) + "\",\"sizeBytes\":11},"
+                + "\"rootfs\":{\"path\":\"rootfs.ext4\",\"fileName\":\"rootfs.ext4\",\"sha256\":\""
+                + Hashing.sha256("SEED-ROOTFS".getBytes()) + "\",\"sizeBytes\":11}}";
+        Path seed = Files.writeString(src.resolve("seed.json"), "{\"schemaVersion\":1,\"bundleId\":\"smartvm-minimal-1\","
+                + "\"name\":\"SmartVM minimal test bundle\",\"arch\":\"x86_64\",\"firecrackerVersion\":\"1.7.0\","
+                + "\"rootfsType\":\"ext4\",\"rootfsIsReadOnly\":true,\"bootArgs\":\"console=ttyS0 reboot=k\"," + artifacts);
+        BaseImageBundle b = manager(2).ensureBaseImage("hosted", seed.toString());
+        assertThat(b.bundleId()).isEqualTo("smartvm-minimal-1");
+        assertThat(b.bundleDir().getFileName()).hasToString("smartvm-minimal-1");
+        assertThat(b.versions()).containsEntry("firecracker", "1.7.0");
+        assertThat(b.readOnly()).isTrue();
+        assertThat(b.rootfsPath()).hasContent("SEED-ROOTFS");
+        assertThat(manager(2).ensureBaseImage("hosted", seed.toString()).bundleId()).isEqualTo("smartvm-minimal-1");
+
+        Path unnamed = Files.writeString(src.resolve("unnamed.json"), "{\"schemaVersion\":1,\"name\":\"SmartVM minimal"
+                + " test bundle\",\"arch\":\"x86_64\"," + artifacts);
+        assertThat(manager(2).ensureBaseImage("hosted", unnamed.toString()).bundleId()).matches("smartvm-minimal-test-bundle-[0-9a-f]{12}");
+
+        for (String bad : List.of("\"bundleId\":\"../up\",", "\"bundleId\":\".hidden\",", "\"bundleId\":\"a b\",",
+                "\"firecrackerVersion\":\"latest\",", "\"name\":\"\",")) {
+            Path m = Files.writeString(src.resolve("bad.json"), "{\"schemaVersion\":1,\"arch\":\"x86_64\"," + bad + artifacts);
+            assertThatThrownBy(() -> manager(2).ensureBaseImage("hosted", m.toString())).as(bad)
+                    .satisfies(t -> assertThat(code(t)).isEqualTo(ErrorCode.INVALID_BASE_IMAGE_MANIFEST));
+        }
+        assertThat(cacheEntries()).hasSize(2);
+    }
+
     @Test
     void manifestsThatCannotBeRightAreRefused() throws IOException {
         Map<String, String> bad = Map.of(
