@@ -13,10 +13,17 @@ final class LsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON array, for scripts.")
     boolean json;
 
+    @Option(names = {"-q", "--quiet"}, description = "Only the VMs' names, one per line.")
+    boolean quiet;
+
     @Override
     public Integer call() throws Exception {
         try (SmartVm svm = Session.open()) {
             List<VmInfo> vms = svm.list();
+            if (quiet) {
+                vms.forEach(v -> System.out.println(v.name()));
+                return 0;
+            }
             if (json) {
                 ArrayNode arr = CliJson.array();
                 for (VmInfo v : vms) {

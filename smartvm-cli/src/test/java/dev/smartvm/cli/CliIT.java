@@ -162,6 +162,10 @@ class CliIT {
         assertThat(inspect.get("network").get("mode").asText()).isEqualTo("none");
         assertThat(inspect.get("spec").get("memoryMib").asInt()).isEqualTo(192);
         assertError(smartvm("inspect", "nobox"), 125, "VM_NOT_FOUND", "nobox");
+        assertThat(smartvm("ls", "-q").out()).isEqualTo("box\n");
+        String id = ls.get(0).get("id").asText();
+        assertThat(smartvm("exec", id.substring(0, 4), "--", "echo", "by-prefix").out()).isEqualTo("by-prefix\n");
+        assertError(smartvm("inspect", id.substring(0, 4) + "zz"), 125, "VM_NOT_FOUND", "no VM id starts with it");
 
         assertThat(smartvm("exec", "-e", "X=1", "box", "--", "sh", "-c", "echo made$X > /tmp/f").code()).isZero();
         assertThat(smartvm("exec", "--user", "65534", "box", "--", "id", "-u").out()).isEqualTo("65534\n");
