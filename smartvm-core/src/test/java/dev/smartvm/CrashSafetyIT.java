@@ -38,18 +38,7 @@ class CrashSafetyIT extends RealVmTest {
     void aSaveCutShortByKill9LeavesNoHalfSnapshot() throws Exception {
         Process child = child("snapshotting");
         Path snapshots = home.resolve("snapshots");
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        try {
-            while (!hasPartial(snapshots)) {
-                assertThat(System.nanoTime()).as("no save under way; child log: " + Files.readString(home.resolve("child.log")))
-                        .isLessThan(deadline);
-                Thread.sleep(1);
-            }
-            child.destroyForcibly();
-            child.waitFor();
-        } finally {
-            child.destroyForcibly();
-        }
+        killChildWhen(child, Duration.ofSeconds(90), "no save under way", () -> hasPartial(snapshots));
         assertThat(hasPartial(snapshots)).as("the half-made snapshot is there until someone reaps it").isTrue();
         long qemu = qemuOf(home).orElseThrow();
         try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
@@ -77,19 +66,8 @@ class CrashSafetyIT extends RealVmTest {
     void aTemplateOrCloneCutShortByKill9LeavesNothingHalf(boolean duringClone) throws Exception {
         Process child = child("templating");
         Path templates = home.resolve("templates");
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        try {
-            while (!(duringClone ? qemuOf(home).filter(pid -> commandLine(pid).contains("share=off")).isPresent()
-                    : hasPartial(templates))) {
-                assertThat(System.nanoTime()).as("not there yet; child log: " + Files.readString(home.resolve("child.log")))
-                        .isLessThan(deadline);
-                Thread.sleep(1);
-            }
-            child.destroyForcibly();
-            child.waitFor();
-        } finally {
-            child.destroyForcibly();
-        }
+        killChildWhen(child, Duration.ofSeconds(120), "not there yet", () -> duringClone
+                ? qemuOf(home).filter(pid -> commandLine(pid).contains("share=off")).isPresent() : hasPartial(templates));
         Optional<Long> qemu = qemuOf(home);
         try (SmartVm next = SmartVm.builder().home(home).imagesDir(sharedImages()).build()) {
             assertThat(hasPartial(templates)).as("the next SmartVm removed the half template").isFalse();
@@ -117,20 +95,9 @@ class CrashSafetyIT extends RealVmTest {
     void aForkCutShortByKill9LeavesNothingHalf() throws Exception {
         Process child = child("forking");
         Path templates = home.resolve("templates");
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        Path pidFile = null;
-        try {
-            while (pidFile == null) {
-                assertThat(System.nanoTime()).as("no fork under way; child log: " + Files.readString(home.resolve("child.log")))
-                        .isLessThan(deadline);
-                pidFile = loaderPidFile(templates);
-                Thread.sleep(1);
-            }
-            child.destroyForcibly();
-            child.waitFor();
-        } finally {
-            child.destroyForcibly();
-        }
+        Path[] found = new Path[1];
+        killChildWhen(child, Duration.ofSeconds(120), "no fork under way", () -> (found[0] = loaderPidFile(templates)) != null);
+        Path pidFile = found[0];
         List<Long> qemus = new java.util.ArrayList<>();
         qemuOf(home).ifPresent(qemus::add);
         try {
@@ -177,6 +144,26 @@ class CrashSafetyIT extends RealVmTest {
         }
     }
 
+    /**
+     * Polls {@code ready} until it holds, then kills {@code child} with SIGKILL and waits for it;
+     * fails, with the child's log, when {@code limit} passes first. The child is killed either way.
+     */
+    private void killChildWhen(Process child, Duration limit, String notYet, java.util.concurrent.Callable<Boolean> ready)
+            throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try {
+            while (!ready.call()) {
+                assertThat(System.nanoTime()).as(notYet + "; child log: " + Files.readString(home.resolve("child.log")))
+                        .isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            child.destroyForcibly();
+            child.waitFor();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
     /** Starts a child JVM that starts a VM, and kills it with SIGKILL as soon as that VM's QEMU runs; the QEMU's pid. */
     private long killStarterOnceQemuRuns(String mode) throws Exception {
         Process child = child(mode);
@@ -204,7 +191,7 @@ class CrashSafetyIT extends RealVmTest {
 
     /** A QEMU whose command line names a VM under {@code home}, found by reading /proc directly (fast). */
     private static Optional<Long> qemuOf(Path home) throws IOException {
-        byte[] needle = (home + "/vms/").getBytes(StandardCharsets.UTF_8);
+        String needle = home + "/vms/";
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String name = p.getFileName().toString();
@@ -212,8 +199,8 @@ class CrashSafetyIT extends RealVmTest {
                     continue;
                 }
                 try {
-                    byte[] cmd = Files.readAllBytes(p.resolve("cmdline"));
-                    if (indexOf(cmd, needle) >= 0 && new String(cmd, StandardCharsets.UTF_8).contains("qemu-system")) {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+                    if (cmd.contains(needle) && cmd.contains("qemu-system")) {
                         return Optional.of(Long.parseLong(name));
                     }
                 } catch (IOException gone) {
@@ -222,19 +209,6 @@ class CrashSafetyIT extends RealVmTest {
             }
         }
         return Optional.empty();
-    }
-
-    private static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     private JsonNode recordOfOnlyVm() throws IOException {

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -141,18 +140,10 @@ final class RawClone {
         }
     }
 
+    /** Where {@code needle} starts in what {@code buf} holds so far, or -1 (ISO-8859-1 maps each byte to one char). */
     private static int indexOf(ByteBuffer buf, byte[] needle) {
-        byte[] hay = Arrays.copyOf(buf.array(), buf.position());
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
+        return new String(buf.array(), 0, buf.position(), StandardCharsets.ISO_8859_1)
+                .indexOf(new String(needle, StandardCharsets.ISO_8859_1));
     }
 
     /** EXEC of {@code true} as request 1, then frames until its EXIT. */

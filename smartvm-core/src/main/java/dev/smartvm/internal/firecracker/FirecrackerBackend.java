@@ -18,7 +18,6 @@ import dev.smartvm.firecracker.Vsock;
 import dev.smartvm.internal.host.Kvm;
 import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.image.Vmlinux;
-import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.internal.io.UnixSockets;
@@ -339,23 +338,11 @@ public final class FirecrackerBackend implements Backend {
         VmConfig config = configFor(spec, files, layout);
         config.validate().orThrow(); // what no version allows fails before anything is written or started
         Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
-        Path rootDisk = spec.image().rootDisk();
-        if (jailer == null) {
-            if (rootDisk != null) {
-                FileTrees.sparseCopy(rootDisk, files.rootDisk());
-            }
-            touch(files.log());
-            touch(files.metrics());
-        } else {
-            Path root = layout.chroot();
-            jailer.stage(root, kernel, "vmlinux");
-            jailer.stage(root, spec.image().initrd(), "initrd");
-            if (rootDisk != null) {
-                jailer.stage(root, FileTrees.sparseCopy(rootDisk, spec.vmDir().resolve(ROOT_DISK)), ROOT_DISK);
-            }
-            jailer.touch(root, LOG_FILE);
-            jailer.touch(root, METRICS_FILE);
+        if (jailer != null) {
+            jailer.stage(layout.chroot(), kernel, "vmlinux");
+            jailer.stage(layout.chroot(), spec.image().initrd(), "initrd");
         }
+        layout.stageOwnFiles(spec.vmDir(), jailer, spec.image().rootDisk());
         return config;
     }
 
@@ -378,17 +365,6 @@ public final class FirecrackerBackend implements Backend {
             Thread.currentThread().interrupt();
         }
         return String.join("\n", TextFiles.tail(dir.resolve("console.log"), 15)).strip();
-    }
-
-    static Path touch(Path file) {
-        try {
-            if (!Files.exists(file)) {
-                Files.createFile(file);
-            }
-            return file;
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + file + ": " + e.getMessage(), e);
-        }
     }
 
     @Override

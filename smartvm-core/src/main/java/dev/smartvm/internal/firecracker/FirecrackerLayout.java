@@ -1,7 +1,10 @@
 package dev.smartvm.internal.firecracker;
 
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -40,6 +43,39 @@ public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
         return chroot != null ? chroot : apiSocket.getParent();
     }
 
+    /**
+     * The VM's own files where its Firecracker opens them (the VM directory, or the jail): a
+     * sparse copy of {@code disk} (if not null) as its root disk, and its log and metrics files.
+     * What a boot and a snapshot load both need.
+     *
+     * @param jailer the jail of this layout, or null
+     */
+    void stageOwnFiles(Path vmDir, Jailer jailer, Path disk) {
+        if (disk != null) {
+            Path own = FileTrees.sparseCopy(disk, vmDir.resolve(FirecrackerBackend.ROOT_DISK));
+            if (jailer != null) {
+                jailer.stage(chroot, own, FirecrackerBackend.ROOT_DISK);
+            }
+        }
+        for (String file : java.util.List.of(FirecrackerBackend.LOG_FILE, FirecrackerBackend.METRICS_FILE)) {
+            if (jailer == null) {
+                touch(filesDir().resolve(file));
+            } else {
+                jailer.touch(chroot, file);
+            }
+        }
+    }
+
+    private static void touch(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Files.createFile(file);
+            }
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot create " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Removes the sockets, and the jail directory when jailed (the jailer leaves it behind). */
     void removeFiles() {
         try {
@@ -48,7 +84,7 @@ public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
             if (chroot != null) {
                 FileTrees.delete(chroot.getParent());
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // what is left goes with the VM directory, or is named by the leak checks of the tests
         }
     }

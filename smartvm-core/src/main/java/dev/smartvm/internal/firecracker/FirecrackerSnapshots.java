@@ -93,25 +93,11 @@ final class FirecrackerSnapshots {
      * @param jailer the jail Firecracker runs in, or null
      */
     static VmConfig prepareLoad(BootRequest spec, FirecrackerLayout layout, SnapshotLoad load, Jailer jailer) {
-        Path files = layout.filesDir();
         Path disk = load.snapshot().resolveSibling(DISK);
-        if (Files.exists(disk)) {
-            Path own = FileTrees.sparseCopy(disk, spec.vmDir().resolve(DISK));
-            if (jailer != null) {
-                jailer.stage(files, own, DISK);
-            }
-        }
-        Path log = files.resolve(FirecrackerBackend.LOG_FILE);
-        Path metrics = files.resolve(FirecrackerBackend.METRICS_FILE);
-        if (jailer == null) {
-            FirecrackerBackend.touch(log);
-            FirecrackerBackend.touch(metrics);
-        } else {
-            jailer.touch(files, FirecrackerBackend.LOG_FILE);
-            jailer.touch(files, FirecrackerBackend.METRICS_FILE);
-        }
+        layout.stageOwnFiles(spec.vmDir(), jailer, Files.exists(disk) ? disk : null);
         return new VmConfig(null, null, List.of(), List.of(), null, null, null,
-                new Logger("Info", layout.vmmPath(log), true, null, null), new Metrics(layout.vmmPath(metrics)), null, null);
+                new Logger("Info", layout.vmmPath(layout.filesDir().resolve(FirecrackerBackend.LOG_FILE)), true, null, null),
+                new Metrics(layout.vmmPath(layout.filesDir().resolve(FirecrackerBackend.METRICS_FILE))), null, null);
     }
 
     /** Logger and metrics (so that the load is logged), then the load; a load this version cannot take is refused first. */

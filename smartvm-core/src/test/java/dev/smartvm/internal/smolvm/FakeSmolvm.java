@@ -311,11 +311,16 @@ public final class FakeSmolvm {
             throw new Refused("failed to pull image '" + image + "': error sending request for url (https://" + registry
                     + "/v2/): dns error: failed to lookup address information");
         }
-        Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
-                "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        m.put("state", "running").put("pid", vm.pid()).put("forkable", a.flags().contains("--forkable")).put("fork_ready", false);
+        m.put("state", "running").put("pid", startVm()).put("forkable", a.flags().contains("--forkable")).put("fork_ready", false);
         save(m);
         return 0;
+    }
+
+    /** A machine's VM process (it outlives this command, as smolvm's does): its pid. */
+    private static long startVm() throws IOException {
+        return new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start().pid();
     }
 
     /** {@code machine fork}, as v1.9.3 checks it: a forkable running golden at its fork point, then frozen. */
@@ -367,10 +372,7 @@ public final class FakeSmolvm {
         save(g);
         for (String child : names) {
             ObjectNode c = g.deepCopy();
-            Process vm = new ProcessBuilder("setsid", "sleep", "100000").redirectInput(ProcessBuilder.Redirect.from(
-                    new java.io.File("/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            c.put("name", child).put("state", "running").put("pid", vm.pid()).put("forkable", false).put("golden", golden);
+            c.put("name", child).put("state", "running").put("pid", startVm()).put("forkable", false).put("golden", golden);
             save(c);
             System.out.println(child);
         }
