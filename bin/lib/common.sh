@@ -79,6 +79,7 @@ ensure_test_packages() {
   [ -x /usr/sbin/nft ] || need+=(nftables)
   command -v python3 >/dev/null || need+=(python3)
   command -v clang >/dev/null || need+=(clang) # the agent's fuzz target (libFuzzer)
+  command -v tmux >/dev/null || need+=(tmux) # the terminal test drives the CLI in tmux
   if [ ${#need[@]} -eq 0 ] && [ "$(id -u)" -eq 0 ]; then ensure_libfuzzer; fi
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then

@@ -101,6 +101,7 @@ struct session {
     /* exec */
     pid_t pid;
     int in_fd, out_fd, err_fd;
+    int pty; /* in_fd and out_fd are a pseudo-terminal's master (err_fd is -1) */
     uint8_t in_ready, out_ready, err_ready; /* what the last poll() reported */
     struct buf stdin_pending;
     int stdin_eof;
@@ -131,6 +132,7 @@ void session_ack(struct session *s, uint32_t n);
 void exec_start(uint32_t id, struct reader *r);
 void exec_stdin(struct session *s, const uint8_t *data, size_t n);
 void exec_signal(struct session *s, int sig);
+void exec_resize(struct session *s, struct reader *r);
 void exec_pump(struct session *s, int64_t now);
 void exec_on_child(pid_t pid, int status);
 void exec_kill(struct session *s);

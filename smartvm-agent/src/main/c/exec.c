@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/resource.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,8 +78,9 @@ struct spawn_report {
 };
 static volatile struct spawn_report spawn_failure;
 
-/* Runs in the vfork() child, on the parent's stack: only syscalls, then exec or _exit. */
-static void child(char **argv, char **env, const char *cwd, int uid, int gid, int in, int out, int err,
+/* Runs in the vfork() child, on the parent's stack: only syscalls, then exec or _exit. With `tty`,
+ * in/out/err are a pseudo-terminal's slave, which becomes the new session's controlling terminal. */
+static void child(char **argv, char **env, const char *cwd, int uid, int gid, int in, int out, int err, int tty,
                   volatile struct spawn_report *report) {
     sigset_t none;
     sigemptyset(&none);
@@ -96,6 +99,7 @@ static void child(char **argv, char **env, const char *cwd, int uid, int gid, in
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    if (tty) ioctl(0, TIOCSCTTY, 0);
     if (cwd[0] && chdir(cwd) != 0) {
         report->stage = 1;
     } else if ((uid >= 0 && setgroups(0, NULL) != 0) || (gid >= 0 && setgid((gid_t)gid) != 0)
@@ -137,6 +141,37 @@ static int devnull = -1;
 
 void exec_init(void) { devnull = open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
+/*
+ * A pseudo-terminal pair of the given size, both ends close-on-exec and not yet anyone's
+ * controlling terminal; the slave belongs to the command's user. The peer is opened through the
+ * master (TIOCGPTPEER), not by its /dev/pts name, so it is the right one in any mount namespace.
+ */
+static int open_pty(int *master, int *slave, uint32_t cols, uint32_t rows, int uid) {
+    *master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*master < 0) return -1;
+    int unlock = 0;
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    if (ioctl(*master, TIOCSPTLCK, &unlock) != 0 || ioctl(*master, TIOCSWINSZ, &ws) != 0) goto fail;
+    *slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*slave < 0) {
+        unsigned n;
+        char name[32];
+        if (ioctl(*master, TIOCGPTN, &n) != 0) goto fail;
+        snprintf(name, sizeof name, "/dev/pts/%u", n);
+        *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (*slave < 0) goto fail;
+    }
+    if (uid >= 0 && fchown(*slave, (uid_t)uid, (gid_t)-1) != 0) { /* the command still runs; tty(1) may complain */
+    }
+    return 0;
+fail:;
+    int e = errno;
+    close(*master);
+    *master = -1;
+    errno = e;
+    return -1;
+}
+
 void exec_start(uint32_t id, struct reader *r) {
     uint32_t flags = rd_u32(r);
     int uid = (int)rd_u32(r), gid = (int)rd_u32(r);
@@ -145,15 +180,29 @@ void exec_start(uint32_t id, struct reader *r) {
     uint32_t argc = 0, envc = 0;
     char **argv = read_strv(r, &argc, 4096);
     char **env = read_strv(r, &envc, 4096);
+    uint32_t cols = 0, rows = 0;
+    if (flags & EXEC_FLAG_PTY) {
+        cols = rd_u32(r);
+        rows = rd_u32(r);
+        if (cols == 0 || rows == 0 || cols > MAX_TERMINAL_SIZE || rows > MAX_TERMINAL_SIZE) r->bad = 1;
+    }
     int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int tty = -1; /* the slave of a terminal exec; its master is outp[0] (and inp[1] dups it) */
     if (r->bad || argc == 0) {
         send_error(id, EINVAL, "malformed exec request");
         goto done;
     }
     struct session *s = session_new(id, S_EXEC);
     if (!s) goto done;
-    if ((flags & EXEC_FLAG_STDIN) && pipe2(inp, O_CLOEXEC) != 0) goto fail;
-    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) goto fail;
+    if (flags & EXEC_FLAG_PTY) {
+        if (open_pty(&outp[0], &tty, cols, rows, uid) != 0) goto fail;
+        outp[1] = tty;
+        if ((flags & EXEC_FLAG_STDIN) && (inp[1] = fcntl(outp[0], F_DUPFD_CLOEXEC, 0)) < 0) goto fail;
+        s->pty = 1;
+    } else {
+        if ((flags & EXEC_FLAG_STDIN) && pipe2(inp, O_CLOEXEC) != 0) goto fail;
+        if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) goto fail;
+    }
     /* vfork: no page tables to copy, and we resume only once the child exec'd or gave up. */
     spawn_failure.stage = 0;
     spawn_failure.err = 0;
@@ -162,19 +211,22 @@ void exec_start(uint32_t id, struct reader *r) {
 #else
     pid_t pid = vfork();
     if (pid < 0) goto fail;
-    if (pid == 0) child(argv, env, cwd, uid, gid, inp[0] >= 0 ? inp[0] : devnull, outp[1], errp[1], &spawn_failure);
+    if (pid == 0) {
+        if (tty >= 0) child(argv, env, cwd, uid, gid, tty, tty, tty, 1, &spawn_failure);
+        else child(argv, env, cwd, uid, gid, inp[0] >= 0 ? inp[0] : devnull, outp[1], errp[1], 0, &spawn_failure);
+    }
 #endif
     struct spawn_report report = {spawn_failure.stage, spawn_failure.err};
     if (inp[0] >= 0) close(inp[0]);
     close(outp[1]);
-    close(errp[1]);
+    if (errp[1] >= 0) close(errp[1]);
     s->pid = pid;
     s->in_fd = inp[1];
     s->out_fd = outp[0];
     s->err_fd = errp[0];
     if (s->in_fd >= 0) set_nonblock(s->in_fd);
     set_nonblock(s->out_fd);
-    set_nonblock(s->err_fd);
+    if (s->err_fd >= 0) set_nonblock(s->err_fd);
     if (report.stage != 0) {
         char msg[512];
         if (report.stage == 1)
@@ -184,8 +236,8 @@ void exec_start(uint32_t id, struct reader *r) {
                      strerror(report.err));
         else
             snprintf(msg, sizeof msg, "smartvm-agent: %s: %s\n", argv[0], strerror(report.err));
-        /* The child already exits with 126/127: the message is its stderr. */
-        send_frame(id, T_STDERR, msg, strlen(msg));
+        /* The child already exits with 126/127: the message is its stderr (a terminal's output). */
+        send_frame(id, s->pty ? T_STDOUT : T_STDERR, msg, strlen(msg));
         s->send_window = s->send_window > strlen(msg) ? s->send_window - (uint32_t)strlen(msg) : 0;
     } else {
         uint8_t p[4] = {(uint8_t)(pid >> 24), (uint8_t)(pid >> 16), (uint8_t)(pid >> 8), (uint8_t)pid};
@@ -205,6 +257,7 @@ fail:
         if (outp[i] >= 0) close(outp[i]);
         if (errp[i] >= 0) close(errp[i]);
     }
+    if (tty >= 0 && tty != outp[1]) close(tty);
     session_free(s);
 done:
     free(cwd);
@@ -228,6 +281,13 @@ static void flush_stdin(struct session *s) {
         session_ack(s, (uint32_t)n);
     }
     if (s->in_fd >= 0 && s->stdin_eof && s->stdin_pending.len == 0) {
+        /* A terminal has no end of input but the one its line discipline reads: the EOF character
+         * (Ctrl-D), which ends a read() at the start of a line, as typing it would. */
+        if (s->pty) {
+            struct termios t;
+            char eof = tcgetattr(s->in_fd, &t) == 0 && t.c_cc[VEOF] ? (char)t.c_cc[VEOF] : 4;
+            if (write(s->in_fd, &eof, 1) < 0 && errno == EAGAIN) return;
+        }
         close(s->in_fd);
         s->in_fd = -1;
     }
@@ -246,6 +306,15 @@ void exec_stdin(struct session *s, const uint8_t *data, size_t n) {
 
 void exec_signal(struct session *s, int sig) {
     if (!s->reaped && s->pid > 0) kill(-s->pid, sig);
+}
+
+void exec_resize(struct session *s, struct reader *r) {
+    uint32_t cols = rd_u32(r), rows = rd_u32(r);
+    if (r->bad || !s->pty || s->out_fd < 0 || cols == 0 || rows == 0 || cols > MAX_TERMINAL_SIZE
+        || rows > MAX_TERMINAL_SIZE)
+        return; /* a command without a terminal, or one whose terminal closed: nothing to resize */
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    ioctl(s->out_fd, TIOCSWINSZ, &ws); /* the kernel sends the foreground process group SIGWINCH */
 }
 
 void exec_kill(struct session *s) {

@@ -181,6 +181,9 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
         if (s && s->kind == S_EXEC && !r.bad && sig > 0 && sig < 65) exec_signal(s, (int)sig);
         break;
     }
+    case T_RESIZE:
+        if (s && s->kind == S_EXEC) exec_resize(s, &r);
+        break;
     case T_WINDOW: {
         uint32_t n = rd_u32(&r);
         if (s && !r.bad && n <= 0x7fffffffu && s->send_window <= 0x7fffffffu - n) s->send_window += n;

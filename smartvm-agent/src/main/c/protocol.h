@@ -2,7 +2,7 @@
 #ifndef SMARTVM_PROTOCOL_H
 #define SMARTVM_PROTOCOL_H
 
-#define PROTO_VERSION 1u
+#define PROTO_VERSION 2u
 #define PROTO_MAGIC "SMVMHELO"
 #define PROTO_MAGIC_LEN 8
 #define PROTO_NONCE_LEN 16
@@ -27,6 +27,7 @@
 #define T_PING 0x0B
 #define T_SYNC 0x0C /* the host's clock and entropy, at the start of a session */
 #define T_IDENTIFY 0x0D /* the VM's id and hostname, at the start of a session (a clone's are its own) */
+#define T_RESIZE 0x0E   /* a terminal exec's new window size */
 
 /* guest -> host */
 #define T_HELLO 0x81
@@ -43,5 +44,7 @@
 #define ENTRY_SYMLINK 3
 
 #define EXEC_FLAG_STDIN 1u
+#define EXEC_FLAG_PTY 2u /* a pseudo-terminal for stdin, stdout and stderr; u32 cols, u32 rows follow the env */
+#define MAX_TERMINAL_SIZE 0xffffu
 
 #endif

@@ -22,6 +22,14 @@ public interface ExecProcess extends AutoCloseable {
     /** Sends a signal to the command's process group. */
     void signal(int signal);
 
+    /**
+     * Changes the size of the command's terminal (its foreground process group gets SIGWINCH).
+     *
+     * @throws SmartVmException INVALID_STATE when the command has ended or was started without a
+     *     terminal ({@link ExecRequest#withPty}); INVALID_ARGUMENT for a size outside 1..65535
+     */
+    void resize(int columns, int rows);
+
     /** Kills the command if it still runs and releases its streams. Idempotent. */
     @Override
     void close();

@@ -16,10 +16,19 @@ import java.util.Map;
  *     the VM's default
  * @param stdin bytes to feed the command's stdin (then EOF), or null for no stdin
  * @param uid the guest user to run as, or -1 for root
+ * @param pty a pseudo-terminal of this size for the command's stdin, stdout and stderr (output
+ *     then arrives on stdout only, as a terminal shows it; {@code TERM} is xterm-256color unless
+ *     the environment says otherwise), or null for pipes
  */
 public record ExecRequest(
         List<String> command, Map<String, String> env, String workdir, Duration timeout, byte[] stdin,
-        int uid) {
+        int uid, TerminalSize pty) {
+
+    /** A request without a terminal. */
+    public ExecRequest(List<String> command, Map<String, String> env, String workdir, Duration timeout, byte[] stdin,
+            int uid) {
+        this(command, env, workdir, timeout, stdin, uid, null);
+    }
 
     public ExecRequest {
         // contains(null) would itself throw on the JDK's immutable collections: look at each one
@@ -77,22 +86,31 @@ public record ExecRequest(
     public ExecRequest withEnv(String key, String value) {
         Map<String, String> merged = new LinkedHashMap<>(env);
         merged.put(key, value);
-        return new ExecRequest(command, merged, workdir, timeout, stdin, uid);
+        return new ExecRequest(command, merged, workdir, timeout, stdin, uid, pty);
     }
 
     public ExecRequest withWorkdir(String dir) {
-        return new ExecRequest(command, env, dir, timeout, stdin, uid);
+        return new ExecRequest(command, env, dir, timeout, stdin, uid, pty);
     }
 
     public ExecRequest withTimeout(Duration limit) {
-        return new ExecRequest(command, env, workdir, limit, stdin, uid);
+        return new ExecRequest(command, env, workdir, limit, stdin, uid, pty);
     }
 
     public ExecRequest withStdin(byte[] bytes) {
-        return new ExecRequest(command, env, workdir, timeout, bytes, uid);
+        return new ExecRequest(command, env, workdir, timeout, bytes, uid, pty);
     }
 
     public ExecRequest withUid(int user) {
-        return new ExecRequest(command, env, workdir, timeout, stdin, user);
+        return new ExecRequest(command, env, workdir, timeout, stdin, user, pty);
+    }
+
+    /**
+     * Runs the command on a pseudo-terminal of {@code columns} by {@code rows}: it gets a new
+     * session with the terminal as its controlling terminal (job control and Ctrl-C work), and
+     * its stdout and stderr arrive merged on stdout. Resize it with {@link ExecProcess#resize}.
+     */
+    public ExecRequest withPty(int columns, int rows) {
+        return new ExecRequest(command, env, workdir, timeout, stdin, uid, new TerminalSize(columns, rows));
     }
 }

@@ -127,7 +127,7 @@ public final class MicroVm implements AutoCloseable {
         env.putAll(r.env());
         String workdir = r.workdir() != null ? r.workdir() : spec.workdir() != null ? spec.workdir() : image.workdir();
         return new ExecRequest(r.command(), env, workdir, r.timeout() != null ? r.timeout() : spec.defaultTimeout(), r.stdin(),
-                r.uid() != -1 ? r.uid() : image.uid());
+                r.uid() != -1 ? r.uid() : image.uid(), r.pty());
     }
 
     /** The image's default command (an OCI image's Entrypoint and Cmd), empty when it has none. */

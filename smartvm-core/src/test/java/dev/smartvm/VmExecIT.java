@@ -117,4 +117,26 @@ class VmExecIT extends RealVmTest {
             assertThat(p.waitFor(Duration.ofSeconds(30)).code()).isZero();
         }
     }
+    @Test
+    void runsOnATerminalWithJobControl() throws Exception {
+        ExecResult r = vm.exec(ExecRequest.of("sh", "-c", "tty; stty size; echo $TERM; echo to-err >&2").withPty(120, 40));
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).startsWith("/dev/pts/").contains("40 120\r\n", "xterm-256color\r\n", "to-err\r\n");
+        assertThat(r.stderr()).isEmpty();
+        try (ExecProcess p = vm.spawn(ExecRequest.of("sh").withPty(80, 24).withEnv("PS1", "$ "))) {
+            p.stdin().write("sleep 60 &\njobs\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().flush();
+            StringBuilder seen = new StringBuilder();
+            int b;
+            while (seen.indexOf("Running") < 0 && (b = p.stdout().read()) >= 0) {
+                seen.append((char) b);
+            }
+            assertThat(seen.toString()).as("the shell has job control").contains("sleep 60");
+            p.resize(132, 50);
+            p.stdin().write("stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().flush();
+            assertThat(new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8)).contains("50 132");
+            assertThat(p.waitFor(Duration.ofSeconds(30)).code()).isEqualTo(3);
+        }
+    }
 }

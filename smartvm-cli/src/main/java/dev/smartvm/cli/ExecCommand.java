@@ -32,8 +32,13 @@ final class ExecCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (SmartVm svm = Session.open()) {
-            return GuestCommand.run(Session.find(svm, name),
-                    GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout, guest.uid), guest.interactive);
+            dev.smartvm.MicroVm vm = Session.find(svm, name);
+            dev.smartvm.ExecRequest request = GuestCommand.request(command, VmOptions.EnvOptions.parse(env), workdir, timeout,
+                    guest.uid);
+            try (HostTerminal terminal = GuestCommand.terminal(guest)) {
+                return terminal != null ? GuestCommand.runOnTerminal(vm, request, terminal, guest.interactive)
+                        : GuestCommand.run(vm, request, guest.interactive);
+            }
         }
     }
 }

@@ -4,6 +4,8 @@ import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.MicroVm;
+import dev.smartvm.SmartVmException;
+import dev.smartvm.TerminalSize;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -25,6 +27,37 @@ final class GuestCommand {
             throw new dev.smartvm.SmartVmException(dev.smartvm.ErrorCode.INVALID_ARGUMENT, "no command given after --");
         }
         return new ExecRequest(argv, env, workdir, timeout, null, uid);
+    }
+
+    /** Opens this process's terminal for {@code -t} before anything is created; null without -t. */
+    static HostTerminal terminal(GuestOptions options) {
+        return options.tty ? HostTerminal.open() : null;
+    }
+
+    /** Runs CMD on a guest terminal of {@code host}'s size, its resizes passed on; with -i, the keys typed. */
+    static int runOnTerminal(MicroVm vm, ExecRequest request, HostTerminal host, boolean interactive) {
+        OutputStream out = new FileOutputStream(FileDescriptor.out);
+        TerminalSize size = host.size();
+        String term = System.getenv("TERM"); // the guest's terminal speaks what this one does, as under docker -t
+        ExecRequest onTerminal = term != null && !term.isEmpty() && !request.env().containsKey("TERM")
+                ? request.withEnv("TERM", term) : request;
+        try (ExecProcess p = vm.spawn(onTerminal.withPty(size.columns(), size.rows()))) {
+            host.onResize(s -> {
+                try {
+                    p.resize(s.columns(), s.rows());
+                } catch (SmartVmException e) {
+                    // the command ended meanwhile
+                }
+            });
+            if (interactive) {
+                host.enterRawMode();
+                Thread.ofPlatform().daemon().name("smartvm-keys").start(() -> copy(host.input(), p.stdin(), false));
+            }
+            Thread pumpOut = Thread.ofPlatform().start(() -> copy(p.stdout(), out, false));
+            ExitStatus status = p.waitFor(Duration.ofDays(3650));
+            join(pumpOut);
+            return status.code();
+        }
     }
 
     static int run(MicroVm vm, ExecRequest request, boolean interactive) {

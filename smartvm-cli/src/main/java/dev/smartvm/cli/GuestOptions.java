@@ -9,4 +9,9 @@ final class GuestOptions {
 
     @Option(names = {"-i", "--interactive"}, description = "Pass this process's stdin to CMD.")
     boolean interactive;
+
+    @Option(names = {"-t", "--tty"}, description = {"Give CMD a terminal of this terminal's size, following its resizes;"
+            + " with -i this terminal is in raw mode meanwhile (every key goes to CMD) and is restored afterwards.",
+            "Needs a terminal: `run -it -- sh` is a shell in the VM."})
+    boolean tty;
 }

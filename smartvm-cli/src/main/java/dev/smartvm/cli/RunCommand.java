@@ -42,7 +42,8 @@ final class RunCommand implements Callable<Integer> {
             GuestCommand.request(command, Map.of(), null, null, guest.uid); // bad input fails before anything is created
         }
         try (SmartVm svm = Session.builder().downloads(new ProgressBar(new java.io.PrintWriter(System.err, true),
-                ProgressBar.stderrIsTerminal())).build()) {
+                ProgressBar.stderrIsTerminal())).build();
+                HostTerminal terminal = GuestCommand.terminal(guest)) {
             List<String> argv = command.isEmpty() ? svm.imageCommand(spec) : command;
             if (argv.isEmpty()) {
                 throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "no command given and the image " + spec.image()
@@ -51,7 +52,8 @@ final class RunCommand implements Callable<Integer> {
             ExecRequest request = GuestCommand.request(argv, Map.of(), null, null, guest.uid);
             MicroVm machine = svm.create(spec);
             machine.start();
-            int code = GuestCommand.run(machine, request, guest.interactive);
+            int code = terminal != null ? GuestCommand.runOnTerminal(machine, request, terminal, guest.interactive)
+                    : GuestCommand.run(machine, request, guest.interactive);
             if (keep) {
                 machine.detach();
                 FollowHostnamesCommand.spawnFor(machine);

@@ -137,6 +137,7 @@ class CliIT {
         assertError(smartvm("exec", "ghost", "--", "true"), 125, "VM_NOT_FOUND", "ghost");
         assertError(smartvm("cp", "a", "b"), 2, "INVALID_ARGUMENT", "NAME:/guest/path");
         assertError(smartvm("frobnicate"), 2, "INVALID_ARGUMENT", "frobnicate");
+        assertError(smartvm("run", "-it", "--", "sh"), 125, "INVALID_ARGUMENT", "-t needs a terminal"); // stdin is a pipe here
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 

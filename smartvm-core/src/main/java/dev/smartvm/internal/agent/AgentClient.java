@@ -6,6 +6,7 @@ import dev.smartvm.ExecRequest;
 import dev.smartvm.ExecResult;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.TerminalSize;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -26,6 +27,8 @@ public final class AgentClient implements AutoCloseable {
      */
     public static final long MAX_COLLECTED_OUTPUT = 64L * 1024 * 1024;
     private static final Duration NO_LIMIT = Duration.ofDays(3650);
+    /** A terminal exec's TERM when its environment has none. */
+    static final String DEFAULT_TERM = "xterm-256color";
 
     private static final java.security.SecureRandom ENTROPY = new java.security.SecureRandom();
     private final AgentConnection connection;
@@ -50,7 +53,7 @@ public final class AgentClient implements AutoCloseable {
                     + connection.maxPayload() + " for one exec: pass large data on stdin or in a file");
         }
         ExecChannel channel = new ExecChannel(connection, stdout == null ? new PipeSink() : stdout,
-                stderr == null ? new PipeSink() : stderr, withStdin || request.stdin() != null);
+                stderr == null ? new PipeSink() : stderr, withStdin || request.stdin() != null, request.pty() != null);
         channel.start(encoded, request.timeout());
         byte[] input = request.stdin();
         if (input != null) {
@@ -88,19 +91,26 @@ public final class AgentClient implements AutoCloseable {
         for (Map.Entry<String, String> e : request.env().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
+        TerminalSize pty = request.pty();
+        if (pty != null && !request.env().containsKey("TERM")) {
+            env.add("TERM=" + DEFAULT_TERM);
+        }
         long timeoutMs = request.timeout() == null ? 0 : Math.max(1, request.timeout().toMillis());
         if (timeoutMs > 0xffffffffL) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "timeout " + request.timeout() + " is too long");
         }
-        return new PayloadWriter()
-                .u32(withStdin ? FrameType.EXEC_FLAG_STDIN : 0)
+        PayloadWriter w = new PayloadWriter()
+                .u32((withStdin ? FrameType.EXEC_FLAG_STDIN : 0) | (pty != null ? FrameType.EXEC_FLAG_PTY : 0))
                 .u32(request.uid())
                 .u32(request.uid())
                 .u32(timeoutMs)
                 .str(request.workdir() == null ? "" : request.workdir())
                 .strs(request.command())
-                .strs(env)
-                .toByteArray();
+                .strs(env);
+        if (pty != null) {
+            w.u32(pty.columns()).u32(pty.rows());
+        }
+        return w.toByteArray();
     }
 
     /**

@@ -148,7 +148,8 @@ public final class AgentConnection implements AutoCloseable {
         int n = in.readInt();
         if (version != FrameType.VERSION) {
             throw new SmartVmException(ErrorCode.AGENT_PROTOCOL,
-                    "the guest agent speaks protocol " + version + "; this host speaks " + FrameType.VERSION);
+                    "the guest agent speaks protocol " + version + "; this host speaks " + FrameType.VERSION
+                    + ": the image or template was made by another SmartVM version; build it again with this one");
         }
         if (maxPayload < FrameType.CHUNK || maxPayload > 16 * 1024 * 1024 || window < FrameType.CHUNK
                 || window > 64 * 1024 * 1024 || n < 0 || n > 256) {

@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecProcess;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.TerminalSize;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,14 +29,16 @@ final class ExecChannel implements StreamHandler, ExecProcess {
     private final CompletableFuture<Integer> pid = new CompletableFuture<>();
     private final SendWindow stdinWindow;
     private final StdinStream stdin;
+    private final boolean terminal;
     private volatile boolean discarding;
     private int id;
     private ReceiveWindow receive;
     private ScheduledFuture<?> deadline;
     private boolean finished;
 
-    ExecChannel(AgentConnection connection, OutputSink stdout, OutputSink stderr, boolean withStdin) {
+    ExecChannel(AgentConnection connection, OutputSink stdout, OutputSink stderr, boolean withStdin, boolean terminal) {
         this.connection = connection;
+        this.terminal = terminal;
         this.stdout = stdout;
         this.stderr = stderr;
         this.stdinWindow = new SendWindow(connection.window());
@@ -187,6 +190,18 @@ final class ExecChannel implements StreamHandler, ExecProcess {
         if (!exit.isDone()) {
             connection.sendQuietly(id, FrameType.SIGNAL, new PayloadWriter().u32(signal).toByteArray());
         }
+    }
+
+    @Override
+    public void resize(int columns, int rows) {
+        TerminalSize size = new TerminalSize(columns, rows);
+        if (!terminal) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec has no terminal to resize (start it withPty)");
+        }
+        if (exit.isDone()) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "the command has ended; its terminal is gone");
+        }
+        connection.sendQuietly(id, FrameType.RESIZE, new PayloadWriter().u32(size.columns()).u32(size.rows()).toByteArray());
     }
 
     /** Kills the command if it runs; its remaining output is drained and dropped. */

@@ -2,7 +2,7 @@ package dev.smartvm.internal.agent;
 
 /** Frame types and limits of the agent protocol (docs/agent-protocol.md). */
 final class FrameType {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final byte[] MAGIC = "SMVMHELO".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     static final int NONCE_LENGTH = 16;
     static final int HEADER_LENGTH = 9;
@@ -22,6 +22,7 @@ final class FrameType {
     static final int PING = 0x0B;
     static final int SYNC = 0x0C;
     static final int IDENTIFY = 0x0D;
+    static final int RESIZE = 0x0E;
     // guest -> host
     static final int HELLO = 0x81;
     static final int STARTED = 0x82;
@@ -37,6 +38,7 @@ final class FrameType {
     static final int ENTRY_SYMLINK = 3;
 
     static final int EXEC_FLAG_STDIN = 1;
+    static final int EXEC_FLAG_PTY = 2;
 
     private FrameType() {
     }

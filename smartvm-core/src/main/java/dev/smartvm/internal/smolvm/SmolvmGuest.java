@@ -42,6 +42,13 @@ final class SmolvmGuest implements Guest {
         return r.env().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
     }
 
+    private static void checkNoTerminal(ExecRequest request) {
+        if (request.pty() != null) {
+            throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm's exec has no terminal (no -t); run terminal"
+                    + " sessions on the qemu or firecracker backend");
+        }
+    }
+
     private static void checkUser(ExecRequest r) {
         if (r.uid() != -1) {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm runs commands as its guest's user; it takes no --user");
@@ -88,6 +95,7 @@ final class SmolvmGuest implements Guest {
     @Override
     public ExecResult run(ExecRequest request) {
         checkUser(request);
+        checkNoTerminal(request);
         List<String> cleanup = new ArrayList<>();
         try {
             return cli.exec(name, env(request), request.workdir(), request.timeout(), withStdin(request, cleanup));
@@ -99,6 +107,7 @@ final class SmolvmGuest implements Guest {
     @Override
     public ExecProcess start(ExecRequest request, boolean withStdin, OutputStream stdout, OutputStream stderr) {
         checkUser(request);
+        checkNoTerminal(request);
         if (withStdin) {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm's exec has no open stdin; pass the input as bytes"
                     + " (ExecRequest.withStdin)");
@@ -180,6 +189,11 @@ final class SmolvmGuest implements Guest {
                 default -> throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm's exec can be ended (signals 9 and 15), not"
                         + " sent signal " + signal);
             }
+        }
+
+        @Override
+        public void resize(int columns, int rows) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec has no terminal to resize (smolvm's exec has none)");
         }
 
         private synchronized void finish() {

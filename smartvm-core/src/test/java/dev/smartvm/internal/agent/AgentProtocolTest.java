@@ -238,6 +238,61 @@ class AgentProtocolTest {
     }
 
     @Test
+    void aTerminalExecHasItsSizeAndResizesAndMergesItsOutput() throws Exception {
+        ExecRequest r = new ExecRequest(List.of("sh", "-c", "tty; stty size; echo to-err >&2; read line; stty size; echo got:$line"),
+                PATH, null, null, null, -1).withPty(80, 24);
+        try (ExecProcess p = client.start(r, true, null, null)) {
+            assertThat(readUntil(p.stdout(), "24 80\r\n")).startsWith("/dev/pts/");
+            p.resize(100, 30);
+            p.stdin().write("hello\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().flush();
+            String rest = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(rest).as("the terminal echoes, translates newlines and has the new size")
+                    .contains("hello\r\n", "30 100\r\n", "got:hello\r\n");
+            assertThat(p.waitFor(T).code()).isZero();
+            assertThat(p.stderr().readAllBytes()).as("stderr goes to the terminal too").isEmpty();
+            assertThatThrownBy(() -> p.resize(90, 20)).isInstanceOf(SmartVmException.class)
+                    .hasMessageContaining("has ended").extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.INVALID_STATE);
+        }
+    }
+
+    @Test
+    void closingATerminalsStdinIsItsEndOfFileAndItsSignalKeysWork() throws Exception {
+        try (ExecProcess p = client.start(new ExecRequest(List.of("cat"), PATH, null, null, null, -1).withPty(80, 24), true, null, null)) {
+            p.stdin().write("abc\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().close();
+            assertThat(p.waitFor(T).code()).as("cat read the EOF character").isZero();
+        }
+        try (ExecProcess p = client.start(new ExecRequest(List.of("sh", "-c", "echo ready; exec sleep 60"), PATH, null, null, null, -1)
+                .withPty(80, 24), true, null, null)) {
+            readUntil(p.stdout(), "ready");
+            p.stdin().write(3); // Ctrl-C: the line discipline signals the foreground process group
+            p.stdin().flush();
+            assertThat(p.waitFor(T).code()).isEqualTo(128 + 2);
+        }
+    }
+
+    @Test
+    void onlyATerminalExecResizesAndSizesAreChecked() {
+        try (ExecProcess p = client.start(new ExecRequest(List.of("sleep", "30"), PATH, null, null, null, -1), true, null, null)) {
+            assertThatThrownBy(() -> p.resize(80, 24)).isInstanceOf(SmartVmException.class).hasMessageContaining("no terminal");
+        }
+        assertThatThrownBy(() -> ExecRequest.of("sh").withPty(0, 24)).isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("1 to 65535 columns");
+        assertThatThrownBy(() -> ExecRequest.of("sh").withPty(80, 70000)).isInstanceOf(SmartVmException.class);
+    }
+
+    private static String readUntil(java.io.InputStream in, String marker) throws java.io.IOException {
+        StringBuilder seen = new StringBuilder();
+        int b;
+        while (seen.indexOf(marker) < 0 && (b = in.read()) >= 0) {
+            seen.append((char) b);
+        }
+        assertThat(seen.toString()).contains(marker);
+        return seen.toString();
+    }
+
+    @Test
     void runsEightExecsAtOnceOverOneConnection() throws Exception {
         // A barrier only eight commands running at the same time can pass.
         Path barrier = Files.createDirectories(dir.resolve("barrier"));

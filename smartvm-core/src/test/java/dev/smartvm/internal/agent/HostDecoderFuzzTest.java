@@ -146,7 +146,7 @@ class HostDecoderFuzzTest {
         try {
             AgentConnection c = AgentConnection.overStreams(Channels.newChannel(new ByteArrayInputStream(stream)), DISCARD,
                     MAX_PAYLOAD, WINDOW);
-            ExecChannel exec = new ExecChannel(c, new PipeSink(), new PipeSink(), true);
+            ExecChannel exec = new ExecChannel(c, new PipeSink(), new PipeSink(), true, false);
             exec.start(AgentClient.encode(ExecRequest.of("x"), true), Duration.ofHours(1));
             TreeDownload download = new TreeDownload(c, target);
             download.begin("/x");
