@@ -82,7 +82,12 @@ extern int agent_protected; /* PID 1 raised its priority and left the OOM killer
 int64_t now_ms(void);
 
 /* ---- sessions (main.c, exec.c, files.c) ---- */
-enum session_kind { S_FREE = 0, S_EXEC, S_PUT, S_GET };
+enum session_kind { S_FREE = 0, S_EXEC, S_PUT, S_GET, S_WATCH };
+
+struct watch_dir {
+    int wd;
+    char *path;
+};
 
 struct get_entry {
     char *rel;   /* relative to the requested path, "" for the path itself */
@@ -121,6 +126,11 @@ struct session {
     size_t n_entries, next_entry;
     int get_fd;
     uint64_t get_left;
+    /* watch: dirs[0] is the watched directory itself */
+    int ino_fd;
+    int recursive;
+    struct watch_dir *dirs;
+    size_t n_dirs, cap_dirs;
 };
 
 extern struct session sessions[MAX_SESSIONS];
@@ -151,5 +161,18 @@ void identify_guest(uint32_t id, struct reader *r); /* sync.c */
 void get_pump(struct session *s);
 void files_release(struct session *s);
 int relpath_ok(const char *rel);
+char *guest_path(char *path); /* files.c: the path itself (the fuzzer's stay in its scratch directory) */
+void read_start(uint32_t id, struct reader *r);
+
+/* fsops.c, watch.c: the files API */
+void stat_path(uint32_t id, struct reader *r);
+void list_dir(uint32_t id, struct reader *r);
+void make_dirs(uint32_t id, struct reader *r);
+void remove_path(uint32_t id, struct reader *r);
+void rename_path(uint32_t id, struct reader *r);
+void watch_start(uint32_t id, struct reader *r);
+int watch_poll_fd(struct session *s, struct pollfd *fd);
+void watch_pump(struct session *s);
+void watch_release(struct session *s);
 
 #endif

@@ -42,7 +42,7 @@ static int host_path(const char *p) {
     return strncmp(p, "/dev/", 5) == 0 && strncmp(p, "/dev/shm", 8) != 0 && strncmp(p, "/dev/mqueue", 11) != 0;
 }
 
-static char *guest_path(char *path) {
+char *guest_path(char *path) {
     if (!path) return NULL;
     if (host_path(path)) return path;
     char *p = path;
@@ -53,7 +53,7 @@ static char *guest_path(char *path) {
     return out;
 }
 #else
-static char *guest_path(char *path) { return path; }
+char *guest_path(char *path) { return path; }
 #endif
 
 static char *join(const char *base, const char *rel) {
@@ -272,6 +272,8 @@ static int walk_one(const char *fpath, const struct stat *st, int type, struct F
     return 0;
 }
 
+static void get_begin(uint32_t id, char *path);
+
 void get_start(uint32_t id, struct reader *r) {
     char *path = guest_path(rd_str(r));
     if (r->bad || !path || !path[0]) {
@@ -292,6 +294,31 @@ void get_start(uint32_t id, struct reader *r) {
         free(path);
         return;
     }
+    get_begin(id, path);
+}
+
+/* READ: one regular file, symlinks followed (as cat would), sent as a GET of it. */
+void read_start(uint32_t id, struct reader *r) {
+    char *path = guest_path(rd_str(r));
+    if (r->bad || !path || !path[0]) {
+        send_error(id, EINVAL, "malformed read request");
+        free(path);
+        return;
+    }
+    struct stat st;
+    char *real = stat(path, &st) == 0 ? realpath(path, NULL) : NULL;
+    if (!real) send_error(id, errno, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode)) send_error(id, EISDIR, "%s is a directory", path);
+    else if (!S_ISREG(st.st_mode)) send_error(id, EINVAL, "%s is not a regular file", path);
+    else {
+        get_begin(id, real);
+        real = NULL;
+    }
+    free(real);
+    free(path);
+}
+
+static void get_begin(uint32_t id, char *path) {
     struct session *s = session_new(id, S_GET);
     if (!s) {
         free(path);

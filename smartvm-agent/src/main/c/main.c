@@ -55,7 +55,7 @@ struct session *session_new(uint32_t id, enum session_kind kind) {
         s->conn = current;
         s->id = id;
         s->send_window = INITIAL_WINDOW;
-        s->in_fd = s->out_fd = s->err_fd = s->fd = s->get_fd = -1;
+        s->in_fd = s->out_fd = s->err_fd = s->fd = s->get_fd = s->ino_fd = -1;
         return s;
     }
     send_error(id, EAGAIN, "too many concurrent requests (at most %d)", MAX_SESSIONS);
@@ -73,6 +73,7 @@ void session_free(struct session *s) {
         buf_free(&s->stdin_pending);
     }
     files_release(s);
+    watch_release(s);
     memset(s, 0, sizeof *s);
     s->kind = S_FREE;
     current = was;
@@ -166,6 +167,17 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
     case T_EXEC: exec_start(id, &r); break;
     case T_PUT: put_start(id, &r); break;
     case T_GET: get_start(id, &r); break;
+    case T_READ: read_start(id, &r); break;
+    case T_STAT: stat_path(id, &r); break;
+    case T_LIST: list_dir(id, &r); break;
+    case T_MKDIR: make_dirs(id, &r); break;
+    case T_REMOVE: remove_path(id, &r); break;
+    case T_RENAME: rename_path(id, &r); break;
+    case T_WATCH: watch_start(id, &r); break;
+    case T_CANCEL: /* a watch ends (answered by END); a read the host gave up on stops (no answer) */
+        if (s && s->kind == S_WATCH) send_frame(id, T_END, NULL, 0);
+        if (s && (s->kind == S_WATCH || s->kind == S_GET)) session_free(s);
+        break;
     case T_STDIN:
         if (s && s->kind == S_EXEC) {
             if (s->stdin_pending.len + len > 2 * INITIAL_WINDOW) {
@@ -370,6 +382,11 @@ static void serve(int sigfd) {
         int first_session_fd = n;
         for (int i = 0; i < MAX_SESSIONS; i++) {
             struct session *s = &sessions[i];
+            if (s->kind == S_WATCH) {
+                current = s->conn;
+                if (watch_poll_fd(s, fds + n)) owner[n++] = s;
+                continue;
+            }
             if (s->kind != S_EXEC) continue;
             current = s->conn;
             int added = exec_poll_fds(s, fds + n, 3);
@@ -389,7 +406,8 @@ static void serve(int sigfd) {
             continue;
         }
         if (fds[0].revents) reap_children(sigfd);
-        for (int i = first_session_fd; i < n; i++) exec_poll_result(owner[i], &fds[i]);
+        for (int i = first_session_fd; i < n; i++)
+            if (owner[i]->kind == S_EXEC) exec_poll_result(owner[i], &fds[i]);
         for (int i = 0; i < n_conns; i++) {
             if (conn_slot[i] >= 0 && !read_conn(&conns[i], fds[conn_slot[i]].revents)) disconnect(&conns[i]);
         }
@@ -400,6 +418,7 @@ static void serve(int sigfd) {
             current = s->conn;
             if (s->kind == S_EXEC) exec_pump(s, now);
             else if (s->kind == S_GET) get_pump(s);
+            else if (s->kind == S_WATCH) watch_pump(s);
         }
         for (int i = 0; i < n_conns; i++) write_conn(&conns[i]);
     }

@@ -28,6 +28,14 @@
 #define T_SYNC 0x0C /* the host's clock and entropy, at the start of a session */
 #define T_IDENTIFY 0x0D /* the VM's id and hostname, at the start of a session (a clone's are its own) */
 #define T_RESIZE 0x0E   /* a terminal exec's new window size */
+#define T_STAT 0x0F
+#define T_LIST 0x10
+#define T_MKDIR 0x11
+#define T_REMOVE 0x12
+#define T_RENAME 0x13
+#define T_READ 0x14   /* one regular file, as a GET */
+#define T_WATCH 0x15
+#define T_CANCEL 0x16 /* ends a watch */
 
 /* guest -> host */
 #define T_HELLO 0x81
@@ -37,11 +45,22 @@
 #define T_EXIT 0x85
 #define T_OK 0x86
 #define T_ERROR 0x87
+#define T_STATS 0x88 /* a STAT's answer */
+#define T_NAMES 0x89 /* a LIST's entries */
+#define T_EVENT 0x8A /* a watch's event */
 #define T_PONG 0x8B
 
 #define ENTRY_FILE 1
 #define ENTRY_DIR 2
 #define ENTRY_SYMLINK 3
+#define ENTRY_OTHER 4 /* devices, FIFOs, sockets: listed and stat'ed, never copied */
+
+#define EVENT_CREATED 1
+#define EVENT_MODIFIED 2
+#define EVENT_DELETED 3
+#define EVENT_MOVED_FROM 4
+#define EVENT_MOVED_TO 5
+#define EVENT_OVERFLOW 6
 
 #define EXEC_FLAG_STDIN 1u
 #define EXEC_FLAG_PTY 2u /* a pseudo-terminal for stdin, stdout and stderr; u32 cols, u32 rows follow the env */

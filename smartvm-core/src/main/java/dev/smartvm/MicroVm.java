@@ -160,6 +160,15 @@ public final class MicroVm implements AutoCloseable {
         return life.requireAgent("ping").ping(Duration.ofSeconds(30));
     }
 
+    /**
+     * The guest's files: read and write bytes and strings, list, stat, mkdir -p, remove, rename,
+     * exists, and watch a directory for changes. Each call needs the VM running (VM_STOPPED or
+     * INVALID_STATE otherwise); UNSUPPORTED on smolvm.
+     */
+    public GuestFiles files() {
+        return new VmFiles(() -> life.requireAgent("use files").files());
+    }
+
     /** Copies a host file or directory into the guest ({@code cp -r} semantics); returns bytes copied. */
     public long copyTo(Path hostPath, String guestPath) {
         return life.requireAgent("copy").upload(hostPath, guestPath, COPY_TIMEOUT);

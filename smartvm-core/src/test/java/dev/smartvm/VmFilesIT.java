@@ -93,4 +93,40 @@ class VmFilesIT extends RealVmTest {
         assertThatThrownBy(() -> vm.copyTo(dir, "relative/path"))
                 .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
+    @Test
+    void theFilesApiWorksInTheGuestAndWatchesIt() {
+        GuestFiles files = vm.files();
+        files.mkdirs("/tmp/api/sub");
+        files.writeString("/tmp/api/sub/a.txt", "from the host");
+        assertThat(vm.exec("cat", "/tmp/api/sub/a.txt").stdout()).isEqualTo("from the host");
+        assertThat(files.readString("/proc/sys/kernel/hostname").strip()).isEqualTo(vm.name());
+        assertThat(files.list("/tmp/api")).singleElement().satisfies(e -> {
+            assertThat(e.path()).isEqualTo("/tmp/api/sub");
+            assertThat(e.isDirectory()).isTrue();
+        });
+        assertThat(files.stat("/tmp/api/sub/a.txt").size()).isEqualTo(13);
+        try (FileWatch w = files.watch("/tmp/api", true)) {
+            vm.exec("sh", "-c", "echo x > /tmp/api/sub/b.txt");
+            java.util.List<FileEvent> seen = new java.util.ArrayList<>();
+            for (FileEvent e; (e = w.poll(java.time.Duration.ofSeconds(20))) != null;) {
+                seen.add(e);
+                if (e.kind() == FileEvent.Kind.MODIFIED) {
+                    break;
+                }
+            }
+            assertThat(seen).extracting(FileEvent::kind, FileEvent::path).startsWith(
+                    org.assertj.core.groups.Tuple.tuple(FileEvent.Kind.CREATED, "/tmp/api/sub/b.txt"),
+                    org.assertj.core.groups.Tuple.tuple(FileEvent.Kind.MODIFIED, "/tmp/api/sub/b.txt"));
+        }
+        files.rename("/tmp/api/sub", "/tmp/api/moved");
+        files.remove("/tmp/api", true);
+        assertThat(files.exists("/tmp/api")).isFalse();
+        assertThatThrownBy(() -> files.readBytes("/tmp/api/moved/a.txt")).isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("No such file").extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.PATH_NOT_FOUND);
+        try (MicroVm stopped = svm.create(VmSpec.builder().name("files-stopped").build())) {
+            assertThatThrownBy(() -> stopped.files().stat("/")).isInstanceOf(SmartVmException.class)
+                    .hasMessageContaining("cannot use files in VM 'files-stopped'")
+                    .extracting(e -> ((SmartVmException) e).code()).isEqualTo(ErrorCode.INVALID_STATE);
+        }
+    }
 }

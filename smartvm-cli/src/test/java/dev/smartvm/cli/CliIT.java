@@ -137,7 +137,7 @@ class CliIT {
         assertError(smartvm("exec", "ghost", "--", "true"), 125, "VM_NOT_FOUND", "ghost");
         assertError(smartvm("cp", "a", "b"), 2, "INVALID_ARGUMENT", "NAME:/guest/path");
         assertError(smartvm("frobnicate"), 2, "INVALID_ARGUMENT", "frobnicate");
-        assertError(smartvm("run", "-it", "--", "sh"), 125, "INVALID_ARGUMENT", "-t needs a terminal"); // stdin is a pipe here
+        assertError(smartvm("run", "-it", "--", "sh"), 2, "INVALID_ARGUMENT", "-t needs a terminal"); // stdin is a pipe here
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
     }
 
@@ -193,6 +193,62 @@ class CliIT {
         assertError(smartvm("rm", "box"), 125, "INVALID_STATE", "rm -f");
         assertThat(smartvm("rm", "-f", "box").code()).isZero();
         assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
+    @Test
+    void filesAreWrittenReadListedWatchedAndRemoved() throws Exception {
+        Result created = smartvm("create", "--name", "files-cli");
+        assertThat(created.code()).as(created.err()).isZero();
+        try {
+            assertThat(smartvm("files", "mkdir", "files-cli", "/tmp/d/e").code()).isZero();
+            Result w = smartvmWithInput("from stdin\n", "files", "write", "files-cli", "/tmp/d/e/f.txt");
+            assertThat(w.code()).as(w.err()).isZero();
+            assertThat(smartvm("files", "cat", "files-cli", "/tmp/d/e/f.txt").out()).isEqualTo("from stdin\n");
+            JsonNode ls = Json.MAPPER.readTree(smartvm("files", "ls", "--json", "files-cli", "/tmp/d/e").out());
+            assertThat(ls).hasSize(1);
+            assertThat(ls.get(0).get("name").asText()).isEqualTo("f.txt");
+            assertThat(ls.get(0).get("type").asText()).isEqualTo("file");
+            assertThat(ls.get(0).get("size").asLong()).isEqualTo(11);
+            assertThat(ls.get(0).get("mode").asText()).isEqualTo("0644");
+            assertThat(smartvm("files", "ls", "files-cli", "/tmp/d").out()).startsWith("drwx").contains(" e\n");
+
+            List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "files", "watch", "-r", "--json",
+                    "files-cli", "/tmp/d"));
+            ProcessBuilder pb = new ProcessBuilder(argv);
+            pb.environment().put("SMARTVM_HOME", home.toString());
+            pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+            Process watch = pb.start();
+            try {
+                var lines = new java.io.BufferedReader(new java.io.InputStreamReader(watch.getInputStream(), StandardCharsets.UTF_8));
+                // a thread of its own: the common pool (one thread on 2 cores) reads the other commands' output
+                CompletableFuture<String> first = new CompletableFuture<>();
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        first.complete(lines.readLine());
+                    } catch (IOException e) {
+                        first.completeExceptionally(e);
+                    }
+                });
+                // the watch is set up once the process is connected: repeat the change until it is seen
+                for (int i = 0; i < 60 && !first.isDone(); i++) {
+                    smartvm("exec", "files-cli", "--", "touch", "/tmp/d/e/g" + i);
+                }
+                JsonNode event = Json.MAPPER.readTree(first.get(60, TimeUnit.SECONDS));
+                assertThat(event.get("event").asText()).isEqualTo("created");
+                assertThat(event.get("path").asText()).startsWith("/tmp/d/e/g");
+                assertThat(event.get("directory").asBoolean()).isFalse();
+            } finally {
+                watch.destroy();
+                watch.waitFor(30, TimeUnit.SECONDS);
+            }
+            assertError(smartvm("files", "rm", "files-cli", "/tmp/d"), 2, "INVALID_ARGUMENT", "not empty");
+            assertThat(smartvm("files", "rm", "-r", "files-cli", "/tmp/d").code()).isZero();
+            assertError(smartvm("files", "cat", "files-cli", "/tmp/d/e/f.txt"), 125, "PATH_NOT_FOUND", "/tmp/d/e/f.txt");
+            assertError(smartvm("files", "watch", "files-cli", "/tmp/d"), 125, "PATH_NOT_FOUND", "/tmp/d");
+        } finally {
+            smartvm("rm", "-f", "files-cli");
+        }
     }
 
     @Test

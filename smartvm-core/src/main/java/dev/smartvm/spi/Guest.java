@@ -2,7 +2,10 @@ package dev.smartvm.spi;
 
 import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
+import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecResult;
+import dev.smartvm.GuestFiles;
+import dev.smartvm.SmartVmException;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +29,16 @@ public interface Guest extends AutoCloseable {
 
     /** Copies a guest file or directory to the host ({@code cp -r} semantics); returns bytes copied. */
     long download(String guestPath, Path target, Duration timeout);
+
+    /**
+     * The guest's files (read, write, list, stat, mkdir, remove, rename, watch).
+     *
+     * @throws SmartVmException UNSUPPORTED for an engine without a way to them (the default)
+     */
+    default GuestFiles files() {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "this engine has no files API; copy files with"
+                + " copyTo/copyFrom, or use the qemu or firecracker backend");
+    }
 
     /** A round trip to the guest; its duration. */
     Duration ping(Duration timeout);

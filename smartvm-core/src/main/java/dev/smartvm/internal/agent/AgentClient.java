@@ -214,11 +214,11 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /** The one frame that answers a request of its own. */
-    private record Reply(int type, byte[] payload) {
+    record Reply(int type, byte[] payload) {
     }
 
     /** Sends a one-frame request and waits for the one frame that answers it. */
-    private Reply request(int type, byte[] payload, Duration timeout, String what) {
+    Reply request(int type, byte[] payload, Duration timeout, String what) {
         CompletableFuture<Reply> answer = new CompletableFuture<>();
         int id = connection.register(new StreamHandler() {
             @Override

@@ -23,6 +23,14 @@ final class FrameType {
     static final int SYNC = 0x0C;
     static final int IDENTIFY = 0x0D;
     static final int RESIZE = 0x0E;
+    static final int STAT = 0x0F;
+    static final int LIST = 0x10;
+    static final int MKDIR = 0x11;
+    static final int REMOVE = 0x12;
+    static final int RENAME = 0x13;
+    static final int READ = 0x14;
+    static final int WATCH = 0x15;
+    static final int CANCEL = 0x16;
     // guest -> host
     static final int HELLO = 0x81;
     static final int STARTED = 0x82;
@@ -31,11 +39,15 @@ final class FrameType {
     static final int EXIT = 0x85;
     static final int OK = 0x86;
     static final int ERROR = 0x87;
+    static final int STATS = 0x88;
+    static final int NAMES = 0x89;
+    static final int EVENT = 0x8A;
     static final int PONG = 0x8B;
 
     static final int ENTRY_FILE = 1;
     static final int ENTRY_DIR = 2;
     static final int ENTRY_SYMLINK = 3;
+    static final int ENTRY_OTHER = 4;
 
     static final int EXEC_FLAG_STDIN = 1;
     static final int EXEC_FLAG_PTY = 2;

@@ -38,12 +38,33 @@ final class TreeUpload implements StreamHandler {
         }
         Path name = source.toAbsolutePath().normalize().getFileName();
         refuseUnnameableNames(source);
+        return transfer(guestDest, name == null ? "" : name.toString(), () -> sendTree(source), timeout);
+    }
+
+    /**
+     * Writes {@code data} as the guest file {@code guestPath} (mode {@code mode}), which it
+     * replaces whole once complete; never into a directory of that name. Returns the bytes sent.
+     */
+    long runBytes(byte[] data, int mode, String guestPath, Duration timeout) {
+        return transfer(guestPath, "", () -> {
+            connection.send(id, FrameType.ENTRY, new PayloadWriter().u8(FrameType.ENTRY_FILE).u32(mode).u64(data.length)
+                    .str("").str("").toByteArray());
+            for (int off = 0; off < data.length && !result.isDone();) {
+                int n = window.take(Math.min(data.length - off, FrameType.CHUNK));
+                connection.send(id, FrameType.DATA, data, off, n);
+                off += n;
+                bytes += n;
+            }
+        }, timeout);
+    }
+
+    /** PUT to {@code guestDest} (into it as {@code baseName} when it is a directory and the name is not ""), then the entries. */
+    private long transfer(String guestDest, String baseName, Runnable entries, Duration timeout) {
         id = connection.register(this);
         try {
-            connection.send(id, FrameType.PUT,
-                    new PayloadWriter().str(guestDest).str(name == null ? "" : name.toString()).toByteArray());
+            connection.send(id, FrameType.PUT, new PayloadWriter().str(guestDest).str(baseName).toByteArray());
             try {
-                sendTree(source);
+                entries.run();
             } finally {
                 // The agent keeps a failed transfer until END: always send it.
                 connection.sendQuietly(id, FrameType.END, new byte[0]);
@@ -161,11 +182,7 @@ final class TreeUpload implements StreamHandler {
             case FrameType.WINDOW -> window.grant(Integer.toUnsignedLong(new PayloadReader(payload).u32()));
             case FrameType.OK -> result.complete(null);
             case FrameType.ERROR -> {
-                PayloadReader r = new PayloadReader(payload);
-                int errno = r.u32();
-                String message = r.str();
-                SmartVmException e = new SmartVmException(errno == 2 ? ErrorCode.PATH_NOT_FOUND : ErrorCode.AGENT_ERROR,
-                        "copy into the guest failed: " + message);
+                SmartVmException e = AgentFiles.guestError(payload, "copy into the guest failed");
                 result.completeExceptionally(e);
                 window.fail(e);
             }

@@ -117,6 +117,12 @@ final class SmolvmGuest implements Guest {
         return new StreamedExec(p, stdout, stderr, request.timeout() != null, () -> removeGuestFiles(cleanup));
     }
 
+    @Override
+    public dev.smartvm.GuestFiles files() {
+        throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm has no files API (its CLI copies one file at a time,"
+                + " and cannot list, stat or watch): use copyTo/copyFrom or exec, or the qemu or firecracker backend");
+    }
+
     /** A {@code machine exec --stream} process as an {@link ExecProcess}. */
     private static final class StreamedExec implements ExecProcess {
         private final Process process;

@@ -38,6 +38,11 @@ public final class AgentGuest implements Guest {
     }
 
     @Override
+    public dev.smartvm.GuestFiles files() {
+        return new dev.smartvm.internal.agent.AgentFiles(client);
+    }
+
+    @Override
     public long download(String guestPath, Path target, Duration timeout) {
         return client.download(guestPath, target, timeout);
     }
