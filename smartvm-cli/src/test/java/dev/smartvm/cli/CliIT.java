@@ -242,10 +242,27 @@ class CliIT {
                 watch.destroy();
                 watch.waitFor(30, TimeUnit.SECONDS);
             }
+            JsonNode listed = Json.MAPPER.readTree(smartvm("ls", "--json").out()).get(0);
+            assertThat(listed.get("uptimeSeconds").asLong()).as("a running VM has an uptime").isGreaterThanOrEqualTo(0);
+            assertThat(listed.get("address").isNull()).as("no network, no address").isTrue();
+            assertThat(smartvm("ls").out()).contains("ADDRESS", "UPTIME");
             assertError(smartvm("files", "rm", "files-cli", "/tmp/d"), 2, "INVALID_ARGUMENT", "not empty");
             assertThat(smartvm("files", "rm", "-r", "files-cli", "/tmp/d").code()).isZero();
             assertError(smartvm("files", "cat", "files-cli", "/tmp/d/e/f.txt"), 125, "PATH_NOT_FOUND", "/tmp/d/e/f.txt");
             assertError(smartvm("files", "watch", "files-cli", "/tmp/d"), 125, "PATH_NOT_FOUND", "/tmp/d");
+            List<String> follow = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "logs", "-f", "files-cli"));
+            ProcessBuilder fpb = new ProcessBuilder(follow).redirectOutput(dir.resolve("follow.out").toFile())
+                    .redirectError(dir.resolve("follow.err").toFile());
+            fpb.environment().put("SMARTVM_HOME", home.toString());
+            fpb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+            Process logs = fpb.start();
+            assertThat(logs.waitFor(3, TimeUnit.SECONDS)).as("logs -f follows a running VM").isFalse();
+            assertThat(smartvm("stop", "files-cli").code()).isZero();
+            assertThat(logs.waitFor(60, TimeUnit.SECONDS)).as("logs -f ends when the VM stops").isTrue();
+            assertThat(logs.exitValue()).as(Files.readString(dir.resolve("follow.err"))).isZero();
+            assertThat(smartvm("logs", "files-cli").out()).as("what logs -f printed is the console")
+                    .startsWith(Files.readString(dir.resolve("follow.out")));
         } finally {
             smartvm("rm", "-f", "files-cli");
         }

@@ -26,6 +26,8 @@ final class VmStart implements VmBooter.Progress {
     private final Path dir;
     private final List<Object> extensions;
     private volatile boolean launched;
+    /** How long a start waits for its lock before it takes the holder for another start. */
+    private static final java.time.Duration REAPER_CHECK = java.time.Duration.ofSeconds(2);
 
     VmStart(VmLifecycle life, VmContext context, Path dir, List<Object> extensions) {
         this.life = life;
@@ -40,10 +42,33 @@ final class VmStart implements VmBooter.Progress {
     }
 
     void run() {
-        LockFile starting = LockFile.tryAcquire(startLock(dir)).orElseThrow(() -> new SmartVmException(
-                ErrorCode.INVALID_STATE, "cannot start VM '" + life.name() + "': another process is starting it"));
-        try (starting) {
+        try (LockFile starting = acquireStartLock()) {
             runHoldingLock();
+        }
+    }
+
+    /**
+     * The start lock. A reaper in another process holds it for a moment while it checks whether a
+     * VM it saw STARTING was abandoned (a start that failed and is being retried looks like one):
+     * that is waited out; a lock held longer is another start.
+     */
+    private LockFile acquireStartLock() {
+        long deadline = System.nanoTime() + REAPER_CHECK.toNanos();
+        for (;;) {
+            java.util.Optional<LockFile> lock = LockFile.tryAcquire(startLock(dir));
+            if (lock.isPresent()) {
+                return lock.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot start VM '" + life.name()
+                        + "': another process is starting it");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting to start VM '" + life.name() + "'", e);
+            }
         }
     }
 
