@@ -57,6 +57,8 @@ final class GuestCommand {
             ExitStatus status = p.waitFor(Duration.ofDays(3650));
             join(pumpOut);
             return status.code();
+        } finally {
+            host.close(); // cooked again before anything else prints (run --keep's "kept VM")
         }
     }
 
