@@ -165,6 +165,7 @@ char *guest_path(char *path); /* files.c: the path itself (the fuzzer's stay in 
 void read_start(uint32_t id, struct reader *r);
 
 /* fsops.c, watch.c: the files API */
+char *path_arg(uint32_t id, struct reader *r, const char *what); /* an absolute path, or NULL (ERROR sent) */
 void stat_path(uint32_t id, struct reader *r);
 void list_dir(uint32_t id, struct reader *r);
 void make_dirs(uint32_t id, struct reader *r);

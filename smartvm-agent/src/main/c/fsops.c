@@ -35,8 +35,7 @@ static void put_stat(struct buf *b, const char *path, const struct stat *st) {
     buf_str(b, target);
 }
 
-/* A request's one path argument; NULL (and an ERROR sent) when malformed. */
-static char *path_arg(uint32_t id, struct reader *r, const char *what) {
+char *path_arg(uint32_t id, struct reader *r, const char *what) {
     char *path = guest_path(rd_str(r));
     if (r->bad || !path || path[0] != '/') {
         send_error(id, EINVAL, "malformed %s request", what);
@@ -66,6 +65,16 @@ void stat_path(uint32_t id, struct reader *r) {
     free(path);
 }
 
+/* One NAMES frame of the `count` entries in `batch`, which is emptied. */
+static void send_names(uint32_t id, struct buf *batch, uint32_t count) {
+    struct buf f = {0};
+    buf_u32(&f, count);
+    buf_put(&f, batch->p, batch->len);
+    send_frame(id, T_NAMES, f.p, f.len);
+    buf_free(&f);
+    batch->len = 0;
+}
+
 /* NAMES frames (u32 count, then per entry: string name and its stat), then END. */
 void list_dir(uint32_t id, struct reader *r) {
     char *path = path_arg(id, r, "list");
@@ -93,20 +102,11 @@ void list_dir(uint32_t id, struct reader *r) {
         buf_str(&batch, e->d_name);
         put_stat(&batch, full, &st);
         if (++in_batch, batch.len >= LIST_BATCH) {
-            struct buf f = {0};
-            buf_u32(&f, in_batch);
-            buf_put(&f, batch.p, batch.len);
-            send_frame(id, T_NAMES, f.p, f.len);
-            buf_free(&f);
-            batch.len = 0;
+            send_names(id, &batch, in_batch);
             in_batch = 0;
         }
     }
-    struct buf f = {0};
-    buf_u32(&f, in_batch);
-    buf_put(&f, batch.p, batch.len);
-    send_frame(id, T_NAMES, f.p, f.len);
-    buf_free(&f);
+    send_names(id, &batch, in_batch);
     send_frame(id, T_END, NULL, 0);
 out:
     buf_free(&batch);
@@ -163,7 +163,7 @@ void remove_path(uint32_t id, struct reader *r) {
         ok = 0;
     } else if (!S_ISDIR(st.st_mode)) {
         ok = unlink(path) == 0;
-    } else if (!strcmp(path, "/") || (path[strspn(path, "/")] == 0)) {
+    } else if (path[strspn(path, "/")] == 0) { /* "/", "//"... */
         errno = EBUSY;
         ok = 0;
     } else if (!recursive) {

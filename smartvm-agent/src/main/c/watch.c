@@ -54,10 +54,11 @@ static int add_tree(struct session *s, const char *path) {
 }
 
 void watch_start(uint32_t id, struct reader *r) {
-    char *path = guest_path(rd_str(r));
+    char *path = path_arg(id, r, "watch");
     uint8_t recursive = rd_u8(r);
     struct stat st;
-    if (r->bad || !path || path[0] != '/') {
+    if (!path) return;
+    if (r->bad) {
         send_error(id, EINVAL, "malformed watch request");
         free(path);
         return;

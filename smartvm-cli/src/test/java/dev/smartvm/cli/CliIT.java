@@ -66,13 +66,19 @@ class CliIT {
         return smartvmWithInput(null, args);
     }
 
-    Result smartvmWithInput(String stdin, String... args) throws Exception {
+    /** The CLI jar with {@code args}, in this class's home, for a process of its own. */
+    ProcessBuilder cli(String... args) {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString()));
         argv.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(argv);
         pb.environment().put("SMARTVM_HOME", home.toString());
         pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
+        return pb;
+    }
+
+    Result smartvmWithInput(String stdin, String... args) throws Exception {
+        ProcessBuilder pb = cli(args);
         pb.environment().putAll(extraEnv);
         Process p = pb.start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
@@ -212,13 +218,7 @@ class CliIT {
             assertThat(ls.get(0).get("mode").asText()).isEqualTo("0644");
             assertThat(smartvm("files", "ls", "files-cli", "/tmp/d").out()).startsWith("drwx").contains(" e\n");
 
-            List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "files", "watch", "-r", "--json",
-                    "files-cli", "/tmp/d"));
-            ProcessBuilder pb = new ProcessBuilder(argv);
-            pb.environment().put("SMARTVM_HOME", home.toString());
-            pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-            Process watch = pb.start();
+            Process watch = cli("files", "watch", "-r", "--json", "files-cli", "/tmp/d").start();
             try {
                 var lines = new java.io.BufferedReader(new java.io.InputStreamReader(watch.getInputStream(), StandardCharsets.UTF_8));
                 // a thread of its own: the common pool (one thread on 2 cores) reads the other commands' output
@@ -250,13 +250,8 @@ class CliIT {
             assertThat(smartvm("files", "rm", "-r", "files-cli", "/tmp/d").code()).isZero();
             assertError(smartvm("files", "cat", "files-cli", "/tmp/d/e/f.txt"), 125, "PATH_NOT_FOUND", "/tmp/d/e/f.txt");
             assertError(smartvm("files", "watch", "files-cli", "/tmp/d"), 125, "PATH_NOT_FOUND", "/tmp/d");
-            List<String> follow = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "logs", "-f", "files-cli"));
-            ProcessBuilder fpb = new ProcessBuilder(follow).redirectOutput(dir.resolve("follow.out").toFile())
-                    .redirectError(dir.resolve("follow.err").toFile());
-            fpb.environment().put("SMARTVM_HOME", home.toString());
-            fpb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-            Process logs = fpb.start();
+            Process logs = cli("logs", "-f", "files-cli").redirectOutput(dir.resolve("follow.out").toFile())
+                    .redirectError(dir.resolve("follow.err").toFile()).start();
             assertThat(logs.waitFor(3, TimeUnit.SECONDS)).as("logs -f follows a running VM").isFalse();
             assertThat(smartvm("stop", "files-cli").code()).isZero();
             assertThat(logs.waitFor(60, TimeUnit.SECONDS)).as("logs -f ends when the VM stops").isTrue();
@@ -397,13 +392,8 @@ class CliIT {
     }
 
     private BackgroundRun runInBackground(String name) throws Exception {
-        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "run", "--name", name, "--", "sleep", "1000");
         Path log = dir.resolve(name + ".log");
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SMARTVM_HOME", home.toString());
-        pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-        Process cli = pb.start();
+        Process cli = cli("run", "--name", name, "--", "sleep", "1000").redirectErrorStream(true).redirectOutput(log.toFile()).start();
         while (true) { // bounded by the class timeout
             Thread.sleep(200);
             for (JsonNode vm : Json.MAPPER.readTree(smartvm("ls", "--json").out())) {
@@ -452,13 +442,8 @@ class CliIT {
         assertThat(smartvm("create", "--name", "shared").code()).isZero();
         Process longExec = null;
         try {
-            List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                    Path.of("target", "smartvm-cli.jar").toAbsolutePath().toString(), "exec", "shared", "--", "sh", "-c",
-                    "touch /tmp/started; sleep 600");
-            ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("long.log").toFile());
-            pb.environment().put("SMARTVM_HOME", home.toString());
-            pb.environment().put("SMARTVM_IMAGES", RealVmTest.sharedImages().toString());
-            longExec = pb.start();
+            longExec = cli("exec", "shared", "--", "sh", "-c", "touch /tmp/started; sleep 600").redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("long.log").toFile()).start();
             while (smartvm("exec", "shared", "--", "test", "-f", "/tmp/started").code() != 0) { // bounded by the class timeout
                 assertThat(longExec.isAlive()).as(Files.readString(dir.resolve("long.log"))).isTrue();
             }

@@ -137,7 +137,7 @@ public final class AgentClient implements AutoCloseable {
         return new TreeDownload(connection, dest).run(guestPath, timeout);
     }
 
-    private static void requireAbsolute(String guestPath) {
+    static void requireAbsolute(String guestPath) {
         if (guestPath == null || !guestPath.startsWith("/") || guestPath.indexOf('\0') >= 0) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT,
                     "a guest path must be absolute; found '" + guestPath + "'");

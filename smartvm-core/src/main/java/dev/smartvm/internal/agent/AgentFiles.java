@@ -184,9 +184,7 @@ public final class AgentFiles implements GuestFiles {
 
     /** An absolute guest path without NUL; "/x/" is "/x". */
     static String checked(String path) {
-        if (path == null || !path.startsWith("/") || path.indexOf('\0') >= 0) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a guest path must be absolute; found '" + path + "'");
-        }
+        AgentClient.requireAbsolute(path);
         String p = path;
         while (p.length() > 1 && p.endsWith("/")) {
             p = p.substring(0, p.length() - 1);

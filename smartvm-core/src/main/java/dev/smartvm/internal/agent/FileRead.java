@@ -20,6 +20,8 @@ final class FileRead implements StreamHandler {
     private long left;
     private int id;
     private String path;
+    /** The guest sent END or ERROR: its request is over, nothing to cancel. */
+    private volatile boolean guestEnded;
 
     FileRead(AgentConnection connection, long limit) {
         this.connection = connection;
@@ -35,7 +37,7 @@ final class FileRead implements StreamHandler {
             return Await.result(result, timeout, "the read of " + guestPath);
         } finally {
             connection.unregister(id);
-            if (!result.isDone() || result.isCompletedExceptionally()) {
+            if (!guestEnded) {
                 connection.sendQuietly(id, FrameType.CANCEL, new byte[0]); // the guest stops sending
             }
         }
@@ -43,6 +45,9 @@ final class FileRead implements StreamHandler {
 
     @Override
     public void onFrame(int type, byte[] payload) {
+        if (type == FrameType.END || type == FrameType.ERROR) {
+            guestEnded = true;
+        }
         if (result.isDone()) {
             return; // refused as too large: what the guest sent before its CANCEL arrived is dropped
         }

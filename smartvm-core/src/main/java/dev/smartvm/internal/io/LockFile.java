@@ -53,6 +53,26 @@ public final class LockFile implements AutoCloseable {
     }
 
     /**
+     * {@link #tryAcquire(Path)}, tried again every 10 ms for up to {@code patience}: waits out a
+     * holder that takes the lock only for a moment, not one that keeps it.
+     */
+    public static java.util.Optional<LockFile> tryAcquire(Path path, java.time.Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        for (;;) {
+            java.util.Optional<LockFile> lock = tryAcquire(path);
+            if (lock.isPresent() || System.nanoTime() > deadline) {
+                return lock;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for the lock " + path, e);
+            }
+        }
+    }
+
+    /**
      * Takes the file lock of {@code key}, whose in-process lock this thread holds: waiting for it
      * (and making its directory), or not (null when another process holds it). Whenever no
      * LockFile is returned, the in-process lock is released.

@@ -53,23 +53,8 @@ final class VmStart implements VmBooter.Progress {
      * that is waited out; a lock held longer is another start.
      */
     private LockFile acquireStartLock() {
-        long deadline = System.nanoTime() + REAPER_CHECK.toNanos();
-        for (;;) {
-            java.util.Optional<LockFile> lock = LockFile.tryAcquire(startLock(dir));
-            if (lock.isPresent()) {
-                return lock.get();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new SmartVmException(ErrorCode.INVALID_STATE, "cannot start VM '" + life.name()
-                        + "': another process is starting it");
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting to start VM '" + life.name() + "'", e);
-            }
-        }
+        return LockFile.tryAcquire(startLock(dir), REAPER_CHECK).orElseThrow(() -> new SmartVmException(
+                ErrorCode.INVALID_STATE, "cannot start VM '" + life.name() + "': another process is starting it"));
     }
 
     private void runHoldingLock() {
