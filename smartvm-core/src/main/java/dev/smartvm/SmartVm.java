@@ -7,6 +7,7 @@ import dev.smartvm.internal.firecracker.Jailer;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.vm.ClonePool;
 import dev.smartvm.internal.vm.Closing;
+import dev.smartvm.internal.vm.GarbageCollector;
 import dev.smartvm.internal.vm.HostChecks;
 import dev.smartvm.internal.vm.Homes;
 import dev.smartvm.internal.vm.HostnameFollower;
@@ -57,7 +58,7 @@ public final class SmartVm implements AutoCloseable {
         this.home = b.home.toAbsolutePath();
         this.notices = b.notices;
         this.context = Homes.open(new Homes.Settings(home, b.imagesDir, b.runner, b.notices, b.downloads, b.resolver,
-                b.admission, b.engines), this::released);
+                b.admission, b.engines, b.reapAtOpen), this::released);
         this.store = context.store();
         List<ClonePool> made = new ArrayList<>();
         try {
@@ -94,11 +95,8 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * The default command of {@code spec}'s image (an OCI image's Entrypoint and Cmd), the image
-     * fetched or built as a start would; empty when it has none.
-     *
-     * @throws SmartVmException INVALID_ARGUMENT for an engine that pulls its own images (their
-     *     default commands are not known here)
+     * The default command of {@code spec}'s image (an OCI image's Entrypoint and Cmd; empty for
+     * none), fetched or built as a start would; INVALID_ARGUMENT for an engine that pulls its own.
      */
     public List<String> imageCommand(VmSpec spec) {
         ensureOpen();
@@ -106,13 +104,11 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * What {@link #start(VmSpec)} would ask of the engine, without starting or attaching
-     * anything: the same steps (resolve image, decide acceleration, plan network) build the same
-     * boot request, which the engine turns into its command line or API requests. The VM id
-     * is shown as {@code planned}; a bridge address as {@code ADDRESS} (it is leased at start).
+     * What {@link #start(VmSpec)} would ask of the engine (its command line or API requests),
+     * starting and attaching nothing; the VM id shows as {@code planned}, a bridge address as
+     * {@code ADDRESS}.
      *
-     * @param extensions engine-specific options for the plan alone (e.g. the Firecracker release
-     *     to plan for, {@code dev.smartvm.firecracker.FirecrackerTarget})
+     * @param extensions engine options for the plan alone (the Firecracker release: {@code FirecrackerTarget})
      */
     public BootPlan plan(VmSpec spec, Object... extensions) {
         ensureOpen();
@@ -192,18 +188,16 @@ public final class SmartVm implements AutoCloseable {
         return context.snapshots().list();
     }
 
-    /** @throws SmartVmException SNAPSHOT_NOT_FOUND when there is none */
+    /** @throws SmartVmException SNAPSHOT_NOT_FOUND */
     public void removeSnapshot(String name) {
         context.snapshots().remove(name);
     }
 
     /**
-     * Starts a new VM (a new id; {@code name}, or a generated one) exactly where snapshot
-     * {@code snapshot} left its VM: its processes running, its memory and files as they were.
-     * It runs on the same engine, engine version and acceleration, with the same spec.
+     * Starts a new VM ({@code name}, or a generated one) exactly where snapshot {@code snapshot}
+     * left its VM (processes, memory, files), on the same engine, engine version, acceleration and spec.
      *
-     * @throws SmartVmException SNAPSHOT_NOT_FOUND; UNSUPPORTED when this host has another
-     *     engine version, or cannot give the acceleration the snapshot was made on
+     * @throws SmartVmException SNAPSHOT_NOT_FOUND; UNSUPPORTED for another engine version or acceleration
      */
     public MicroVm restore(String snapshot, String name) {
         ensureOpen();
@@ -218,11 +212,10 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * Makes template {@code name}: boots {@code spec} with its memory in a file of the
-     * template's, runs each {@code prepare} command with {@code sh -c} in order (install
-     * packages, start a server, warm caches), and saves it. Its clones
-     * ({@link VmSpec.Builder#template}) start where it was saved, in tens of milliseconds, and
-     * share the memory none of them writes. Nothing is left when any step fails.
+     * Makes template {@code name}: boots {@code spec} with its memory in a file of the template's,
+     * runs each {@code prepare} command with {@code sh -c} in order, and saves it. Its clones
+     * ({@link VmSpec.Builder#template}) start where it was saved, in tens of milliseconds, sharing
+     * the memory none of them writes. Nothing is left when any step fails.
      *
      * @throws SmartVmException NAME_IN_USE; PREPARE_FAILED when a command exits non-zero;
      *     UNSUPPORTED for an engine without templates (smolvm)
@@ -246,6 +239,15 @@ public final class SmartVm implements AutoCloseable {
         return store.all().size();
     }
 
+    /**
+     * Removes what no live owner holds ({@code smartvm gc}, see {@link Leftover.Kind}), or with
+     * {@code dryRun} only finds it; one that could not be removed says why ({@link Leftover#failure()}).
+     */
+    public List<Leftover> collectGarbage(boolean dryRun) {
+        ensureOpen();
+        return GarbageCollector.collect(context, dryRun, notices);
+    }
+
     private void released(String vmId) {
         owned.remove(vmId);
         handles.remove(vmId);
@@ -258,10 +260,8 @@ public final class SmartVm implements AutoCloseable {
     }
 
     /**
-     * Keeps the allow-listed (and denied) hostnames of a running VM no process holds (one left by
-     * {@code smartvm create}) resolved on their TTL, until it stops, is removed or leaves the
-     * bridge; returns at once for a VM without hostname rules. It writes nothing to the VM's
-     * record, so a follower never races a {@code smartvm stop} or {@code rm} (see HostnameFollower).
+     * Keeps the hostnames of the egress rules of a running VM no process holds ({@code smartvm
+     * create}) resolved on their TTL until it stops or is removed; at once for one without any.
      */
     public void followHostnames(String idOrName) throws InterruptedException {
         ensureOpen();
@@ -300,6 +300,7 @@ public final class SmartVm implements AutoCloseable {
         private NameResolver resolver = NameResolver.system();
         private AdmissionPolicy admission;
         private final Map<String, Integer> pools = new java.util.LinkedHashMap<>();
+        private boolean reapAtOpen = true;
 
         /** {@code smartvm.home} (system property), else $SMARTVM_HOME, else ~/.local/share/smartvm. */
         public static Path defaultHome() {
@@ -354,10 +355,9 @@ public final class SmartVm implements AutoCloseable {
         }
 
         /**
-         * Runs the VMs of the {@code firecracker} backend under the jailer ({@code jail}, or null
-         * for none), each VM's configuration changed by {@code customizer} (or null) before it is
-         * validated and sent: how a balloon, MMDS, an entropy device or rate limiters are added
-         * to every VM.
+         * Runs the {@code firecracker} backend's VMs under the jailer ({@code jail}, or null), each
+         * VM's configuration changed by {@code customizer} (or null) before it is validated and
+         * sent: how a balloon, MMDS, an entropy device or rate limiters are added to every VM.
          */
         public Builder firecracker(Jail jail, UnaryOperator<VmConfig> customizer) {
             engines.add(home -> { // under the home the SmartVm gets, whenever this is called
@@ -381,6 +381,12 @@ public final class SmartVm implements AutoCloseable {
          */
         public Builder pool(String template, int size) {
             pools.put(template, size);
+            return this;
+        }
+
+        /** Whether opening removes what dead processes left (default), or leaves it for {@link #collectGarbage} to report. */
+        public Builder reapAtOpen(boolean reap) {
+            this.reapAtOpen = reap;
             return this;
         }
 

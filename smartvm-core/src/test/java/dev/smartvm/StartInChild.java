@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /**
  * Run by {@link CrashSafetyIT} in a JVM of its own, which the test kills with SIGKILL while it
  * starts a VM, or while it saves snapshots of one. Arguments: home, images directory,
- * {@code owned}, {@code detached}, {@code snapshotting}, {@code templating} (templates made and
+ * {@code owned}, {@code networked} (owned, on the bridge, a port published), {@code detached}, {@code snapshotting}, {@code templating} (templates made and
  * cloned, one after another) or {@code forking} (one VM forked again and again).
  */
 public final class StartInChild {
@@ -37,7 +37,10 @@ public final class StartInChild {
                 vm.fork(1).forEach(MicroVm::close);
             }
         }
-        if (args[2].equals("owned")) {
+        if (args[2].equals("networked")) {
+            svm.start(VmSpec.builder().name("child").network(NetworkSpec.enabled(java.util.List.of(), java.util.List.of("10.9.9.9"))
+                    .publishing(java.util.List.of("18097:80"))).build());
+        } else if (args[2].equals("owned")) {
             svm.start(VmSpec.builder().name("child").build());
         } else {
             MicroVm vm = svm.create(VmSpec.builder().name("child").build());

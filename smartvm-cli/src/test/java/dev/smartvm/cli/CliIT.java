@@ -416,6 +416,33 @@ class CliIT {
     }
 
     @Test
+    void gcPrintsWhatAKilledOwnerLeftAndRemovesItADryRunNothing() throws Exception {
+        BackgroundRun run = runInBackground("left");
+        run.cli().destroyForcibly(); // SIGKILL: no shutdown hook runs
+        run.cli().waitFor();
+
+        Result dry = smartvm("gc", "--dry-run", "--json");
+        assertThat(dry.code()).as(dry.err()).isZero();
+        JsonNode found = Json.MAPPER.readTree(dry.out());
+        assertThat(found.findValuesAsText("name")).contains("left");
+        for (JsonNode l : found) {
+            assertThat(l.get("removed").asBoolean()).as("a dry run removes nothing").isFalse();
+        }
+        JsonNode vm = java.util.stream.StreamSupport.stream(found.spliterator(), false)
+                .filter(l -> l.get("name").asText().equals("left")).findFirst().orElseThrow();
+        assertThat(vm.get("kind").asText()).isEqualTo("VM");
+        assertThat(vm.get("reason").asText()).contains("pid " + run.cli().pid());
+        assertThat(dev.smartvm.internal.host.HostProcess.isRunning(run.vmmPid(), null)).as("nor reaps at its start").isTrue();
+
+        Result gc = smartvm("gc");
+        assertThat(gc.code()).as(gc.err()).isZero();
+        assertThat(gc.out()).contains("removed vm left: the process that owned it (pid " + run.cli().pid() + ") is gone");
+        assertThat(dev.smartvm.internal.host.HostProcess.isRunning(run.vmmPid(), null)).as("its QEMU was killed").isFalse();
+        assertThat(smartvm("gc", "--dry-run").out()).doesNotContain(" left:");
+        assertThat(smartvm("gc", "--bogus").code()).isEqualTo(2);
+    }
+
+    @Test
     void interruptingRunRemovesItsVm() throws Exception {
         BackgroundRun run = runInBackground("interrupted");
         run.cli().destroy(); // SIGTERM, as a service manager would: the shutdown hook cleans up

@@ -268,6 +268,7 @@ public final class BaseImageManager {
             }
             try (LockFile lock = LockFile.acquire(cacheDir.resolve(".lock-" + b.bundleId()))) {
                 deleteTree(b.bundleDir());
+                lock.deleteFile();
             }
             evicted.add(b.bundleId());
             warnings.accept("warning: evicted base image " + b.bundleId() + " (least recently used; the cache keeps "
@@ -284,6 +285,7 @@ public final class BaseImageManager {
         }
         try (LockFile lock = LockFile.acquire(cacheDir.resolve(".lock-" + bundleId))) {
             deleteTree(dir);
+            lock.deleteFile();
         }
         return true;
     }

@@ -3,11 +3,14 @@ package dev.smartvm.internal.image;
 import dev.smartvm.DownloadListener;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.ImageInfo;
+import dev.smartvm.Leftover;
 import dev.smartvm.Images;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.host.HostArch;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.FileTrees;
+import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.Sweep;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -44,6 +47,32 @@ public final class ImageStore implements Images {
 
     public Path directory() {
         return imagesDir;
+    }
+
+    /**
+     * Finds (and, unless a dry run, deletes) the lock files of images no longer cached: a base
+     * image's {@code base/.lock-ID} without {@code base/ID}, an OCI image's
+     * {@code oci/.lock-HEX} without {@code oci/images/HEX}. One held is left.
+     */
+    public void sweepLocks(Sweep sweep) {
+        sweepLocks(sweep, imagesDir.resolve("base"), imagesDir.resolve("base"));
+        sweepLocks(sweep, imagesDir.resolve("oci"), imagesDir.resolve("oci").resolve("images"));
+    }
+
+    private static void sweepLocks(Sweep sweep, Path locks, Path images) {
+        List<Path> found = new ArrayList<>();
+        try (var entries = java.nio.file.Files.list(locks)) {
+            entries.filter(p -> p.getFileName().toString().startsWith(".lock-")).forEach(found::add);
+        } catch (java.io.IOException e) {
+            return; // no such cache
+        }
+        for (Path lock : found) {
+            String id = lock.getFileName().toString().substring(".lock-".length());
+            if (!java.nio.file.Files.exists(images.resolve(id)) && LockFile.isFree(lock)) {
+                sweep.found(Leftover.Kind.LOCK, lock.toString(), "the lock of an image no longer cached",
+                        () -> LockFile.deleteIfFree(lock));
+            }
+        }
     }
 
     /** What {@code ref} names, fetched or built if it is not cached, ready to boot. */

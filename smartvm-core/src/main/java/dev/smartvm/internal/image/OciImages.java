@@ -106,7 +106,6 @@ public final class OciImages {
     }
 
     /** Removes the image whose manifest digest is or starts with {@code digest} (hex, with or without sha256:). */
-    @SuppressWarnings("try") // the lock is held for the block
     public boolean remove(String digest) {
         String hex = digest.startsWith("sha256:") ? digest.substring(7) : digest;
         if (!hex.matches("[0-9a-f]{12,64}")) {
@@ -116,6 +115,7 @@ public final class OciImages {
             if (image.digest().substring(7).startsWith(hex)) {
                 try (LockFile lock = LockFile.acquire(dir.resolve(".lock-" + image.digest().substring(7)))) {
                     FileTrees.deleteQuietly(imageDir(image.digest()));
+                    lock.deleteFile();
                 }
                 return true;
             }

@@ -14,17 +14,24 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An exclusive lock shared by threads of this JVM (a ReentrantLock per path) and by other
- * processes (an OS file lock), held until {@link #close()}.
+ * processes (an OS file lock), held until {@link #close()}. A lock file whose object is gone
+ * can be deleted safely ({@link #deleteIfFree}).
  */
 public final class LockFile implements AutoCloseable {
     private static final Map<Path, ReentrantLock> LOCAL = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicLong MARKS = new java.util.concurrent.atomic.AtomicLong();
 
+    private final Path path;
+    /** The lock file opened through its path once locked, to check it is the one locked (see stillAt); closed last. */
+    private final FileChannel again;
     private final ReentrantLock local;
     private final FileChannel channel;
     private final FileLock lock;
     private boolean closed;
 
-    private LockFile(ReentrantLock local, FileChannel channel, FileLock lock) {
+    private LockFile(Path path, ReentrantLock local, FileChannel channel, FileLock lock, FileChannel again) {
+        this.path = path;
+        this.again = again;
         this.local = local;
         this.channel = channel;
         this.lock = lock;
@@ -75,25 +82,96 @@ public final class LockFile implements AutoCloseable {
     /**
      * Takes the file lock of {@code key}, whose in-process lock this thread holds: waiting for it
      * (and making its directory), or not (null when another process holds it). Whenever no
-     * LockFile is returned, the in-process lock is released.
+     * LockFile is returned, the in-process lock is released. A lock file may be deleted by its
+     * holder ({@link #deleteIfFree}): one locked after it left its path is let go and the file now
+     * at the path is taken instead.
      */
     private static LockFile lockFile(Path key, ReentrantLock local, boolean wait) {
         FileChannel ch = null;
         try {
-            if (wait) {
-                Files.createDirectories(key.getParent());
+            for (;;) {
+                if (wait) {
+                    Files.createDirectories(key.getParent());
+                }
+                ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = wait ? ch.lock() : ch.tryLock();
+                if (lock == null) {
+                    ch.close();
+                    local.unlock();
+                    return null;
+                }
+                FileChannel again = stillAt(key, ch);
+                if (again != null) {
+                    return new LockFile(key, local, ch, lock, again);
+                }
+                release(lock, ch);
             }
-            ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = wait ? ch.lock() : ch.tryLock();
-            if (lock != null) {
-                return new LockFile(local, ch, lock);
-            }
-            ch.close();
-            local.unlock();
-            return null;
         } catch (IOException | RuntimeException e) {
             local.unlock();
             throw failedToLock(key, ch, e);
+        }
+    }
+
+    /**
+     * The file at {@code key}, opened again, if it is the one locked through {@code ch}, else
+     * null: the holder writes a mark only it can write (every writer of a lock file holds its
+     * lock) and reads it back through the path. The second descriptor is kept open while the lock
+     * is held, since closing any descriptor of a file drops the process's POSIX locks on it.
+     */
+    private static FileChannel stillAt(Path key, FileChannel ch) throws IOException {
+        byte[] mark = (ProcessHandle.current().pid() + " " + MARKS.incrementAndGet() + " " + System.nanoTime())
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ch.truncate(0);
+        ch.write(java.nio.ByteBuffer.wrap(mark), 0);
+        FileChannel again;
+        try {
+            again = FileChannel.open(key, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+        java.nio.ByteBuffer read = java.nio.ByteBuffer.allocate(mark.length + 1);
+        while (read.hasRemaining() && again.read(read) > 0) {
+            // a few bytes
+        }
+        if (read.position() == mark.length && java.util.Arrays.equals(read.array(), 0, mark.length, mark, 0, mark.length)) {
+            return again;
+        }
+        again.close(); // another file: this process holds no lock on it
+        return null;
+    }
+
+    /** Whether no thread of this JVM and no other process holds the lock (which is taken and let go to tell). */
+    public static boolean isFree(Path path) {
+        java.util.Optional<LockFile> free = tryAcquire(path);
+        free.ifPresent(LockFile::close);
+        return free.isPresent();
+    }
+
+    /**
+     * Deletes the lock file {@code path} if no one holds it, holding it meanwhile; false when it
+     * is held (or gone). Whoever opened it before and locks it after finds it gone and takes the
+     * file made at the path since.
+     */
+    public static boolean deleteIfFree(Path path) {
+        java.util.Optional<LockFile> free = Files.exists(path) ? tryAcquire(path) : java.util.Optional.empty();
+        if (free.isEmpty()) {
+            return false;
+        }
+        try (LockFile held = free.get()) {
+            held.deleteFile();
+            return true;
+        }
+    }
+
+    /**
+     * Deletes this lock's file, still holding it, once what it guards is gone (a removed image, a
+     * finished save): whoever opened the file before and locks it after takes the one made since.
+     */
+    public void deleteFile() {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot delete " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -125,6 +203,7 @@ public final class LockFile implements AutoCloseable {
         closed = true;
         try {
             release(lock, channel);
+            release(null, again);
         } finally {
             local.unlock();
         }

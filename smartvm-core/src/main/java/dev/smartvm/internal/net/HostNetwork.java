@@ -9,13 +9,16 @@ import dev.smartvm.internal.io.CommandResult;
 import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.Sweep;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The host side of VM networking (root only): the bridge carrying the gateway address, IP
@@ -193,10 +196,7 @@ public final class HostNetwork {
         if (ip != null) {
             manager.releaseIp(ip, vmId);
         }
-        Map<String, String> dirs = vmDirs();
-        if (dirs.remove(vmId) != null) {
-            writeMap(VM_DIRS, dirs);
-        }
+        forgetDir(vmId);
     }
 
     /**
@@ -218,8 +218,23 @@ public final class HostNetwork {
                 .findFirst().orElse(null);
     }
 
+    /**
+     * Garbage collection: the leases, ports, rules and TAPs of VMs not running (those whose
+     * recorded directory {@code runningIn} rejects, bar {@code leftToOthers}, whose homes remove
+     * them), and the bridge when no VM is attached, found and (unless a dry run) given back.
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void sweep(Sweep sweep, Predicate<Path> runningIn, Set<String> leftToOthers) {
+        if (unavailableReason() != null) {
+            return; // none could have been made
+        }
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            new NetworkSweep(this, manager, nft, stateDir).sweep(sweep, runningIn, leftToOthers);
+        }
+    }
+
     /** The bridge, NAT, empty tables and forwarding go when no VM holds an address. Under the host lock. */
-    private void tearDownIfUnused() {
+    void tearDownIfUnused() {
         if (manager.leases().isEmpty()) {
             runner.run(List.of(Nft.NFT.toString(), "delete", "chain", "inet", NftRules.TABLE, "nat-postrouting"), null,
                     Duration.ofSeconds(30));
@@ -247,8 +262,43 @@ public final class HostNetwork {
     }
 
     /** The VM directories of attached VMs: VM id to directory. Under the host lock. */
-    private Map<String, String> vmDirs() {
+    Map<String, String> vmDirs() {
         return readMap(VM_DIRS);
+    }
+
+    /** Forgets where a VM lives. Under the host lock. */
+    void forgetDir(String vmId) {
+        Map<String, String> dirs = vmDirs();
+        if (dirs.remove(vmId) != null) {
+            writeMap(VM_DIRS, dirs);
+        }
+    }
+
+    /** The published host ports: host side to VM id. Under the host lock. */
+    Map<String, String> ports() {
+        return readMap(PORTS);
+    }
+
+    /** Unpublishes one host port if {@code vmId} holds it. Under the host lock. */
+    void releasePort(String hostSide, String vmId) {
+        Map<String, String> taken = readMap(PORTS);
+        if (taken.remove(hostSide, vmId)) {
+            writeMap(PORTS, taken);
+        }
+    }
+
+    boolean linkExists(String name) {
+        return ip("link", "show", name).exitCode() == 0;
+    }
+
+    void deleteLink(String name) {
+        ip("link", "del", name).orThrow(ErrorCode.IO_ERROR);
+    }
+
+    CommandResult ip(String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of(IP.toString()));
+        argv.addAll(List.of(args));
+        return runner.run(argv, null, Duration.ofSeconds(30));
     }
 
     private void recordDir(String vmId, Path vmDir) {
@@ -295,7 +345,7 @@ public final class HostNetwork {
     }
 
     private void ensureBridge() {
-        if (runner.run(List.of(IP.toString(), "link", "show", manager.bridge()), null, Duration.ofSeconds(30)).exitCode() != 0) {
+        if (!linkExists(manager.bridge())) {
             run("link", "add", manager.bridge(), "type", "bridge");
             run("addr", "add", manager.gateway() + "/" + manager.subnet().prefix(), "dev", manager.bridge());
             run("link", "set", manager.bridge(), "up");
@@ -318,9 +368,6 @@ public final class HostNetwork {
     }
 
     private void run(String... args) {
-        List<String> argv = new java.util.ArrayList<>(List.of(IP.toString()));
-        argv.addAll(List.of(args));
-        CommandResult r = runner.run(argv, null, Duration.ofSeconds(30));
-        r.orThrow(ErrorCode.HOST_DEPENDENCY_MISSING);
+        ip(args).orThrow(ErrorCode.HOST_DEPENDENCY_MISSING);
     }
 }

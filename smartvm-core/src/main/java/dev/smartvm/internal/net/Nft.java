@@ -47,6 +47,25 @@ public final class Nft {
         }
     }
 
+    /** The ids of the VMs with chains or sets in SmartVM's tables. */
+    public java.util.Set<String> vmIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        if (!available()) {
+            return ids;
+        }
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile(NftRules.chain("([0-9a-f]{12})") + "(-.*)?");
+        for (String family : List.of("inet", "bridge")) {
+            for (JsonNode item : tableItems(family)) {
+                JsonNode object = item.has("chain") ? item.get("chain") : item.path("set");
+                var m = named.matcher(object.path("name").asText(""));
+                if (m.matches()) {
+                    ids.add(m.group(1));
+                }
+            }
+        }
+        return ids;
+    }
+
     /** What SmartVM's table of {@code family} holds ({@code nft -j}'s items), or nothing without the table. */
     private List<JsonNode> tableItems(String family) {
         var r = runner.run(List.of(NFT.toString(), "-j", "list", "table", family, NftRules.TABLE), null, Duration.ofSeconds(30));

@@ -1,6 +1,7 @@
 package dev.smartvm.internal.snapshot;
 
 import dev.smartvm.ErrorCode;
+import dev.smartvm.Leftover;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.SnapshotInfo;
 import dev.smartvm.TemplateInfo;
@@ -8,6 +9,7 @@ import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.Sweep;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,8 +117,8 @@ public final class SavedStore<T> {
                     FileTrees.deleteQuietly(partialDir);
                 }
             } finally {
+                deleteQuietly(lockFile(partialDir)); // its directory is gone, or renamed into place; deleted while held
                 lock.close();
-                deleteQuietly(lockFile(partialDir)); // its directory is gone, or renamed into place
             }
         }
     }
@@ -203,23 +205,40 @@ public final class SavedStore<T> {
 
     /** Removes what makers that died left: hidden directories whose lock is free. */
     public void reapPartials() {
+        sweepPartials(new Sweep(false));
+    }
+
+    /**
+     * Finds (and, unless a dry run, removes) what makers that died left: hidden directories
+     * whose lock is free, with the worker each may have started, and lock files of none.
+     */
+    public void sweepPartials(Sweep sweep) {
         if (!Files.isDirectory(dir)) {
             return;
         }
-        List<Path> partials = new ArrayList<>();
-        try (Stream<Path> dirs = Files.list(dir)) {
-            dirs.filter(d -> d.getFileName().toString().startsWith(PARTIAL) && Files.isDirectory(d)).forEach(partials::add);
+        List<Path> hidden = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            entries.filter(d -> d.getFileName().toString().startsWith(PARTIAL)).forEach(hidden::add);
         } catch (IOException e) {
             return;
         }
-        for (Path p : partials) {
-            Optional<LockFile> free = LockFile.tryAcquire(lockFile(p));
-            if (free.isPresent()) {
-                try (LockFile held = free.get()) {
-                    killWorker(p.resolve(VMM_PID));
-                    FileTrees.deleteQuietly(p);
+        for (Path p : hidden) {
+            if (Files.isDirectory(p)) {
+                Optional<LockFile> free = LockFile.tryAcquire(lockFile(p));
+                if (free.isPresent()) {
+                    try (LockFile held = free.get()) {
+                        sweep.found(Leftover.Kind.PARTIAL_SAVE, p.toString(), "a " + kind + " whose maker died before it was"
+                                + " saved", () -> {
+                                    killWorker(p.resolve(VMM_PID));
+                                    FileTrees.deleteQuietly(p);
+                                    deleteQuietly(lockFile(p));
+                                });
+                    }
                 }
-                deleteQuietly(lockFile(p));
+            } else if (p.getFileName().toString().endsWith(".lock") && !Files.isDirectory(p.resolveSibling(
+                    p.getFileName().toString().replaceFirst("\\.lock$", ""))) && LockFile.isFree(p)) {
+                sweep.found(Leftover.Kind.LOCK, p.toString(), "the lock of a " + kind + " no longer being made",
+                        () -> LockFile.deleteIfFree(p));
             }
         }
     }

@@ -34,7 +34,7 @@ public final class Homes {
     /** What a SmartVm's builder says of a home. */
     public record Settings(Path home, Path imagesDir, CommandRunner runner, Consumer<String> notices,
             DownloadListener downloads, NameResolver resolver, AdmissionPolicy admission,
-            List<Function<Path, Backend>> engines) {
+            List<Function<Path, Backend>> engines, boolean reap) {
         public Settings {
             home = home.toAbsolutePath(); // a VMM runs in its VM's directory: no path it is given may be relative
             imagesDir = imagesDir == null ? null : imagesDir.toAbsolutePath();
@@ -43,7 +43,7 @@ public final class Homes {
 
     /**
      * The context of {@code s.home()}'s VMs, after reaping what dead processes left (orphan VMs,
-     * half-made snapshots and templates).
+     * half-made snapshots and templates) unless told not to.
      *
      * @param released told when a VM handle is let go of
      */
@@ -71,9 +71,11 @@ public final class Homes {
         }, released, HostNetwork.forHost(s.runner()), s.resolver(), new Admission(s.admission()),
                 SavedStore.snapshots(home.resolve("snapshots")), SavedStore.templates(home.resolve("templates")));
         opened[0] = context;
-        Reaper.reapOrphans(context, s.notices());
-        context.snapshots().reapPartials(); // what a save cut short left
-        context.templates().reapPartials();
+        if (s.reap()) {
+            Reaper.reapOrphans(context, s.notices());
+            context.snapshots().reapPartials(); // what a save cut short left
+            context.templates().reapPartials();
+        }
         return context;
     }
 

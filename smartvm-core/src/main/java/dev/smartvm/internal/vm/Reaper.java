@@ -1,13 +1,18 @@
 package dev.smartvm.internal.vm;
 
+import dev.smartvm.Leftover;
 import dev.smartvm.NetworkSpec;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmState;
 import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.host.VmmLabel;
 import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.Sweep;
 import dev.smartvm.internal.net.NetworkManager;
+import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -26,20 +31,56 @@ public final class Reaper {
      * process may be reaping the same VM at the same time: what one of them fails to do, the other did.
      */
     public static void reapOrphans(VmContext context, Consumer<String> notices) {
-        for (VmRecord r : context.store().all()) {
-            try {
-                boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
-                if (ownerGone) {
-                    removeLeftovers(context, r);
-                } else if (r.state() == VmState.STARTING) {
-                    abandonDeadStart(context, r);
-                } else if (r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
-                    new VmLifecycle(context, r, false).current(); // records why it stopped
-                }
-            } catch (SmartVmException e) {
-                notices.accept("warning: could not clean up VM " + r.name() + ": " + e.getMessage());
+        Sweep sweep = new Sweep(false);
+        sweepVms(context, sweep, notices);
+        for (Leftover l : sweep.leftovers()) {
+            if (l.failure() != null) {
+                notices.accept("warning: could not clean up VM " + l.name() + ": " + l.failure());
             }
         }
+    }
+
+    /**
+     * {@link #reapOrphans} as part of a garbage collection: the VMs found (and, unless a dry run,
+     * removed or stopped) go to {@code sweep}; VMs whose VMM died are recorded stopped. Returns
+     * the ids of the VMs found, whose network goes with them.
+     */
+    static Set<String> sweepVms(VmContext context, Sweep sweep, Consumer<String> notices) {
+        Set<String> found = new HashSet<>();
+        for (VmRecord r : context.store().all()) {
+            boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
+            if (ownerGone) {
+                found.add(r.id());
+                sweep.found(Leftover.Kind.VM, r.name(), "the process that owned it (pid " + r.ownerPid() + ") is gone",
+                        () -> removeLeftovers(context, r));
+            } else if (r.state() == VmState.STARTING && LockFile.isFree(VmStart.startLock(context.store().dir(r.id())))) {
+                found.add(r.id());
+                sweep.found(Leftover.Kind.VM, r.name(), "the process starting it died; it is stopped",
+                        () -> abandonDeadStart(context, r));
+            } else if (!sweep.dryRun() && r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
+                try {
+                    new VmLifecycle(context, r, false).current(); // records why it stopped
+                } catch (SmartVmException e) {
+                    notices.accept("warning: could not record that VM " + r.name() + " stopped: " + e.getMessage());
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether the VM recorded in {@code r} runs: its owner, if any, is alive, and it is being
+     * started (its start lock held) or its VMM runs (or is not known: an engine that runs its own).
+     */
+    static boolean runs(VmRecord r, Path dir) {
+        if (r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt())) {
+            return false;
+        }
+        return switch (r.state()) {
+            case STARTING -> !LockFile.isFree(VmStart.startLock(dir));
+            case RUNNING, PAUSED, STOPPING -> r.pid() <= 0 || HostProcess.isRunning(r.pid(), r.vmmStartedAt());
+            default -> false;
+        };
     }
 
     /**

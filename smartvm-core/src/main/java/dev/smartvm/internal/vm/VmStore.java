@@ -34,6 +34,11 @@ public final class VmStore {
         this.vmsDir = vmsDir;
     }
 
+    /** Where the VMs' directories are. */
+    public Path root() {
+        return vmsDir;
+    }
+
     public Path dir(String id) {
         return vmsDir.resolve(id);
     }
@@ -99,10 +104,6 @@ public final class VmStore {
         return id;
     }
 
-    /**
-     * Replaces the VM's record. A VM another process removed meanwhile stays removed: its
-     * directory is not made again, and the record is dropped (a removed VM has nothing to keep).
-     */
     /**
      * Writes the record {@code latest} gives at the moment of writing, as the VM's one writer:
      * records never land out of order, and a removed VM's is not written again.
