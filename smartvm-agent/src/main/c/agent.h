@@ -107,6 +107,9 @@ struct session {
     pid_t pid;
     int in_fd, out_fd, err_fd;
     int pty; /* in_fd and out_fd are a pseudo-terminal's master (err_fd is -1) */
+    int pty_master; /* the master, kept open once its output ended until the session ends: closing the last
+                       master hangs the terminal up, and a command that closed its terminal but has not yet
+                       exited would die of the SIGHUP */
     uint8_t in_ready, out_ready, err_ready; /* what the last poll() reported */
     struct buf stdin_pending;
     int stdin_eof;

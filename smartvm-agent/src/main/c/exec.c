@@ -365,7 +365,7 @@ int64_t exec_next_deadline(struct session *s) {
 
 /*
  * Reads what a pipe poll() reported, as far as the window and the queue allow; closes it at
- * EOF. A short read means the pipe is drained for now: poll() says when there is more (every
+ * EOF (a terminal's master is only set aside). A short read means the pipe is drained for now: poll() says when there is more (every
  * syscall costs tens of microseconds under TCG, so no read is made just to see EAGAIN).
  */
 static void pump_pipe(struct session *s, int *fd, uint8_t *ready, uint8_t type) {
@@ -383,7 +383,8 @@ static void pump_pipe(struct session *s, int *fd, uint8_t *ready, uint8_t type) 
             *ready = 0;
             return;
         }
-        close(*fd);
+        if (s->pty && fd == &s->out_fd) s->pty_master = *fd; /* closed with the session, see pty_master */
+        else close(*fd);
         *fd = -1;
     }
 }

@@ -55,7 +55,7 @@ struct session *session_new(uint32_t id, enum session_kind kind) {
         s->conn = current;
         s->id = id;
         s->send_window = INITIAL_WINDOW;
-        s->in_fd = s->out_fd = s->err_fd = s->fd = s->get_fd = s->ino_fd = -1;
+        s->in_fd = s->out_fd = s->err_fd = s->pty_master = s->fd = s->get_fd = s->ino_fd = -1;
         return s;
     }
     send_error(id, EAGAIN, "too many concurrent requests (at most %d)", MAX_SESSIONS);
@@ -70,6 +70,7 @@ void session_free(struct session *s) {
         if (s->in_fd >= 0) close(s->in_fd);
         if (s->out_fd >= 0) close(s->out_fd);
         if (s->err_fd >= 0) close(s->err_fd);
+        if (s->pty_master >= 0) close(s->pty_master);
         buf_free(&s->stdin_pending);
     }
     files_release(s);
