@@ -50,8 +50,24 @@ static int parse(const char *spec, char *addr, char *gw, char *mask, char *dev) 
     return 0;
 }
 
+/* lo is up in every VM, with a network or without: programs expect 127.0.0.1 (a test's server, a
+ * database on localhost). */
+static void loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    struct ifreq lo;
+    memset(&lo, 0, sizeof lo);
+    snprintf(lo.ifr_name, sizeof lo.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &lo) == 0 && !(lo.ifr_flags & IFF_UP)) {
+        lo.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &lo) != 0) agent_log("cannot bring lo up: %s", strerror(errno));
+    }
+    close(fd);
+}
+
 void net_configure(const char *spec) {
     char addr[64], gw[64], mask[64], dev[IFNAMSIZ];
+    loopback_up();
     if (!spec[0]) return;
     if (parse(spec, addr, gw, mask, dev) != 0) {
         agent_log("ignoring ip=%s: not ADDR::GATEWAY:NETMASK::DEV:off", spec);
@@ -81,14 +97,6 @@ void net_configure(const char *spec) {
         agent_log("configuring %s as %s/%s failed: %s", dev, addr, mask, strerror(errno));
         close(fd);
         return;
-    }
-    /* lo too: programs expect 127.0.0.1. */
-    struct ifreq lo;
-    memset(&lo, 0, sizeof lo);
-    snprintf(lo.ifr_name, sizeof lo.ifr_name, "lo");
-    if (ioctl(fd, SIOCGIFFLAGS, &lo) == 0) {
-        lo.ifr_flags |= IFF_UP;
-        ioctl(fd, SIOCSIFFLAGS, &lo);
     }
     if (gw[0]) {
         struct rtentry rt;

@@ -34,6 +34,8 @@ public enum ErrorCode {
     HOST_DEPENDENCY_MISSING,
     /** The VM did not come up: the VMM failed or the guest agent never answered. */
     BOOT_FAILED,
+    /** A sandbox's readiness check (a command, a port, a console line) did not pass in time. */
+    NOT_READY,
     /** The VM stopped underneath an operation (guest panic, VMM crash, external kill). */
     VM_STOPPED,
     /** The guest agent reported an error for a request. */

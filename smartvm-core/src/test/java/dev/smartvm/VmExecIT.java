@@ -55,6 +55,14 @@ class VmExecIT extends RealVmTest {
     }
 
     @Test
+    void loopbackIsUpWithoutANetwork() {
+        assertThat(vm.exec("ip", "link", "show", "lo").stdout()).contains("UP");
+        ExecResult r = vm.exec("sh", "-c", "mkdir -p /tmp/www && echo served > /tmp/www/x && busybox httpd -p 127.0.0.1:8099"
+                + " -h /tmp/www && timeout 5 wget -qO- http://127.0.0.1:8099/x");
+        assertThat(r.stdout()).as(r.stderr()).isEqualTo("served\n");
+    }
+
+    @Test
     void feedsStdin() {
         ExecResult r = vm.exec(ExecRequest.of("wc", "-c").withStdin("twelve bytes".getBytes(StandardCharsets.UTF_8)));
         assertThat(r.stdout().strip()).isEqualTo("12");

@@ -140,11 +140,21 @@ public final class LockFile implements AutoCloseable {
         return null;
     }
 
-    /** Whether no thread of this JVM and no other process holds the lock (which is taken and let go to tell). */
+    /**
+     * Whether no thread of this JVM and no other process holds the lock (which is taken and let
+     * go to tell); true when its directory is gone (removed meanwhile): no file there to hold.
+     */
     public static boolean isFree(Path path) {
-        java.util.Optional<LockFile> free = tryAcquire(path);
-        free.ifPresent(LockFile::close);
-        return free.isPresent();
+        try {
+            java.util.Optional<LockFile> free = tryAcquire(path);
+            free.ifPresent(LockFile::close);
+            return free.isPresent();
+        } catch (SmartVmException e) {
+            if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+                return true;
+            }
+            throw e;
+        }
     }
 
     /**

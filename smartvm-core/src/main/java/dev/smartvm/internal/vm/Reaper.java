@@ -48,24 +48,28 @@ public final class Reaper {
     static Set<String> sweepVms(VmContext context, Sweep sweep, Consumer<String> notices) {
         Set<String> found = new HashSet<>();
         for (VmRecord r : context.store().all()) {
-            boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
-            if (ownerGone) {
-                found.add(r.id());
-                sweep.found(Leftover.Kind.VM, r.name(), "the process that owned it (pid " + r.ownerPid() + ") is gone",
-                        () -> removeLeftovers(context, r));
-            } else if (r.state() == VmState.STARTING && LockFile.isFree(VmStart.startLock(context.store().dir(r.id())))) {
-                found.add(r.id());
-                sweep.found(Leftover.Kind.VM, r.name(), "the process starting it died; it is stopped",
-                        () -> abandonDeadStart(context, r));
-            } else if (!sweep.dryRun() && r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
-                try {
-                    new VmLifecycle(context, r, false).current(); // records why it stopped
-                } catch (SmartVmException e) {
-                    notices.accept("warning: could not record that VM " + r.name() + " stopped: " + e.getMessage());
-                }
+            try {
+                sweepVm(context, sweep, r, found);
+            } catch (SmartVmException e) { // removed by another process meanwhile, say
+                notices.accept("warning: could not check VM " + r.name() + ": " + e.getMessage());
             }
         }
         return found;
+    }
+
+    private static void sweepVm(VmContext context, Sweep sweep, VmRecord r, Set<String> found) {
+        boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
+        if (ownerGone) {
+            found.add(r.id());
+            sweep.found(Leftover.Kind.VM, r.name(), "the process that owned it (pid " + r.ownerPid() + ") is gone",
+                    () -> removeLeftovers(context, r));
+        } else if (r.state() == VmState.STARTING && LockFile.isFree(VmStart.startLock(context.store().dir(r.id())))) {
+            found.add(r.id());
+            sweep.found(Leftover.Kind.VM, r.name(), "the process starting it died; it is stopped",
+                    () -> abandonDeadStart(context, r));
+        } else if (!sweep.dryRun() && r.state().isActive() && r.pid() > 0 && !HostProcess.isRunning(r.pid(), r.vmmStartedAt())) {
+            new VmLifecycle(context, r, false).current(); // records why it stopped
+        }
     }
 
     /**
@@ -99,7 +103,19 @@ public final class Reaper {
 
     /** A VM left STARTING by a process that died (its start lock is free): stopped, its VMM killed, its network given back. */
     private static void abandonDeadStart(VmContext context, VmRecord seen) {
-        Optional<LockFile> lock = LockFile.tryAcquire(VmStart.startLock(context.store().dir(seen.id())));
+        Path dir = context.store().dir(seen.id());
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return; // removed meanwhile
+        }
+        Optional<LockFile> lock;
+        try {
+            lock = LockFile.tryAcquire(VmStart.startLock(dir));
+        } catch (SmartVmException e) {
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                return; // removed meanwhile
+            }
+            throw e;
+        }
         if (lock.isEmpty()) {
             return; // being started right now
         }
