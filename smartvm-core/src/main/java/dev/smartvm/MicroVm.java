@@ -3,6 +3,7 @@ package dev.smartvm;
 import dev.smartvm.firecracker.FirecrackerVm;
 import dev.smartvm.internal.image.ExecDefaults;
 import dev.smartvm.internal.vm.VmContext;
+import dev.smartvm.internal.vm.VmEgress;
 import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
 import dev.smartvm.internal.vm.VmSnapshots;
@@ -180,11 +181,24 @@ public final class MicroVm implements AutoCloseable {
     }
 
     public void pause() {
-        life.pause();
+        life.suspend(true);
     }
 
     public void resume() {
-        life.resume();
+        life.suspend(false);
+    }
+
+    /**
+     * Replaces the egress rules of this running (or paused) VM on the bridge, as
+     * {@link NetworkSpec} takes them, in one nft transaction: connections open to an address the
+     * new rules deny stop working, new ones follow the new rules, and hostname rules are kept
+     * resolved (by this handle's process, as at start). The VM keeps them when it restarts.
+     *
+     * @throws SmartVmException INVALID_ARGUMENT for a bad rule (nothing changed); INVALID_STATE
+     *     when the VM is not running or has no bridge network; UNSUPPORTED on smolvm
+     */
+    public void updateEgress(List<String> allow, List<String> deny) {
+        VmEgress.update(context, life, List.copyOf(allow), List.copyOf(deny));
     }
 
     /**

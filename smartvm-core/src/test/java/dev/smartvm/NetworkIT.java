@@ -208,6 +208,34 @@ class NetworkIT extends RealVmTest {
     }
 
     @Test
+    void egressRulesAreReplacedWhileTheVmRunsAndKeptWhenItRestarts() throws Exception {
+        try (MicroVm vm = svm.start(VmSpec.builder().network(NetworkSpec.enabled(List.of("10.233.1.2:8080"), List.of())).build());
+                MicroVm plain = svm.start(VmSpec.builder().build())) {
+            assertThat(reach(vm, "10.233.1.2")).isEqualTo("host1");
+            assertThat(fetch(vm, "10.233.2.2")).isEmpty();
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> vm.updateEgress(List.of("10.233.2.2:99999"), List.of())))
+                    .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
+            assertThat(reach(vm, "10.233.1.2")).as("a bad rule changes nothing").isEqualTo("host1");
+
+            vm.updateEgress(List.of("10.233.2.2:8080"), List.of());
+            assertThat(reach(vm, "10.233.2.2")).as("newly allowed").isEqualTo("host2");
+            assertThat(fetch(vm, "10.233.1.2")).as("no longer allowed").isEmpty();
+            assertThat(vm.info().spec().network().allow()).containsExactly("10.233.2.2:8080");
+
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> plain.updateEgress(List.of(), List.of())))
+                    .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                    .hasMessageContaining("has no bridge network");
+            vm.stop();
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> vm.updateEgress(List.of(), List.of())))
+                    .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                    .hasMessageContaining("it is stopped");
+            vm.start();
+            assertThat(reach(vm, "10.233.2.2")).as("the new rules are kept across a restart").isEqualTo("host2");
+            assertThat(fetch(vm, "10.233.1.2")).isEmpty();
+        }
+    }
+
+    @Test
     void theAllowListIsEnforcedOnTheHostAndEverythingGoesAway() throws Exception {
         String tap;
         try (MicroVm vm = svm.start(VmSpec.builder().network(NetworkSpec.enabled(List.of("10.233.1.2:8080"), List.of())).build())) {

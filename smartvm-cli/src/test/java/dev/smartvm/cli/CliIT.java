@@ -346,6 +346,21 @@ class CliIT {
         JsonNode ls = Json.MAPPER.readTree(smartvm("ls", "--json").out());
         assertThat(ls.findValuesAsText("network")).containsExactlyInAnyOrder("bridge", "user");
 
+        assertThat(smartvm("net", "bridged").out()).isEqualTo("allow: 10.9.9.9:443\ndeny:  (nothing but the defaults)\n");
+        assertThat(smartvm("net", "--allow", "10.9.9.8", "--deny", "10.9.9.0/24", "bridged").code()).isZero();
+        JsonNode rules = Json.MAPPER.readTree(smartvm("net", "--json", "bridged").out());
+        assertThat(rules.get("allow").get(0).asText()).isEqualTo("10.9.9.8");
+        assertThat(rules.get("deny").get(0).asText()).isEqualTo("10.9.9.0/24");
+        assertThat(smartvm("net", "--clear", "bridged").code()).isZero();
+        assertThat(Json.MAPPER.readTree(smartvm("net", "--json", "bridged").out()).get("allow")).isEmpty();
+        Result bad = smartvm("net", "--allow", "10.9.9.9:99999", "bridged");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("error[INVALID_ARGUMENT]");
+        assertThat(smartvm("net", "--clear", "--allow", "10.0.0.1", "bridged").code()).as("--clear with rules").isEqualTo(2);
+        Result userMode = smartvm("net", "--allow", "10.9.9.9", "isolated");
+        assertThat(userMode.code()).isEqualTo(125);
+        assertThat(userMode.err()).startsWith("error[INVALID_STATE]").contains("has no bridge network (user mode)");
+
         assertThat(smartvm("stop", "bridged").code()).isZero();
         bridged = Json.MAPPER.readTree(smartvm("inspect", "bridged").out()).get("network");
         assertThat(bridged.get("mode").asText()).isEqualTo("bridge");

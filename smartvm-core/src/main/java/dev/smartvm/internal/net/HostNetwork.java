@@ -46,10 +46,12 @@ public final class HostNetwork {
     private final CommandRunner runner;
     private final Nft nft;
     private final Path stateDir;
+    private final EgressStates egress;
 
     public HostNetwork(NetworkManager manager, Path stateDir, CommandRunner runner) {
         this.manager = manager;
         this.stateDir = stateDir;
+        this.egress = new EgressStates(stateDir);
         this.runner = runner;
         this.nft = new Nft(runner);
     }
@@ -131,7 +133,9 @@ public final class HostNetwork {
                 run("tuntap", "add", "dev", tap, "mode", "tap");
                 tapMade = true;
                 run("link", "set", tap, "master", manager.bridge(), "up");
-                nft.apply(NftRules.install(vmId, manager.bridge(), tap, ip, manager.subnet(), List.of(manager.gateway()), policy));
+                nft.apply(NftRules.install(vmId, manager.bridge(), tap, NetworkManager.generateMac(vmId, "eth0"), ip,
+                        manager.subnet(), List.of(manager.gateway()), policy, 1));
+                egress.put(vmId, EgressStates.Entry.of(policy, 1));
                 if (!ports.isEmpty()) {
                     claimPorts(vmId, ports);
                     Files.writeString(Path.of("/proc/sys/net/ipv4/conf", manager.bridge(), "route_localnet"), "1");
@@ -150,16 +154,38 @@ public final class HostNetwork {
 
     /**
      * Puts the current addresses of the policy's hostnames in the VM's sets; false (and nothing
-     * changed) when the VM holds no address any more, having been detached meanwhile.
+     * changed) when the VM holds no address any more, having been detached meanwhile, or when its
+     * rules were replaced by others ({@link #replaceEgress}).
      */
     @SuppressWarnings("try") // the lock is held for the block
     public boolean repin(String vmId, EgressPolicy policy) {
         try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
-            if (!manager.leases().containsValue(vmId)) {
-                return false;
+            if (!manager.leases().containsValue(vmId) || !egress.get(vmId).map(e -> e.sameRules(policy)).orElse(true)) {
+                return false; // detached, or its rules were replaced: these pins are done
             }
             nft.apply(NftRules.pins(vmId, policy) + "\n");
             return true;
+        }
+    }
+
+    /**
+     * Replaces an attached VM's egress rules in one nft transaction with the next generation's,
+     * which judge every open connection again, and deletes the sets of hostname rules it no
+     * longer has. Whoever kept the old rules' hostnames resolved stops ({@link #repin}).
+     *
+     * @throws SmartVmException INVALID_STATE when the VM holds no address on the bridge
+     */
+    @SuppressWarnings("try") // the lock is held for the block
+    public void replaceEgress(Attachment attached, EgressPolicy policy) {
+        String vmId = attached.vmId();
+        try (LockFile lock = LockFile.acquire(stateDir.resolve("host.lock"))) {
+            if (!vmId.equals(manager.leases().get(attached.ip()))) {
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "VM " + vmId + " holds no address on the bridge any more");
+            }
+            int generation = egress.get(vmId).map(EgressStates.Entry::generation).orElse(1) + 1;
+            nft.apply(NftRules.install(vmId, manager.bridge(), attached.tap(), attached.mac(), attached.ip(), manager.subnet(),
+                    List.of(manager.gateway()), policy, generation) + NftRules.deleteUnused(vmId, policy, nft.vmSets(vmId)));
+            egress.put(vmId, EgressStates.Entry.of(policy, generation));
         }
     }
 
@@ -193,6 +219,7 @@ public final class HostNetwork {
             runner.run(List.of(IP.toString(), "link", "del", tap), null, Duration.ofSeconds(30));
         }
         releasePorts(vmId);
+        egress.remove(vmId);
         if (ip != null) {
             manager.releaseIp(ip, vmId);
         }

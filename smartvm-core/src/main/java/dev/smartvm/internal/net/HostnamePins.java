@@ -12,8 +12,8 @@ import java.util.Map;
  * Keeps the addresses of one VM's hostname rules current: each name is resolved again when its
  * TTL ends (at least {@value #MIN_SECONDS} s, at most an hour apart), and when the addresses
  * changed, the VM's sets are refilled in one atomic nft transaction. Connections already made
- * to an old address live on (the rules accept established traffic); new ones go only to the
- * new addresses. A name that fails to resolve keeps its last addresses and is tried again
+ * to an old address live on (they carry the mark of the rules' generation, which stays); new
+ * ones go only to the new addresses. A name that fails to resolve keeps its last addresses and is tried again
  * {@value #MIN_SECONDS} s later. One virtual thread per VM; {@link #close} stops it, and after
  * close returns nothing more is changed.
  */

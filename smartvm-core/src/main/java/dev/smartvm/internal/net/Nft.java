@@ -47,6 +47,20 @@ public final class Nft {
         }
     }
 
+    /** The VM's sets, as {@code FAMILY NAME}. */
+    List<String> vmSets(String vmId) {
+        List<String> sets = new java.util.ArrayList<>();
+        for (String family : List.of("inet", "bridge")) {
+            for (JsonNode item : tableItems(family)) {
+                String name = item.path("set").path("name").asText("");
+                if (name.startsWith(NftRules.chain(vmId) + "-")) {
+                    sets.add(family + " " + name);
+                }
+            }
+        }
+        return sets;
+    }
+
     /** The ids of the VMs with chains or sets in SmartVM's tables. */
     public java.util.Set<String> vmIds() {
         java.util.Set<String> ids = new java.util.TreeSet<>();

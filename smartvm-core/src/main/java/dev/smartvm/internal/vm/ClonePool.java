@@ -107,7 +107,7 @@ public final class ClonePool implements AutoCloseable {
         try {
             life.start();
             life.requireAgent("warm").run(ExecRequest.of("true"));
-            life.pause();
+            life.suspend(true);
             if (closed) {
                 throw new SmartVmException(ErrorCode.INVALID_STATE, "the pool closed");
             }
@@ -158,7 +158,7 @@ public final class ClonePool implements AutoCloseable {
         }
         try {
             adopt(life, spec);
-            life.resume();
+            life.suspend(false);
             if (spec.name() != null) { // its hostname was the pool's name for it; its id and network stay
                 life.requireAgent("identify").identify(life.id(), GuestLink.hostname(life.name()), null);
             }

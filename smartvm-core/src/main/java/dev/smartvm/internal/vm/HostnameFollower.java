@@ -40,6 +40,9 @@ public final class HostnameFollower {
                 if (now.isEmpty() || !attached.equals(now.get().network())) {
                     return; // removed, stopped or started again (with a follower of its own)
                 }
+                if (!now.get().spec().network().equals(r.spec().network())) {
+                    return; // its rules were replaced: whoever replaced them follows the new ones
+                }
                 if (!HostProcess.isRunning(now.get().pid(), now.get().vmmStartedAt())) {
                     return; // died or being stopped: whoever stops it, or the next command's reaper, records it
                 }

@@ -60,7 +60,7 @@ public final class VmLifecycle {
         return dir.resolve("console.log");
     }
 
-    /** The record, once a VMM that died behind our back has been noticed. */
+    /** The record, once a VMM that died behind our back is noticed. */
     public VmRecord current() {
         refresh();
         synchronized (this) {
@@ -128,9 +128,8 @@ public final class VmLifecycle {
     }
 
     /**
-     * Boots the VM and waits for its guest agent. The starter holds the VM's start lock
-     * throughout, so that a reaper can tell a start in progress from one whose process died.
-     * {@code extensions} go to the engine with the boot request (a {@code RestoreState}).
+     * Boots the VM and waits for its agent, holding the start lock (a reaper tells a start in
+     * progress from a dead one by it); {@code extensions} go to the engine (a {@code RestoreState}).
      */
     public void start(Object... extensions) {
         refresh();
@@ -224,15 +223,8 @@ public final class VmLifecycle {
         }
     }
 
-    public void pause() {
-        suspend(true);
-    }
-
-    public void resume() {
-        suspend(false);
-    }
-
-    private void suspend(boolean pause) {
+    /** Pauses ({@code pause}) or resumes the VM. */
+    public void suspend(boolean pause) {
         refresh();
         VmmProcess process;
         synchronized (this) {
@@ -259,6 +251,19 @@ public final class VmLifecycle {
         update(r -> r.moveTo(VmState.RUNNING, null));
     }
 
+    /** Records the VM's new egress rules and the pins of their hostnames (null: none); the old pins stop. */
+    void egressChanged(NetworkSpec network, HostnamePins next) {
+        HostnamePins[] old = new HostnamePins[1];
+        update(r -> {
+            old[0] = pins;
+            pins = next;
+            return r.adopted(r.name(), r.spec().toBuilder().network(network).build());
+        });
+        if (old[0] != null) {
+            old[0].close();
+        }
+    }
+
     /** Changes the record by {@code change} (a pooled clone's new name and spec), then writes it. */
     void update(UnaryOperator<VmRecord> change) {
         synchronized (this) {
@@ -268,9 +273,8 @@ public final class VmLifecycle {
     }
 
     /**
-     * Stops the VMM: with {@code powerOff}, the agent is asked to sync and halt the guest first,
-     * and the VMM forced down after a grace period. Finishes even on an interrupted thread, and
-     * finishes a stop that failed half-way.
+     * Stops the VMM (with {@code powerOff}, the guest synced and halted first, the VMM forced after a
+     * grace period), even on an interrupted thread; finishes a stop that failed half-way.
      */
     public void stop(boolean powerOff) {
         refresh();
@@ -319,11 +323,7 @@ public final class VmLifecycle {
         letGo(true);
     }
 
-    /**
-     * Stops the VM if it runs, hard (nothing of a removed VM survives: its disks are
-     * copy-on-write snapshots), and deletes everything it left, through the reaper's one
-     * removal path.
-     */
+    /** Stops the VM hard if it runs (nothing of it survives) and deletes all it left, by the reaper's one removal path. */
     public void remove() {
         if (current().state().isActive()) {
             stop(false);
@@ -342,10 +342,7 @@ public final class VmLifecycle {
         release(); // idempotent
     }
 
-    /**
-     * A VM this process made and did not detach is stopped and removed. A VM found later only
-     * loses its connections. Idempotent.
-     */
+    /** A VM this process made and did not detach is stopped and removed; one found later loses its connections. Idempotent. */
     public void close() {
         boolean ownedNow;
         synchronized (this) {

@@ -44,7 +44,7 @@ public final class VmSnapshots {
     static void saveWhilePaused(VmLifecycle life, java.nio.file.Path dir) {
         boolean wasRunning = life.current().state() == VmState.RUNNING;
         if (wasRunning) {
-            life.pause();
+            life.suspend(true);
         }
         try {
             VmmProcess vmm = life.activeVmm();
@@ -59,7 +59,7 @@ public final class VmSnapshots {
             throw e;
         }
         if (wasRunning) {
-            life.resume();
+            life.suspend(false);
         }
     }
 
@@ -80,7 +80,7 @@ public final class VmSnapshots {
 
     private static void resumeAfterFailure(VmLifecycle life, RuntimeException failure) {
         try {
-            life.resume();
+            life.suspend(false);
         } catch (SmartVmException e) {
             failure.addSuppressed(e); // it died meanwhile: the save's failure says more
         }

@@ -62,7 +62,7 @@ public final class VmTemplates {
                 for (String command : prepare) {
                     runPrepare(life, spec, name, command);
                 }
-                life.pause();
+                life.suspend(true);
                 VmmProcess vmm = life.activeVmm();
                 if (vmm == null) {
                     throw new SmartVmException(ErrorCode.VM_STOPPED, "the VM of template '" + name + "' stopped while it was saved");

@@ -33,6 +33,8 @@ class EgressPolicyIT {
     private String forwardBefore;
     private final Subnet vmNet = Subnet.parse("10.231.0.0/24");
     private final Nft nft = new Nft(CommandRunner.system());
+    private int generation;
+    private String vmMac;
 
     @BeforeAll
     void network() throws Exception {
@@ -45,8 +47,10 @@ class EgressPolicyIT {
         tap = net.veth("v", vmNs);
         TestNetworks.ok("ip link set " + tap + " master " + bridge + " up");
         TestNetworks.configure(vmNs, "10.231.0.2/24", "10.231.0.1");
-        net.host("a", 232, 1);
+        vmMac = TestNetworks.sh("ip -n " + vmNs + " -o link show eth0").stdout().replaceFirst("(?s).*link/ether (\\S+).*", "$1").strip();
+        String a = net.host("a", 232, 1);
         String b = net.host("b", 232, 2);
+        net.echo("ip netns exec " + a + " ", "10.232.1.2", "a-echo");
         net.listener("", "10.231.0.1", "host"); // the host itself, on the bridge's address
         TestNetworks.ok("ip -n " + b + " addr add 169.254.169.254/32 dev eth0");
         net.change("ip route add 169.254.169.254/32 via 10.232.2.2", "ip route del 169.254.169.254/32 via 10.232.2.2");
@@ -67,7 +71,8 @@ class EgressPolicyIT {
     }
 
     private void apply(EgressPolicy policy) {
-        nft.apply(NftRules.install("t" + tag, bridge, tap, "10.231.0.2", vmNet, List.of("10.231.0.1"), policy));
+        nft.apply(NftRules.install("t" + tag, bridge, tap, vmMac, "10.231.0.2", vmNet, List.of("10.231.0.1"), policy, ++generation)
+                + NftRules.deleteUnused("t" + tag, policy, nft.vmSets("t" + tag)));
     }
 
     @Test
@@ -134,6 +139,47 @@ class EgressPolicyIT {
         }
         nft.removeVm("t" + tag);
         assertThat(TestNetworks.sh("nft list sets").stdout()).as("the VM's sets go with it").doesNotContain("vm-t" + tag);
+    }
+
+    /**
+     * Rules replaced at run time (the next generation) judge open connections again: one the old
+     * rules let through to an address the new ones do not allow stops, mid-stream, while the new
+     * rules let other traffic through; the sets of hostname rules no longer there are deleted.
+     */
+    @Test
+    void replacedRulesCutAnOpenConnectionTheyDenyAndLetNewTrafficThrough() throws Exception {
+        Path flag = Files.createTempFile("svt-flag", "");
+        Files.delete(flag);
+        try (TestDnsServer dns = new TestDnsServer()) {
+            dns.answer("svc.smartvm.test", 60, "10.232.1.2");
+            apply(EgressPolicy.parse(List.of("svc.smartvm.test"), List.of(), DnsResolver.using(dns.address())));
+            assertThat(TestNetworks.sh("nft list sets").stdout()).contains("vm-t" + tag + "-a0");
+            assertThat(fromVm("10.232.2.2")).as("not allowed yet").isEmpty();
+            Process client = new ProcessBuilder("ip", "netns", "exec", vmNs, "python3", "-c", String.join("\n",
+                    "import socket,os,time",
+                    "s=socket.create_connection(('10.232.1.2', 8081), timeout=2)",
+                    "def ask(x):",
+                    "    s.sendall(x + b'\\n')",
+                    "    return s.recv(100).decode().strip() or 'closed'",
+                    "print(ask(b'one'), flush=True)",
+                    "while not os.path.exists('" + flag + "'): time.sleep(0.05)",
+                    "try: print(ask(b'two'), flush=True)",
+                    "except OSError: print('cut', flush=True)")).redirectErrorStream(true).start();
+            try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream()))) {
+                assertThat(out.readLine()).as("the open connection works").isEqualTo("one");
+                apply(EgressPolicy.parse(List.of("10.232.2.2"), List.of()));
+                Files.createFile(flag);
+                assertThat(out.readLine()).as("the connection to an address no longer allowed stops").isEqualTo("cut");
+            } finally {
+                client.destroyForcibly();
+                Files.deleteIfExists(flag);
+            }
+        }
+        assertThat(fromVm("10.232.2.2")).as("newly allowed").isEqualTo("b");
+        assertThat(fromVm("10.232.1.2")).as("no longer allowed").isEmpty();
+        assertThat(TestNetworks.sh("nft list sets").stdout()).as("the old hostname rule's sets are gone")
+                .doesNotContain("vm-t" + tag + "-a0");
+        nft.removeVm("t" + tag);
     }
 
     @Test

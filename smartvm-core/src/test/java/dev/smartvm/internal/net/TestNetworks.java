@@ -91,6 +91,19 @@ public final class TestNetworks implements AutoCloseable {
         ok("for i in $(seq 100); do [ -s " + pidFile + " ] && exit 0; sleep 0.05; done; exit 1");
     }
 
+    /** A server on {@code address}:8081 that answers each line it reads with the line, until the peer closes. */
+    public void echo(String prefix, String address, String name) {
+        String pidFile = "/tmp/svt-" + tag + "-" + name + ".pid";
+        pidFiles.add(pidFile);
+        ok(prefix + "python3 -c \"import socket,os,threading\nif os.fork(): os._exit(0)\nos.setsid()\n"
+                + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('" + address
+                + "', 8081)); s.listen(16)\n"
+                + "open('" + pidFile + "','w').write(str(os.getpid()))\n"
+                + "def serve(c):\n for line in c.makefile('rb'): c.sendall(line)\n"
+                + "while True:\n c,_=s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\" > /dev/null 2>&1");
+        ok("for i in $(seq 100); do [ -s " + pidFile + " ] && exit 0; sleep 0.05; done; exit 1");
+    }
+
     @Override
     public void close() {
         for (String pidFile : pidFiles) {
