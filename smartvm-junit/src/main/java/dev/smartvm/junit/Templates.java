@@ -40,10 +40,11 @@ final class Templates {
             return name;
         }
         SandboxTemplate t = declared.get();
-        VmSpec spec = spec(t);
-        String saved = name + "-" + inputsHash(svm, t, spec);
-        return context.getRoot().getStore(Sandboxes.NAMESPACE).getOrComputeIfAbsent("template " + saved,
-                k -> ensure(svm, t, spec, saved), String.class);
+        // once per run and declaration: its inputs' hash resolves images, which no clone's start should repeat
+        return context.getRoot().getStore(Sandboxes.NAMESPACE).getOrComputeIfAbsent(List.of("template", t), k -> {
+            VmSpec spec = spec(t);
+            return ensure(svm, t, spec, name + "-" + inputsHash(svm, t, spec));
+        }, String.class);
     }
 
     private static Optional<SandboxTemplate> declared(ExtensionContext context, String name) {

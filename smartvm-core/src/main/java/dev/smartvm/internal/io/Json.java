@@ -36,6 +36,18 @@ public final class Json {
         }
     }
 
+    /** The value in {@code file}, or {@code missing} when there is no such file. */
+    public static <T> T readOr(Path file, com.fasterxml.jackson.core.type.TypeReference<T> type, T missing) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return missing;
+        }
+        try {
+            return MAPPER.readValue(file.toFile(), type);
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     public static <T> T read(Path file, Class<T> type) {
         try {
             return MAPPER.readValue(file.toFile(), type);

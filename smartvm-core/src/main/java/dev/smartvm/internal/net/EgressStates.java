@@ -1,11 +1,7 @@
 package dev.smartvm.internal.net;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.smartvm.ErrorCode;
-import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.io.Json;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -61,13 +57,6 @@ final class EgressStates {
     }
 
     private Map<String, Entry> read() {
-        if (!Files.isRegularFile(file)) {
-            return new TreeMap<>();
-        }
-        try {
-            return Json.MAPPER.readValue(file.toFile(), new TypeReference<TreeMap<String, Entry>>() { });
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return Json.readOr(file, new TypeReference<TreeMap<String, Entry>>() { }, new TreeMap<>());
     }
 }

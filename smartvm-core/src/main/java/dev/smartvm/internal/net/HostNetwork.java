@@ -273,15 +273,7 @@ public final class HostNetwork {
 
     /** A JSON object of strings in the state directory (empty when the file is missing). Under the host lock. */
     private Map<String, String> readMap(String file) {
-        Path path = stateDir.resolve(file);
-        if (!Files.isRegularFile(path)) {
-            return new TreeMap<>();
-        }
-        try {
-            return Json.MAPPER.readValue(path.toFile(), new TypeReference<TreeMap<String, String>>() { });
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + path + ": " + e.getMessage(), e);
-        }
+        return Json.readOr(stateDir.resolve(file), new TypeReference<TreeMap<String, String>>() { }, new TreeMap<>());
     }
 
     private void writeMap(String file, Map<String, String> map) {

@@ -37,13 +37,10 @@ public final class Nft {
             argv.addAll(List.of(line.split(" ")));
             runner.run(argv, null, Duration.ofSeconds(30));
         }
-        for (String family : List.of("inet", "bridge")) {
-            for (JsonNode item : tableItems(family)) {
-                String name = item.path("set").path("name").asText("");
-                if (name.startsWith(NftRules.chain(vmId) + "-")) {
-                    runner.run(List.of(NFT.toString(), "delete", "set", family, NftRules.TABLE, name), null, Duration.ofSeconds(30));
-                }
-            }
+        for (String set : vmSets(vmId)) {
+            String[] familyName = set.split(" ");
+            runner.run(List.of(NFT.toString(), "delete", "set", familyName[0], NftRules.TABLE, familyName[1]), null,
+                    Duration.ofSeconds(30));
         }
     }
 

@@ -58,8 +58,7 @@ public final class Reaper {
     }
 
     private static void sweepVm(VmContext context, Sweep sweep, VmRecord r, Set<String> found) {
-        boolean ownerGone = r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
-        if (ownerGone) {
+        if (ownerGone(r)) {
             found.add(r.id());
             sweep.found(Leftover.Kind.VM, r.name(), "the process that owned it (pid " + r.ownerPid() + ") is gone",
                     () -> removeLeftovers(context, r));
@@ -72,12 +71,17 @@ public final class Reaper {
         }
     }
 
+    /** Whether the VM had an owning process (not detached) that is gone. */
+    private static boolean ownerGone(VmRecord r) {
+        return r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt());
+    }
+
     /**
      * Whether the VM recorded in {@code r} runs: its owner, if any, is alive, and it is being
      * started (its start lock held) or its VMM runs (or is not known: an engine that runs its own).
      */
     static boolean runs(VmRecord r, Path dir) {
-        if (r.ownerPid() != 0 && !HostProcess.isRunning(r.ownerPid(), r.ownerStartedAt())) {
+        if (ownerGone(r)) {
             return false;
         }
         return switch (r.state()) {

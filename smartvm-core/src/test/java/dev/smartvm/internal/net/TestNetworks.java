@@ -81,26 +81,27 @@ public final class TestNetworks implements AutoCloseable {
 
     /** A TCP server on port 8080 that answers its name, in the background, listening when this returns. */
     public void listener(String prefix, String address, String name) {
-        String pidFile = "/tmp/svt-" + tag + "-" + name + ".pid";
-        pidFiles.add(pidFile);
-        ok(prefix + "python3 -c \"import socket,os\nif os.fork(): os._exit(0)\nos.setsid()\n"
-                + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('" + address
-                + "', 8080)); s.listen(16)\n"
-                + "open('" + pidFile + "','w').write(str(os.getpid()))\n"
-                + "while True:\n c,_=s.accept(); c.sendall(b'" + name + "\\\\n'); c.close()\" > /dev/null 2>&1");
-        ok("for i in $(seq 100); do [ -s " + pidFile + " ] && exit 0; sleep 0.05; done; exit 1");
+        server(prefix, address, 8080, name, "while True:\n c,_=s.accept(); c.sendall(b'" + name + "\\\\n'); c.close()");
     }
 
     /** A server on {@code address}:8081 that answers each line it reads with the line, until the peer closes. */
     public void echo(String prefix, String address, String name) {
+        server(prefix, address, 8081, name, "import threading\n"
+                + "def serve(c):\n for line in c.makefile('rb'): c.sendall(line)\n"
+                + "while True:\n c,_=s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()");
+    }
+
+    /**
+     * A Python server in the background (its own session, its pid in a file {@link #close} kills
+     * it by), listening on {@code address}:{@code port} as {@code s} when this returns; {@code loop} serves.
+     */
+    private void server(String prefix, String address, int port, String name, String loop) {
         String pidFile = "/tmp/svt-" + tag + "-" + name + ".pid";
         pidFiles.add(pidFile);
-        ok(prefix + "python3 -c \"import socket,os,threading\nif os.fork(): os._exit(0)\nos.setsid()\n"
+        ok(prefix + "python3 -c \"import socket,os\nif os.fork(): os._exit(0)\nos.setsid()\n"
                 + "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('" + address
-                + "', 8081)); s.listen(16)\n"
-                + "open('" + pidFile + "','w').write(str(os.getpid()))\n"
-                + "def serve(c):\n for line in c.makefile('rb'): c.sendall(line)\n"
-                + "while True:\n c,_=s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\" > /dev/null 2>&1");
+                + "', " + port + ")); s.listen(16)\n"
+                + "open('" + pidFile + "','w').write(str(os.getpid()))\n" + loop + "\" > /dev/null 2>&1");
         ok("for i in $(seq 100); do [ -s " + pidFile + " ] && exit 0; sleep 0.05; done; exit 1");
     }
 
