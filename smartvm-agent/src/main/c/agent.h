@@ -179,4 +179,9 @@ int watch_poll_fd(struct session *s, struct pollfd *fd);
 void watch_pump(struct session *s);
 void watch_release(struct session *s);
 
+/* usage.c: USAGE, and the activity it reports */
+void usage_note_activity(uint8_t type);
+void usage_note_now(void); /* activity now: the agent starts, a request ends */
+void usage_report(uint32_t id);
+
 #endif

@@ -65,6 +65,7 @@ struct session *session_new(uint32_t id, enum session_kind kind) {
 void session_free(struct session *s) {
     struct conn *was = current;
     current = s->conn; /* whatever it still sends goes to its own host */
+    if (s->kind == S_EXEC || s->kind == S_PUT || s->kind == S_GET) usage_note_now();
     if (s->kind == S_EXEC) {
         exec_kill(s);
         if (s->in_fd >= 0) close(s->in_fd);
@@ -164,6 +165,7 @@ static void shutdown_guest(void) {
 static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t len) {
     struct reader r = {payload, len, 0, 0};
     struct session *s = id ? session_find(id) : NULL;
+    usage_note_activity(type);
     switch (type) {
     case T_EXEC: exec_start(id, &r); break;
     case T_PUT: put_start(id, &r); break;
@@ -215,6 +217,7 @@ static void dispatch(uint32_t id, uint8_t type, const uint8_t *payload, uint32_t
     case T_SYNC: sync_guest(id, &r); break;
     case T_IDENTIFY: identify_guest(id, &r); break;
     case T_SHUTDOWN: shutdown_guest(); break;
+    case T_USAGE: usage_report(id); break;
     default: send_error(id, ENOSYS, "unknown frame type 0x%02x", type); break;
     }
 }
@@ -342,6 +345,7 @@ static void serve(int sigfd) {
     static struct session *owner[2 + MAX_CONNS + 3 * MAX_SESSIONS];
     static int conn_slot[MAX_CONNS];
     for (int i = 0; i < n_conns; i++) conns[i].absent_since = now_ms();
+    usage_note_now();
     for (;;) {
         int64_t now = now_ms();
         int waiting_port = 0; /* a virtio port has no "host arrived" event to wait on */

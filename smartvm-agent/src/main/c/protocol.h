@@ -36,6 +36,7 @@
 #define T_READ 0x14   /* one regular file, as a GET */
 #define T_WATCH 0x15
 #define T_CANCEL 0x16 /* ends a watch */
+#define T_USAGE 0x17  /* what the guest uses, and how long it has been idle */
 
 /* guest -> host */
 #define T_HELLO 0x81
@@ -49,6 +50,7 @@
 #define T_NAMES 0x89 /* a LIST's entries */
 #define T_EVENT 0x8A /* a watch's event */
 #define T_PONG 0x8B
+#define T_USAGE_REPLY 0x8C /* a USAGE's answer */
 
 #define ENTRY_FILE 1
 #define ENTRY_DIR 2

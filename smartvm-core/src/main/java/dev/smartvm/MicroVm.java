@@ -2,15 +2,20 @@ package dev.smartvm;
 
 import dev.smartvm.firecracker.FirecrackerVm;
 import dev.smartvm.internal.image.ExecDefaults;
+import dev.smartvm.internal.io.CommandRunner;
 import dev.smartvm.internal.vm.VmContext;
 import dev.smartvm.internal.vm.VmEgress;
 import dev.smartvm.internal.vm.VmInfos;
 import dev.smartvm.internal.vm.VmLifecycle;
-import dev.smartvm.internal.vm.VmSnapshots;
+import dev.smartvm.internal.vm.VmLimits;
 import dev.smartvm.internal.vm.VmRecord;
+import dev.smartvm.internal.vm.VmSnapshots;
+import dev.smartvm.internal.vm.VmUsage;
+import dev.smartvm.spi.Guest;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +30,7 @@ public final class MicroVm implements AutoCloseable {
     private final VmLifecycle life;
     private final VmContext context;
     private final SmartVm owner;
+    private final VmUsage usage = new VmUsage();
 
     MicroVm(VmLifecycle life, VmContext context, SmartVm owner) {
         this.life = life;
@@ -102,12 +108,12 @@ public final class MicroVm implements AutoCloseable {
     }
 
     public ExecResult exec(ExecRequest request) {
-        return life.requireAgent("exec").run(withDefaults(request));
+        return agent("exec").run(withDefaults(request));
     }
 
     /** Runs a command, forwarding its output to the given streams as it arrives. */
     public ExitStatus exec(ExecRequest request, OutputStream stdout, OutputStream stderr) {
-        ExecProcess p = life.requireAgent("exec").start(withDefaults(request), false, stdout, stderr);
+        ExecProcess p = agent("exec").start(withDefaults(request), false, stdout, stderr);
         try (p) {
             return p.waitFor(Duration.ofDays(3650));
         }
@@ -115,10 +121,16 @@ public final class MicroVm implements AutoCloseable {
 
     /** Starts a command with open stdin and its output as streams; close it when done. */
     public ExecProcess spawn(ExecRequest request) {
-        return life.requireAgent("exec").start(withDefaults(request), true, null, null);
+        return agent("exec").start(withDefaults(request), true, null, null);
     }
 
     /** The request, completed by the VM's spec and then by its image: the request wins, then the spec, then the image. */
+    /** The agent, for a call of the user's: activity, which wakes a VM the watchdog paused for idleness. */
+    private Guest agent(String action) {
+        VmLimits.beforeCall(context, life);
+        return life.requireAgent(action);
+    }
+
     private ExecRequest withDefaults(ExecRequest r) {
         VmRecord record = life.current();
         VmSpec spec = record.spec();
@@ -156,9 +168,32 @@ public final class MicroVm implements AutoCloseable {
         return fc;
     }
 
+    /**
+     * What the running or paused VM uses now: vCPU time and CPU %, its guest's memory (from the
+     * agent), its VMM's resident memory, its writable disk, its network traffic. CPU % covers the
+     * time since this handle's previous call, or a 250 ms sample on the first.
+     *
+     * @throws SmartVmException INVALID_STATE when the VM is not running or paused
+     */
+    public VmStats stats() {
+        return usage.sample(life, CommandRunner.system());
+    }
+
+    /**
+     * Ends the running or paused VM's lifetime {@code ttl} from now, whatever it was (none too):
+     * it is removed then, or stopped if its spec says {@link TimeLimits.OnTtl#STOP}; enforced by
+     * SmartVM's watchdog process, also after this program exits.
+     *
+     * @return when its lifetime ends
+     * @throws SmartVmException INVALID_ARGUMENT for a TTL not longer than zero; INVALID_STATE unless it runs or is paused
+     */
+    public Instant setTtl(Duration ttl) {
+        return VmLimits.setTtl(context, life, ttl);
+    }
+
     /** A protocol round trip to the guest agent (no process is started). */
     public Duration ping() {
-        return life.requireAgent("ping").ping(Duration.ofSeconds(30));
+        return agent("ping").ping(Duration.ofSeconds(30));
     }
 
     /**
@@ -167,17 +202,17 @@ public final class MicroVm implements AutoCloseable {
      * INVALID_STATE otherwise); UNSUPPORTED on smolvm.
      */
     public GuestFiles files() {
-        return new VmFiles(() -> life.requireAgent("use files").files());
+        return new VmFiles(() -> agent("use files").files());
     }
 
     /** Copies a host file or directory into the guest ({@code cp -r} semantics); returns bytes copied. */
     public long copyTo(Path hostPath, String guestPath) {
-        return life.requireAgent("copy").upload(hostPath, guestPath, COPY_TIMEOUT);
+        return agent("copy").upload(hostPath, guestPath, COPY_TIMEOUT);
     }
 
     /** Copies a guest file or directory to the host ({@code cp -r} semantics); returns bytes copied. */
     public long copyFrom(String guestPath, Path hostPath) {
-        return life.requireAgent("copy").download(guestPath, hostPath, COPY_TIMEOUT);
+        return agent("copy").download(guestPath, hostPath, COPY_TIMEOUT);
     }
 
     public void pause() {

@@ -17,8 +17,9 @@ import java.time.Instant;
  * @param stateDir its directory under $SMARTVM_HOME/vms
  * @param stopReason why it last stopped, or null
  * @param network how it is connected, or null without a network
+ * @param expiresAt when its lifetime ends (its TTL), while it runs or is paused; null for never
  */
 public record VmInfo(
         String id, String name, VmState state, String backend, Acceleration acceleration, long pid,
-        VmSpec spec, Instant createdAt, Path stateDir, String stopReason, VmNetwork network) {
+        VmSpec spec, Instant createdAt, Path stateDir, String stopReason, VmNetwork network, Instant expiresAt) {
 }

@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  * @param network the VM's network and egress policy ({@link NetworkSpec#NONE}: no network)
  * @param template the template its first start clones ({@code SmartVm#createTemplate}), or null
  *     to boot its image; a clone has its template's engine, image, CPUs, memory and acceleration
+ * @param timeLimits when it ends by itself: a TTL, an idle timeout ({@link TimeLimits#NONE}: never)
  */
 public record VmSpec(
         String name,
@@ -40,7 +41,8 @@ public record VmSpec(
         Duration bootTimeout,
         java.nio.file.Path firecrackerConfig,
         NetworkSpec network,
-        String template) {
+        String template,
+        TimeLimits timeLimits) {
 
     public static final int MAX_CPUS = 32;
     public static final int MIN_MEMORY_MIB = 64;
@@ -86,6 +88,7 @@ public record VmSpec(
             throw invalid("a template name is 1 to 63 letters, digits, '_', '.' or '-', starting with a letter"
                     + " or digit; found '" + template + "'");
         }
+        timeLimits = Objects.requireNonNullElse(timeLimits, TimeLimits.NONE);
         bootTimeout = Objects.requireNonNullElse(bootTimeout, Duration.ofSeconds(60));
         if (bootTimeout.isNegative() || bootTimeout.isZero()) {
             throw invalid("boot timeout must be positive; found " + bootTimeout);
@@ -114,7 +117,7 @@ public record VmSpec(
         return new Builder().name(name).backend(backend).image(image).cpus(cpus).memoryMib(memoryMib)
                 .env(env).workdir(workdir).defaultTimeout(defaultTimeout).acceleration(acceleration)
                 .bootTimeout(bootTimeout).firecrackerConfig(firecrackerConfig)
-                .network(network).template(template);
+                .network(network).template(template).timeLimits(timeLimits);
     }
 
     /** Builds a {@link VmSpec}; everything has a default. */
@@ -132,6 +135,35 @@ public record VmSpec(
         private java.nio.file.Path firecrackerConfig;
         private NetworkSpec network = NetworkSpec.NONE;
         private String template;
+        private TimeLimits timeLimits = TimeLimits.NONE;
+
+        /** When the VM ends by itself (default: never). */
+        public Builder timeLimits(TimeLimits limits) {
+            this.timeLimits = limits;
+            return this;
+        }
+
+        /** The VM is removed (or as {@link #onTtl} says) this long after it starts. */
+        public Builder ttl(Duration ttl) {
+            timeLimits = new TimeLimits(ttl, timeLimits.onTtl(), timeLimits.idleTimeout(), timeLimits.onIdle());
+            return this;
+        }
+
+        public Builder onTtl(TimeLimits.OnTtl action) {
+            timeLimits = new TimeLimits(timeLimits.ttl(), action, timeLimits.idleTimeout(), timeLimits.onIdle());
+            return this;
+        }
+
+        /** The VM is stopped (or as {@link #onIdle} says) once no exec, copy, files call or terminal was active this long. */
+        public Builder idleTimeout(Duration timeout) {
+            timeLimits = new TimeLimits(timeLimits.ttl(), timeLimits.onTtl(), timeout, timeLimits.onIdle());
+            return this;
+        }
+
+        public Builder onIdle(TimeLimits.OnIdle action) {
+            timeLimits = new TimeLimits(timeLimits.ttl(), timeLimits.onTtl(), timeLimits.idleTimeout(), action);
+            return this;
+        }
 
         /**
          * Starts the VM as a clone of template {@code name} (null: boot the image): where the
@@ -213,7 +245,7 @@ public record VmSpec(
 
         public VmSpec build() {
             return new VmSpec(name, backend, image, cpus, memoryMib, env, workdir, defaultTimeout,
-                    acceleration, bootTimeout, firecrackerConfig, network, template);
+                    acceleration, bootTimeout, firecrackerConfig, network, template, timeLimits);
         }
     }
 }

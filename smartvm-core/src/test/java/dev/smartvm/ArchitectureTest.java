@@ -43,7 +43,7 @@ class ArchitectureTest {
     private static final Set<String> API_VALUES = Set.of("ErrorCode", "SmartVmException", "Acceleration", "ExecRequest",
             "ExecResult", "ExitStatus", "ExecProcess", "VmState", "VmSpec", "NetworkSpec", "VmInfo", "VmNetwork",
             "AdmissionPolicy", "BootPlan", "HostCheck", "ImageInfo", "Images", "SnapshotInfo", "TemplateInfo", "DownloadListener",
-            "NameResolver", "TerminalSize", "GuestFiles", "FileEntry", "FileEvent", "FileWatch", "Leftover");
+            "NameResolver", "TerminalSize", "GuestFiles", "FileEntry", "FileEvent", "FileWatch", "Leftover", "GuestUsage", "VmStats", "TimeLimits");
 
     @Test
     void theModuleExportsTheApiAndNothingInternal() throws IOException {

@@ -7,9 +7,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 
-/** Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}; a bare number means seconds. */
+/** Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}; a bare number means seconds. */
 final class Durations implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)?");
+    private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
 
     @Override
     public Duration convert(String value) {
@@ -20,7 +20,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
         Matcher m = FORMAT.matcher(value.strip());
         if (!m.matches()) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT,
-                    "a duration is a number with ms, s, m or h (e.g. 30s); found '" + value + "'");
+                    "a duration is a number with ms, s, m, h or d (e.g. 30s); found '" + value + "'");
         }
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
@@ -28,6 +28,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
             case "ms" -> Duration.ofMillis(n);
             case "m" -> Duration.ofMinutes(n);
             case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
             default -> Duration.ofSeconds(n);
         };
         if (d.isZero()) {

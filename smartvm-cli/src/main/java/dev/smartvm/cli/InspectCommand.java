@@ -26,7 +26,7 @@ final class InspectCommand implements Callable<Integer> {
             o.put("id", v.id()).put("name", v.name()).put("state", v.state().name().toLowerCase()).put("backend", v.backend())
                     .put("acceleration", v.acceleration().name().toLowerCase()).put("pid", v.pid())
                     .put("createdAt", v.createdAt().toString()).put("stateDir", v.stateDir().toString())
-                    .put("stopReason", v.stopReason());
+                    .put("stopReason", v.stopReason()).put("expiresAt", v.expiresAt() == null ? null : v.expiresAt().toString());
             ObjectNode net = o.putObject("network").put("mode", mode(v));
             VmNetwork n = v.network();
             if (n != null) {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         subcommands = {RunCommand.class, CreateCommand.class, VmActionCommand.Start.class, ExecCommand.class, CpCommand.class,
                 VmActionCommand.Pause.class, VmActionCommand.Resume.class, VmActionCommand.Stop.class, RmCommand.class, LsCommand.class, InspectCommand.class,
                 LogsCommand.class, ImagesCommand.class, SnapshotCommand.class, TemplateCommand.class, ForkCommand.class, PlanCommand.class, DoctorCommand.class, BenchCommand.class,
-                FilesCommand.class, NetCommand.class, GcCommand.class, FollowHostnamesCommand.class, CompletionCommand.class, UsageCommand.class})
+                FilesCommand.class, NetCommand.class, StatsCommand.class, TtlCommand.class, GcCommand.class, FollowHostnamesCommand.class, CompletionCommand.class, UsageCommand.class})
 public final class Main {
     /** Exit code of SmartVM's own failures (a guest command's own exit codes pass through). */
     public static final int EXIT_ERROR = 125;

@@ -4,6 +4,7 @@ import dev.smartvm.Acceleration;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.NetworkSpec;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.TimeLimits;
 import dev.smartvm.VmSpec;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -68,6 +69,42 @@ final class VmOptions {
             + " create'):", "its image, CPUs, memory and engine, where it was prepared."})
     String template;
 
+    @Option(names = "--ttl", paramLabel = "DUR", converter = Durations.class, description = {"The VM's lifetime from its"
+            + " start, e.g. 10m: then it is removed (or as --on-ttl says), even after this command has exited;"
+            + " 'smartvm ttl' changes it."})
+    Duration ttl;
+
+    @Option(names = "--on-ttl", paramLabel = "remove|stop", description = "What happens when the TTL ends (default: remove).")
+    String onTtl;
+
+    @Option(names = "--idle-timeout", paramLabel = "DUR", converter = Durations.class, description = {"Stop the VM (or as"
+            + " --on-idle says) once no exec, copy, files call or terminal has been active this long."})
+    Duration idleTimeout;
+
+    @Option(names = "--on-idle", paramLabel = "stop|pause", description = "What happens when it is idle (default: stop);"
+            + " a paused one is resumed by the next exec, copy or files call.")
+    String onIdle;
+
+    TimeLimits timeLimits() {
+        if (onTtl != null && ttl == null || onIdle != null && idleTimeout == null) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, onTtl != null && ttl == null
+                    ? "--on-ttl says what happens when the TTL ends: give --ttl too"
+                    : "--on-idle says what happens when the VM is idle: give --idle-timeout too");
+        }
+        return new TimeLimits(ttl, onTtl == null ? null : choice(TimeLimits.OnTtl.class, "--on-ttl", onTtl), idleTimeout,
+                onIdle == null ? null : choice(TimeLimits.OnIdle.class, "--on-idle", onIdle));
+    }
+
+    private static <E extends Enum<E>> E choice(Class<E> type, String option, String value) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value)) {
+                return e;
+            }
+        }
+        throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, option + " is one of " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase()).toList() + "; found '" + value + "'");
+    }
+
     VmSpec toSpec() {
         if (template != null && (!image.equals("default") || cpus != 1 || memoryMib != 256 || !backend.equals("qemu")
                 || firecrackerConfig != null || !accel.equals("auto"))) {
@@ -77,7 +114,7 @@ final class VmOptions {
         }
         return VmSpec.builder().template(template).name(name).backend(backend).firecrackerConfig(firecrackerConfig).image(image).cpus(cpus).memoryMib(memoryMib).env(EnvOptions.parse(env))
                 .workdir(workdir).defaultTimeout(timeout).acceleration(Acceleration.parse(accel))
-                .network(new NetworkSpec(net, allow, deny, publish, NetworkSpec.Mode.parse(netMode))).build();
+                .network(new NetworkSpec(net, allow, deny, publish, NetworkSpec.Mode.parse(netMode))).timeLimits(timeLimits()).build();
     }
 
     static final class EnvOptions {

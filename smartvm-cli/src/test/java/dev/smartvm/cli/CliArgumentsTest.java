@@ -44,9 +44,11 @@ class CliArgumentsTest {
         assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));
         assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));
         assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Durations.parse("2d")).isEqualTo(Duration.ofDays(2));
         assertThat(Durations.parse("7")).isEqualTo(Duration.ofSeconds(7));
         assertThatThrownBy(() -> Durations.parse("0s")).hasMessageContaining("positive");
-        assertThatThrownBy(() -> Durations.parse("10 minutes")).hasMessageContaining("ms, s, m or h");
+        assertThatThrownBy(() -> Durations.parse("-5s")).hasMessageContaining("found '-5s'");
+        assertThatThrownBy(() -> Durations.parse("10 minutes")).hasMessageContaining("ms, s, m, h or d");
     }
 
     @Test

@@ -540,6 +540,50 @@ class CliIT {
         }
     }
 
+    /** A TTL outlives the CLI that set it: the home's watchdog process removes the VM, then exits itself. */
+    @Test
+    void aVmWithATtlIsGoneAfterItsCliExitedAndStatsAndTtlWork() throws Exception {
+        assertError(smartvm("create", "--ttl", "0s"), 2, "INVALID_ARGUMENT", "positive");
+        assertError(smartvm("create", "--ttl=-5s"), 2, "INVALID_ARGUMENT", "-5s");
+        assertError(smartvm("create", "--on-ttl", "stop"), 2, "INVALID_ARGUMENT", "--ttl");
+        assertError(smartvm("create", "--ttl", "1m", "--on-ttl", "explode"), 2, "INVALID_ARGUMENT", "remove, stop");
+        assertError(smartvm("create", "--backend", "smolvm", "--idle-timeout", "1m"), 125, "UNSUPPORTED", "idle");
+        assertError(smartvm("stats", "ghost"), 125, "VM_NOT_FOUND", "ghost");
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).as("nothing made").isEmpty();
+
+        Result created = smartvm("create", "--name", "brief", "--ttl", "5s");
+        assertThat(created.code()).as(created.err()).isZero();
+        JsonNode inspected = Json.MAPPER.readTree(smartvm("inspect", "brief").out());
+        java.time.Instant deadline = java.time.Instant.parse(inspected.get("expiresAt").asText());
+        JsonNode ttl = Json.MAPPER.readTree(smartvm("ttl", "--json", "brief").out());
+        assertThat(ttl.get("remainingSeconds").asLong()).isBetween(0L, 5L);
+        assertThat(ttl.get("onTtl").asText()).isEqualTo("remove");
+
+        Result made = smartvm("create", "--name", "longer", "--ttl", "1h");
+        assertThat(made.code()).as(made.err()).isZero();
+        JsonNode stats = Json.MAPPER.readTree(smartvm("stats", "--json", "longer").out());
+        assertThat(stats).hasSize(1);
+        assertThat(stats.get(0).get("name").asText()).isEqualTo("longer");
+        assertThat(stats.get(0).get("memoryTotalBytes").asLong()).isPositive();
+        assertThat(stats.get(0).get("cpuTimeMs").asLong()).isPositive();
+        assertThat(stats.get(0).get("vmmRssBytes").asLong()).isPositive();
+        assertThat(smartvm("stats").out()).contains("NAME").contains("CPU %").contains("longer");
+        Result shortened = smartvm("ttl", "longer", "3s");
+        assertThat(shortened.code()).as(shortened.err()).isZero();
+        assertThat(shortened.out()).contains("longer is removed at");
+
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (Json.MAPPER.readTree(smartvm("ls", "--json").out()).size() > 0) {
+            assertThat(System.nanoTime()).as("both VMs removed at their deadlines").isLessThan(end);
+            Thread.sleep(500);
+        }
+        assertThat(java.time.Instant.now()).isAfterOrEqualTo(deadline);
+        while (ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains("Watchdog " + home))) {
+            assertThat(System.nanoTime()).as("the watchdog exits once no VM has a limit").isLessThan(end + TimeUnit.SECONDS.toNanos(30));
+            Thread.sleep(500);
+        }
+    }
+
     @Test
     void doctorReportsTheHost() throws Exception {
         Result r = smartvm("doctor");

@@ -14,6 +14,11 @@ public enum Capability {
     USER_MODE_NETWORK,
     /** It can pause and resume a running VM. */
     PAUSE,
+    /**
+     * Its guest answers {@link Guest#usage}: its memory, and how long no host request was active
+     * (SmartVM's agent does). Idle timeouts need it.
+     */
+    GUEST_USAGE,
     /** It can save a VM's state to files and start a VM from them. */
     SNAPSHOT,
     /**

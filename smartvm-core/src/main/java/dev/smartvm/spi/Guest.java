@@ -5,10 +5,12 @@ import dev.smartvm.ExecRequest;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecResult;
 import dev.smartvm.GuestFiles;
+import dev.smartvm.GuestUsage;
 import dev.smartvm.SmartVmException;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How SmartVM reaches into a running guest: commands and files. SmartVM's own agent for QEMU
@@ -42,6 +44,14 @@ public interface Guest extends AutoCloseable {
 
     /** A round trip to the guest; its duration. */
     Duration ping(Duration timeout);
+
+    /**
+     * What the guest reports of its memory and activity; empty on an engine (or an agent) that cannot
+     * tell. Not activity itself: asking does not make the guest any less idle.
+     */
+    default Optional<GuestUsage> usage(Duration timeout) {
+        return Optional.empty();
+    }
 
     /**
      * Sets the guest's wall clock to the host's after a pause (which stops it), without waiting

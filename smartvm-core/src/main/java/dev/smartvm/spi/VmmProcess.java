@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** One running VMM: its control channel, its agent socket, and its life. */
@@ -19,6 +20,19 @@ public interface VmmProcess extends AutoCloseable {
      */
     default Guest guest(Duration timeout) {
         return null;
+    }
+
+    /**
+     * The host thread ids of the VM's vCPUs, whose CPU time is the VM's; empty when the engine cannot
+     * tell them from its other threads (the whole process's time is counted then).
+     */
+    default List<Long> vcpuThreads() {
+        return List.of();
+    }
+
+    /** The host file that holds what the guest wrote to its root disk (an overlay, a copy); empty when none is the VM's own. */
+    default Optional<Path> writableDisk() {
+        return Optional.empty();
     }
 
     void pause();

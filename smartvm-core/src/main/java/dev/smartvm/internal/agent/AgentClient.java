@@ -5,6 +5,7 @@ import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.ExecResult;
 import dev.smartvm.ExitStatus;
+import dev.smartvm.GuestUsage;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.TerminalSize;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** What the host can ask a guest agent: exec, copy in and out, ping, power off. */
@@ -27,6 +29,7 @@ public final class AgentClient implements AutoCloseable {
      */
     public static final long MAX_COLLECTED_OUTPUT = 64L * 1024 * 1024;
     private static final Duration NO_LIMIT = Duration.ofDays(3650);
+    private static final int ENOSYS = 38; // an agent older than a request type answers it so
     /** A terminal exec's TERM when its environment has none. */
     static final String DEFAULT_TERM = "xterm-256color";
 
@@ -149,6 +152,31 @@ public final class AgentClient implements AutoCloseable {
         long t0 = System.nanoTime();
         request(FrameType.PING, new byte[0], timeout, "a ping of the guest agent");
         return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    /**
+     * The guest's memory and how long it has been idle (USAGE); empty from an agent older than
+     * USAGE, which answers ENOSYS. Asking is not activity.
+     */
+    public Optional<GuestUsage> usage(Duration timeout) {
+        Reply reply = request(FrameType.USAGE, new byte[0], timeout, "the guest agent's usage");
+        PayloadReader r = new PayloadReader(reply.payload());
+        if (reply.type() == FrameType.ERROR) {
+            int errno = r.u32();
+            if (errno == ENOSYS) {
+                return Optional.empty();
+            }
+            throw new SmartVmException(ErrorCode.AGENT_ERROR, "guest agent: " + r.str());
+        }
+        if (reply.type() != FrameType.USAGE_REPLY) {
+            throw new SmartVmException(ErrorCode.AGENT_PROTOCOL, "the guest agent answered USAGE with frame type 0x"
+                    + Integer.toHexString(reply.type()));
+        }
+        long total = r.u64();
+        long available = r.u64();
+        int active = r.u32();
+        long idleMs = r.u64();
+        return Optional.of(new GuestUsage(total, available, active, Duration.ofMillis(Math.max(0, idleMs))));
     }
 
     /**

@@ -31,6 +31,7 @@ final class FrameType {
     static final int READ = 0x14;
     static final int WATCH = 0x15;
     static final int CANCEL = 0x16;
+    static final int USAGE = 0x17;
     // guest -> host
     static final int HELLO = 0x81;
     static final int STARTED = 0x82;
@@ -43,6 +44,7 @@ final class FrameType {
     static final int NAMES = 0x89;
     static final int EVENT = 0x8A;
     static final int PONG = 0x8B;
+    static final int USAGE_REPLY = 0x8C;
 
     static final int ENTRY_FILE = 1;
     static final int ENTRY_DIR = 2;

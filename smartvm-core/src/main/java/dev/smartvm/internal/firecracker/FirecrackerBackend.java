@@ -124,7 +124,7 @@ public final class FirecrackerBackend implements Backend {
      */
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.KVM_ONLY, Capability.PAUSE, Capability.SNAPSHOT, Capability.TEMPLATES, Capability.FORK);
+        return EnumSet.of(Capability.KVM_ONLY, Capability.PAUSE, Capability.GUEST_USAGE, Capability.SNAPSHOT, Capability.TEMPLATES, Capability.FORK);
     }
 
     /** {@code firecracker --version}'s first line, asked once: a snapshot loads only into the same release. */

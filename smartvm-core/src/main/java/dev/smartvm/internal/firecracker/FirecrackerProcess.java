@@ -11,10 +11,13 @@ import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.spi.AgentEndpoint;
 import dev.smartvm.spi.VmmProcess;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +50,28 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     @Override
     public long pid() {
         return process.pid();
+    }
+
+    /** Firecracker names its vCPU threads {@code fc_vcpu N}. */
+    @Override
+    public List<Long> vcpuThreads() {
+        List<Long> ids = new ArrayList<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (Path task : tasks) {
+                if (Files.readString(task.resolve("comm")).startsWith("fc_vcpu")) {
+                    ids.add(Long.parseLong(task.getFileName().toString()));
+                }
+            }
+        } catch (IOException e) {
+            return List.of(); // gone, or not Firecracker's layout of threads: the whole process is counted
+        }
+        return ids;
+    }
+
+    @Override
+    public Optional<Path> writableDisk() {
+        Path disk = layout.filesDir().resolve(FirecrackerBackend.ROOT_DISK);
+        return Files.exists(disk) ? Optional.of(disk) : Optional.empty();
     }
 
     public FirecrackerLayout layout() {

@@ -73,7 +73,7 @@ public final class QemuBackend implements Backend {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.PAUSE, Capability.USER_MODE_NETWORK, Capability.SNAPSHOT, Capability.TEMPLATES,
+        return EnumSet.of(Capability.PAUSE, Capability.GUEST_USAGE, Capability.USER_MODE_NETWORK, Capability.SNAPSHOT, Capability.TEMPLATES,
                 Capability.FORK);
     }
 

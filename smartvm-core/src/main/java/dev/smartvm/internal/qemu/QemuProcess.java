@@ -9,9 +9,11 @@ import dev.smartvm.internal.io.LockFile;
 import dev.smartvm.internal.io.TextFiles;
 import dev.smartvm.spi.AgentEndpoint;
 import dev.smartvm.spi.VmmProcess;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +32,7 @@ final class QemuProcess implements VmmProcess {
 
     private final VmmPid process;
     private final Path vmDir;
+    private volatile List<Long> vcpuThreads; // fixed for the VMM's life: asked once
 
     QemuProcess(long pid, Instant startedAt, Path vmDir, Process child) {
         this.process = new VmmPid(pid, startedAt, child);
@@ -44,6 +47,24 @@ final class QemuProcess implements VmmProcess {
     @Override
     public AgentEndpoint agentEndpoint() {
         return AgentEndpoint.ports(QemuCommandLine.agentSockets(vmDir));
+    }
+
+    /** The vCPU threads QEMU names in {@code query-cpus-fast}. */
+    @Override
+    public List<Long> vcpuThreads() {
+        List<Long> known = vcpuThreads;
+        if (known == null) {
+            List<Long> ids = new ArrayList<>();
+            qmp("query-cpus-fast", null).forEach(cpu -> ids.add(cpu.path("thread-id").asLong()));
+            vcpuThreads = known = List.copyOf(ids);
+        }
+        return known;
+    }
+
+    @Override
+    public Optional<Path> writableDisk() {
+        Path overlay = QemuCommandLine.rootOverlay(vmDir);
+        return Files.exists(overlay) ? Optional.of(overlay) : Optional.empty();
     }
 
     /** Runs one QMP command on a fresh connection; returns its "return" value. */

@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.ExecResult;
+import dev.smartvm.GuestUsage;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.agent.AgentClient;
 import dev.smartvm.internal.agent.OutputSink;
@@ -12,6 +13,7 @@ import dev.smartvm.spi.NicSpec;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The guest through SmartVM's own agent (QEMU and Firecracker). */
 public final class AgentGuest implements Guest {
@@ -50,6 +52,11 @@ public final class AgentGuest implements Guest {
     @Override
     public Duration ping(Duration timeout) {
         return client.ping(timeout);
+    }
+
+    @Override
+    public Optional<GuestUsage> usage(Duration timeout) {
+        return client.usage(timeout);
     }
 
     @Override

@@ -182,6 +182,7 @@ public final class ClonePool implements AutoCloseable {
             }
             life.update(r -> r.adopted(name == null ? r.name() : name, asRun));
         });
+        VmLimits.started(context, life.current()); // after: a watchdog's last look before it exits must see the limits
     }
 
     /** Stops filling and removes the clones that wait. Idempotent. */

@@ -1,5 +1,6 @@
 package dev.smartvm.internal.vm;
 
+import dev.smartvm.TimeLimits;
 import dev.smartvm.VmSpec;
 import dev.smartvm.internal.net.EgressPolicy;
 import dev.smartvm.spi.Backend;
@@ -21,6 +22,14 @@ public final class VmCreation {
         spec = asRun(context, spec);
         Backend backend = context.backend(spec.backend()); // a registered one
         backend.options(spec); // the engine's own options, checked
+        TimeLimits limits = spec.timeLimits();
+        if (limits.idleTimeout() != null) {
+            context.backendThatCan(spec.backend(), Capability.GUEST_USAGE, "tell when a VM was last used (an idle timeout"
+                    + " needs SmartVM's guest agent)");
+            if (limits.onIdle() == TimeLimits.OnIdle.PAUSE) {
+                context.backendThatCan(spec.backend(), Capability.PAUSE, "pause a VM (--on-idle pause)");
+            }
+        }
         if (spec.network().enabled() && !backend.has(Capability.OWNS_IMAGES_AND_NETWORK)) { // such an engine resolves its own
             EgressPolicy.parse(spec.network().allow(), spec.network().deny(), context.resolver());
         }

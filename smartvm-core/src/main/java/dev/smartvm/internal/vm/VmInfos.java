@@ -15,7 +15,7 @@ public final class VmInfos {
 
     public static VmInfo info(VmContext context, VmRecord r) {
         return new VmInfo(r.id(), r.name(), r.state(), r.spec().backend(), r.acceleration(), r.pid(), r.spec(), r.createdAt(),
-                context.store().dir(r.id()), r.stopReason(), of(context, r));
+                context.store().dir(r.id()), r.stopReason(), of(context, r), VmLimits.expiresAt(context, r).orElse(null));
     }
 
     static VmNetwork of(VmContext context, VmRecord r) {

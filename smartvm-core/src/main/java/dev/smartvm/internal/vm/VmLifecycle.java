@@ -101,13 +101,16 @@ public final class VmLifecycle {
     /** Notices a VMM that died behind our back, and gives back what the VM held. */
     void refresh() {
         VmmProcess process;
+        VmState seen;
         synchronized (this) {
             if (vmm == null || stopping || record.state() == VmState.STARTING || !record.state().isActive()) {
                 return;
             }
             process = vmm;
+            seen = record.state();
         }
         if (process.isAlive()) {
+            VmLimits.followSuspension(context, this, seen); // the watchdog's pause, or a wake-up by another process
             return;
         }
         String reason = process.exitReason().orElse("the VMM exited");
@@ -227,6 +230,7 @@ public final class VmLifecycle {
     public void suspend(boolean pause) {
         refresh();
         VmmProcess process;
+        Guest guest;
         synchronized (this) {
             if (!pause && record.state() != VmState.PAUSED) {
                 record.requireAllowed(VmState.PAUSED, "resume");
@@ -234,6 +238,7 @@ public final class VmLifecycle {
             }
             record.requireAllowed(pause ? VmState.PAUSED : VmState.RUNNING, pause ? "pause" : "resume");
             process = vmm;
+            guest = agent;
         }
         if (pause) {
             process.pause();
@@ -241,14 +246,12 @@ public final class VmLifecycle {
             return;
         }
         process.resume();
-        Guest guest;
-        synchronized (this) {
-            guest = agent;
-        }
         if (guest != null) {
             guest.syncClock(); // its clock stood still while it was paused: set before anything else is asked
         }
+        VmLimits.unmarkIdlePause(context, id); // first: a mark left would make it paused again
         update(r -> r.moveTo(VmState.RUNNING, null));
+        VmLimits.resumed(context, snapshot());
     }
 
     /** Records the VM's new egress rules and the pins of their hostnames (null: none); the old pins stop. */

@@ -63,6 +63,7 @@ final class VmStart implements VmBooter.Progress {
             List<Object> asked = new java.util.ArrayList<>(extensions);
             VmTemplates.firstStart(context, life.current(), before).ifPresent(asked::add);
             VmBooter.Booted booted = new VmBooter(context, life.current(), dir).boot(this, life::refresh, asked);
+            VmLimits.started(context, life.current());
             life.recordRunning(booted.guest());
         } catch (Boot.StepFailed f) {
             SmartVmException e = f.failure();

@@ -7,6 +7,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.ExecResult;
+import dev.smartvm.GuestUsage;
 import dev.smartvm.SmartVmException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -132,6 +133,33 @@ class AgentProtocolTest {
             assertThat(client.run(request).exitCode()).isZero();
         }
         assertThat(AgentConnection.scheduledTasks()).isLessThanOrEqualTo(before);
+    }
+
+    /** USAGE: the host's memory (the agent reads /proc/meminfo), and idleness that requests end and running ones hold off. */
+    @Test
+    void usageReportsMemoryAndHowLongNoRequestWasActive() throws Exception {
+        GuestUsage first = client.usage(T).orElseThrow();
+        assertThat(first.memoryTotalBytes()).isPositive();
+        assertThat(first.memoryAvailableBytes()).isBetween(1L, first.memoryTotalBytes());
+        Thread.sleep(300);
+        client.ping(T);
+        client.sync(T);
+        GuestUsage watched = client.usage(T).orElseThrow();
+        assertThat(watched.idle()).as("pings, syncs and usage questions are not activity")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        long t0 = System.nanoTime();
+        try (ExecProcess sleeping = client.start(new ExecRequest(List.of("sleep", "1"), PATH, null, null, null, -1), false,
+                null, null)) {
+            Thread.sleep(500);
+            GuestUsage busy = client.usage(T).orElseThrow();
+            assertThat(busy.activeRequests()).isEqualTo(1);
+            assertThat(busy.idle()).as("a running exec is activity").isZero();
+            sleeping.waitFor(T);
+        }
+        GuestUsage after = client.usage(T).orElseThrow();
+        assertThat(after.activeRequests()).isZero();
+        Duration sinceExecEnded = Duration.ofNanos(System.nanoTime() - t0).minusMillis(900); // `sleep 1` ran at least that long
+        assertThat(after.idle()).as("counted from the exec's end").isLessThanOrEqualTo(sinceExecEnded);
     }
 
     @Test
