@@ -16,6 +16,8 @@ module dev.smartvm {
 
     // Json.MAPPER registers the modules it finds (java.time types, in the stored VM records)
     uses com.fasterxml.jackson.databind.Module;
+    // engines in jars of their own (the kubernetes backend)
+    uses dev.smartvm.spi.BackendProvider;
 
     // stored records and wire payloads are read and written by Jackson
     opens dev.smartvm to com.fasterxml.jackson.databind;

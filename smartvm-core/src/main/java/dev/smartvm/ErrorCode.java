@@ -67,6 +67,8 @@ public enum ErrorCode {
     HOST_OVERCOMMITTED,
     /** A host I/O operation failed. */
     IO_ERROR,
+    /** The engine's control plane refused for lack of permission (a Kubernetes namespace without the needed RBAC). */
+    PERMISSION_DENIED,
     /** The calling thread was interrupted. */
     INTERRUPTED
 }

@@ -32,7 +32,9 @@ public record Leftover(Kind kind, String name, String reason, String failure) {
         /** A host port published for a VM that is not running. */
         PORT,
         /** The VM bridge (and its NAT), with no VM attached to it. */
-        BRIDGE
+        BRIDGE,
+        /** An engine's object outside the home (a Kubernetes pod, policy, service or Lease) whose owner died. */
+        ENGINE_OBJECT
     }
 
     public Leftover {

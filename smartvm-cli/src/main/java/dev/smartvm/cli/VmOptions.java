@@ -26,7 +26,7 @@ final class VmOptions {
     @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the VM.")
     String name;
 
-    @Option(names = "--backend", paramLabel = "qemu|firecracker|smolvm", description = "The engine (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "qemu|firecracker|smolvm|kubernetes", description = "The engine (default ${DEFAULT-VALUE}).")
     String backend = "qemu";
 
     @Option(names = "--firecracker-config", paramLabel = "FILE",
@@ -85,6 +85,35 @@ final class VmOptions {
             + " a paused one is resumed by the next exec, copy or files call.")
     String onIdle;
 
+    @Option(names = "--kube-context", paramLabel = "CONTEXT", description = "kubernetes backend: the kubeconfig context"
+            + " (default: the current one, or the pod's service account in a cluster).")
+    String kubeContext;
+
+    @Option(names = "--namespace", paramLabel = "NS", description = "kubernetes backend: the namespace of the sandbox's"
+            + " objects (default: the context's).")
+    String namespace;
+
+    @Option(names = "--runtime-class", paramLabel = "NAME", description = "kubernetes backend: the pod's RuntimeClass"
+            + " (default: kata).")
+    String runtimeClass;
+
+    /** The kubernetes backend's settings, as the system properties it reads (KubernetesSettings). */
+    private void applyKubernetesSettings() {
+        if ((kubeContext != null || namespace != null || runtimeClass != null) && !backend.equals("kubernetes")) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "--kube-context, --namespace and --runtime-class are"
+                    + " for the kubernetes backend: give --backend kubernetes");
+        }
+        setProperty("smartvm.kubernetes.context", kubeContext);
+        setProperty("smartvm.kubernetes.namespace", namespace);
+        setProperty("smartvm.kubernetes.runtimeClass", runtimeClass);
+    }
+
+    private static void setProperty(String name, String value) {
+        if (value != null) {
+            System.setProperty(name, value);
+        }
+    }
+
     TimeLimits timeLimits() {
         if (onTtl != null && ttl == null || onIdle != null && idleTimeout == null) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, onTtl != null && ttl == null
@@ -105,7 +134,9 @@ final class VmOptions {
                 .map(e -> e.name().toLowerCase()).toList() + "; found '" + value + "'");
     }
 
+    /** The spec; the engine settings given (the kubernetes backend's) take effect for this process's SmartVm. */
     VmSpec toSpec() {
+        applyKubernetesSettings();
         if (template != null && (!image.equals("default") || cpus != 1 || memoryMib != 256 || !backend.equals("qemu")
                 || firecrackerConfig != null || !accel.equals("auto"))) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a clone has its template's image, CPUs, memory, engine"

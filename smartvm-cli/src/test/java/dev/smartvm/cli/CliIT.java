@@ -584,6 +584,28 @@ class CliIT {
         }
     }
 
+    /** The kubernetes backend's plan needs no cluster: the objects a start would create. */
+    @Test
+    void planForKubernetesPrintsThePodAndItsNetworkPolicy() throws Exception {
+        Result r = smartvm("plan", "--backend", "kubernetes", "--namespace", "sandboxes", "--cpus", "2", "--memory", "512",
+                "--image", "alpine:3.20", "--net", "--allow", "10.0.0.0/8");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode calls = Json.MAPPER.readTree(r.out());
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(0).get("path").asText()).isEqualTo("/apis/networking.k8s.io/v1/namespaces/sandboxes/networkpolicies");
+        JsonNode policy = calls.get(0).get("body");
+        assertThat(policy.toString()).contains("\"10.0.0.0/8\"").doesNotContain("0.0.0.0/0").doesNotContain("169.254.169.254");
+        JsonNode pod = calls.get(1).get("body");
+        assertThat(calls.get(1).get("path").asText()).isEqualTo("/api/v1/namespaces/sandboxes/pods");
+        assertThat(pod.at("/spec/runtimeClassName").asText()).isEqualTo("kata");
+        JsonNode limits = pod.at("/spec/containers/0/resources/limits");
+        assertThat(limits.get("cpu").asText()).isEqualTo("2");
+        assertThat(limits.get("memory").asText()).isEqualTo("512Mi");
+        assertThat(pod.at("/spec/containers/0/image").asText()).isEqualTo("alpine:3.20");
+        assertError(smartvm("plan", "--namespace", "sandboxes"), 2, "INVALID_ARGUMENT", "--backend kubernetes");
+        assertError(smartvm("plan", "--backend", "kubernetes", "--namespace", "Bad_NS"), 2, "INVALID_ARGUMENT", "Bad_NS");
+    }
+
     @Test
     void doctorReportsTheHost() throws Exception {
         Result r = smartvm("doctor");

@@ -53,6 +53,11 @@ public interface Backend {
     default void discard(Path vmDir) {
     }
 
+    /** What the engine keeps outside the home that no live owner holds, for {@code smartvm gc}; none by default. */
+    default List<EngineLeftover> leftovers() {
+        return List.of();
+    }
+
     /**
      * What {@link #launch} would do for {@code request}, done: its command line and API
      * requests. Nothing is started or written.

@@ -35,6 +35,14 @@ public interface VmmProcess extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The VM was let go of on purpose ({@code MicroVm.detach}, {@code smartvm create}): it runs on
+     * with no process owning it. An engine that marks its objects with their owner (Kubernetes)
+     * hands them over here. Nothing by default.
+     */
+    default void detached() {
+    }
+
     void pause();
 
     /**

@@ -8,6 +8,8 @@ import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.LockFile;
 import dev.smartvm.internal.io.Sweep;
+import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.EngineLeftover;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +43,21 @@ public final class GarbageCollector {
         context.templates().sweepPartials(sweep);
         context.images().sweepLocks(sweep);
         context.network().sweep(sweep, GarbageCollector::runsIn, dryRun ? vms : Set.of());
+        sweepEngines(context, sweep, notices);
         return sweep.leftovers();
+    }
+
+    /** What the engines keep outside the home (Kubernetes objects whose owner died); an engine that cannot tell is warned of. */
+    private static void sweepEngines(VmContext context, Sweep sweep, Consumer<String> notices) {
+        for (Backend backend : context.backends().values()) {
+            try {
+                for (EngineLeftover l : backend.leftovers()) {
+                    sweep.found(Leftover.Kind.ENGINE_OBJECT, l.name(), l.reason(), l.remove());
+                }
+            } catch (SmartVmException e) {
+                notices.accept("warning: the " + backend.name() + " backend cannot list what it left: " + e.getMessage());
+            }
+        }
     }
 
     /** Whether {@code dir} is the directory of a VM that runs (see {@link Reaper#runs}). */

@@ -16,12 +16,14 @@ import dev.smartvm.internal.qemu.QemuBackend;
 import dev.smartvm.internal.smolvm.SmolvmBackend;
 import dev.smartvm.internal.snapshot.SavedStore;
 import dev.smartvm.spi.Backend;
+import dev.smartvm.spi.BackendProvider;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -55,6 +57,9 @@ public final class Homes {
         Map<String, Backend> backends = new HashMap<>();
         List<Function<Path, Backend>> engines = new ArrayList<>(List.of(h -> QemuBackend.fromEnvironment(h.resolve("bin")),
                 h -> FirecrackerBackend.fromEnvironment(h.resolve("firecracker")), h -> SmolvmBackend.fromEnvironment()));
+        for (BackendProvider provider : ServiceLoader.load(BackendProvider.class, Homes.class.getClassLoader())) {
+            engines.add(provider::create); // an engine in a jar of its own
+        }
         engines.addAll(s.engines()); // the builder's replace the defaults of their names
         for (Function<Path, Backend> make : engines) {
             Backend engine = make.apply(home);

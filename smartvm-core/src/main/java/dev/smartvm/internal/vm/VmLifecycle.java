@@ -43,7 +43,7 @@ public final class VmLifecycle {
         this.owned = owned;
         this.id = record.id();
         this.dir = context.store().dir(id);
-        if (record.state().isActive() && record.pid() > 0) {
+        if (record.state().isActive() && (record.pid() > 0 || record.state() == VmState.RUNNING)) { // (a remote engine's: no pid)
             this.vmm = context.backend(record.spec().backend()).attach(new AttachSpec(dir, record.pid(), record.vmmStartedAt()));
         }
     }
@@ -377,6 +377,7 @@ public final class VmLifecycle {
         }
         held.giveBack(context, id, null);
         if (process != null) {
+            process.detached(); // (only a detach takes the process)
             process.close();
         }
         release();
