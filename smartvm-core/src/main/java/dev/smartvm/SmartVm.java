@@ -72,9 +72,9 @@ public final class SmartVm implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
-    /** What this host has and lacks for SmartVM, and how to fix each, for a home ({@code smartvm doctor}); starts no VM. */
-    public static List<HostCheck> checkHost(Path home) {
-        return HostChecks.run(home);
+    /** What this host (and each engine of {@code backends}: a cluster) has and lacks, and how to fix each; starts no VM. */
+    public static List<HostCheck> checkHost(Path home, String... backends) {
+        return HostChecks.run(home, List.of(backends));
     }
 
     public static SmartVm create() {

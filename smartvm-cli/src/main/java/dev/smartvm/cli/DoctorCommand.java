@@ -12,9 +12,24 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON array of {status, what, detail, fix}.")
     boolean json;
 
+    @Option(names = "--backend", paramLabel = "NAME", description = "Also check what this engine needs beyond the host"
+            + " (kubernetes: the API server, the RuntimeClass, the permissions in the namespace).")
+    String backend;
+
+    @Option(names = "--kube-context", paramLabel = "CONTEXT", description = "kubernetes: the kubeconfig context.")
+    String kubeContext;
+
+    @Option(names = "--namespace", paramLabel = "NS", description = "kubernetes: the namespace.")
+    String namespace;
+
+    @Option(names = "--runtime-class", paramLabel = "NAME", description = "kubernetes: the RuntimeClass (default: kata).")
+    String runtimeClass;
+
     @Override
     public Integer call() {
-        List<HostCheck> checks = SmartVm.checkHost(SmartVm.Builder.defaultHome());
+        VmOptions.kubernetesSettings(kubeContext, namespace, runtimeClass);
+        List<HostCheck> checks = backend == null ? SmartVm.checkHost(SmartVm.Builder.defaultHome())
+                : SmartVm.checkHost(SmartVm.Builder.defaultHome(), backend);
         long problems = checks.stream().filter(HostCheck::isProblem).count();
         if (json) {
             System.out.println(CliJson.text(checks));

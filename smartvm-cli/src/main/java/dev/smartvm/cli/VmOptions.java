@@ -103,6 +103,11 @@ final class VmOptions {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "--kube-context, --namespace and --runtime-class are"
                     + " for the kubernetes backend: give --backend kubernetes");
         }
+        kubernetesSettings(kubeContext, namespace, runtimeClass);
+    }
+
+    /** The kubernetes backend's settings given on the command line, as the system properties it reads. */
+    static void kubernetesSettings(String kubeContext, String namespace, String runtimeClass) {
         setProperty("smartvm.kubernetes.context", kubeContext);
         setProperty("smartvm.kubernetes.namespace", namespace);
         setProperty("smartvm.kubernetes.runtimeClass", runtimeClass);

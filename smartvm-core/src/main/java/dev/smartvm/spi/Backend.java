@@ -2,6 +2,7 @@ package dev.smartvm.spi;
 
 import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.HostCheck;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
 import java.nio.file.Path;
@@ -51,6 +52,14 @@ public interface Backend {
 
     /** Deletes what the engine keeps of a VM beyond its process (smolvm's machine) once the VM is removed. */
     default void discard(Path vmDir) {
+    }
+
+    /**
+     * What the engine needs and finds beyond the host's own checks ({@code smartvm doctor --backend
+     * NAME}: a cluster, its permissions); none by default. May contact what the engine drives; starts no VM.
+     */
+    default List<HostCheck> checks() {
+        return List.of();
     }
 
     /** What the engine keeps outside the home that no live owner holds, for {@code smartvm gc}; none by default. */

@@ -2,6 +2,7 @@ package dev.smartvm.kubernetes;
 
 import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.HostCheck;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
@@ -214,6 +215,13 @@ public final class KubernetesBackend implements Backend {
     @Override
     public void discard(Path vmDir) {
         PodRef.read(vmDir).ifPresent(ref -> SandboxDeletion.delete(client(), ref.namespace(), ref.name(), Duration.ofSeconds(5)));
+    }
+
+    /** {@code smartvm doctor --backend kubernetes}: the API server, the RuntimeClass, the permissions in the namespace. */
+    @Override
+    public List<HostCheck> checks() {
+        KubernetesSettings s = settings.get();
+        return ClusterChecks.run(this::client, namespace(), s.runtimeClass());
     }
 
     /**

@@ -41,7 +41,19 @@ final class PodFiles {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (PodProcess p = guest.exec(List.of("tar", "-xf", "-", "-C", dir), true, timeout, OutputStream.nullOutputStream(), err)) {
             long bytes;
-            try (OutputStream in = p.stdin(); TarArchiveOutputStream tar = new TarArchiveOutputStream(in)) {
+            // stdin stays open: tar stops at the archive's end, and closing stdin alone would end the whole exec (protocol v4)
+            OutputStream keptOpen = new java.io.FilterOutputStream(p.stdin()) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            };
+            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(keptOpen)) {
                 tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                 bytes = write(tar, source, root);
             } catch (IOException e) {

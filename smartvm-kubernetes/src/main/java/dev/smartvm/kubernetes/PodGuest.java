@@ -26,10 +26,16 @@ import java.util.Map;
  * status channel.
  */
 final class PodGuest implements Guest {
-    /** {@code cd} to $1, then run the rest under {@code timeout} (when $2 is not 0) through {@code env} (K=V first). */
-    static final String WRAPPER = "cd -- \"$1\" 2>/dev/null || { echo \"smartvm: no directory $1\" >&2; exit 126; }; t=$2;"
-            + " shift 2; if [ \"$t\" != 0 ]; then exec timeout -s KILL \"$t\" env \"$@\"; else exec env \"$@\"; fi";
+    /**
+     * {@code cd} to $1; then run the rest under {@code timeout} (when $2 is not 0) through {@code env}
+     * (K=V first), its stdin the first $3 bytes of this exec's (when $3 is not -1: the exec API of
+     * protocol v4 cannot close stdin alone, and closing the whole exec would lose its exit status).
+     */
+    static final String WRAPPER = "cd -- \"$1\" 2>/dev/null || { echo \"smartvm: no directory $1\" >&2; exit 126; }; t=$2; n=$3;"
+            + " shift 3; run() { if [ \"$t\" != 0 ]; then timeout -s KILL \"$t\" env \"$@\"; else env \"$@\"; fi; };"
+            + " if [ \"$n\" = -1 ]; then run \"$@\"; else head -c \"$n\" | run \"$@\"; fi";
 
+    static final String DEFAULT_TERM = "xterm-256color";
     private final KubernetesClient client;
     private final String namespace;
     private final String name;
@@ -41,8 +47,13 @@ final class PodGuest implements Guest {
         this.name = name;
     }
 
-    /** The argv that runs {@code r}'s command in its directory, environment and time limit. */
+    /** The argv that runs {@code r}'s command in its directory, environment and time limit (its stdin left open). */
     static List<String> argv(ExecRequest r) {
+        return argv(r, -1);
+    }
+
+    /** The argv that runs {@code r}'s command, its stdin the first {@code stdinBytes} bytes sent (-1: all, until closed). */
+    static List<String> argv(ExecRequest r, long stdinBytes) {
         if (r.pty() != null) {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "the kubernetes backend has no terminal yet; run terminal"
                     + " sessions on the qemu or firecracker backend");
@@ -52,7 +63,11 @@ final class PodGuest implements Guest {
                     + " it takes no uid");
         }
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "smartvm-exec",
-                r.workdir() == null ? "/" : r.workdir(), r.timeout() == null ? "0" : Long.toString(seconds(r.timeout()))));
+                r.workdir() == null ? "/" : r.workdir(), r.timeout() == null ? "0" : Long.toString(seconds(r.timeout())),
+                Long.toString(stdinBytes)));
+        if (r.pty() != null && !r.env().containsKey("TERM")) {
+            argv.add("TERM=" + DEFAULT_TERM);
+        }
         for (Map.Entry<String, String> e : r.env().entrySet()) {
             argv.add(e.getKey() + "=" + e.getValue());
         }
@@ -70,11 +85,13 @@ final class PodGuest implements Guest {
         Instant start = Instant.now();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PodProcess p = PodProcess.start(client, namespace, name, argv(request), request.stdin() != null, request.timeout(),
-                out, err)) {
+        List<String> argv = argv(request, request.stdin() == null ? -1 : request.stdin().length);
+        try (PodProcess p = PodProcess.start(client, namespace, name, argv, request.stdin() != null, request.timeout(),
+                out, err, request.pty())) {
             if (request.stdin() != null) {
-                try (OutputStream in = p.stdin()) {
-                    in.write(request.stdin());
+                try {
+                    p.stdin().write(request.stdin()); // not closed: the command gets exactly these bytes, then the end
+                    p.stdin().flush();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -88,7 +105,8 @@ final class PodGuest implements Guest {
 
     @Override
     public ExecProcess start(ExecRequest request, boolean withStdin, OutputStream stdout, OutputStream stderr) {
-        return PodProcess.start(client, namespace, name, argv(request), withStdin, request.timeout(), stdout, stderr);
+        return PodProcess.start(client, namespace, name, argv(request), withStdin, request.timeout(), stdout, stderr,
+                request.pty());
     }
 
     @Override
@@ -102,7 +120,7 @@ final class PodGuest implements Guest {
     }
 
     PodProcess exec(List<String> argv, boolean withStdin, Duration timeout, OutputStream stdout, OutputStream stderr) {
-        return PodProcess.start(client, namespace, name, argv, withStdin, timeout, stdout, stderr);
+        return PodProcess.start(client, namespace, name, argv, withStdin, timeout, stdout, stderr, null);
     }
 
     @Override

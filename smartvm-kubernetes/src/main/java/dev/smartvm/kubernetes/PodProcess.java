@@ -4,8 +4,10 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.ExecProcess;
 import dev.smartvm.ExitStatus;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.TerminalSize;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.ExecListener;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,9 +33,16 @@ final class PodProcess implements ExecProcess {
     private final Instant started = Instant.now();
     private volatile ExitStatus status;
 
-    private PodProcess(ExecWatch watch, Duration timeout) {
+    private final boolean terminal;
+    private final StreamPipe out;
+    private final StreamPipe err;
+
+    private PodProcess(ExecWatch watch, Duration timeout, boolean terminal, StreamPipe out, StreamPipe err) {
         this.watch = watch;
         this.timeout = timeout;
+        this.terminal = terminal;
+        this.out = out;
+        this.err = err;
     }
 
     /**
@@ -41,14 +50,34 @@ final class PodProcess implements ExecProcess {
      * null, to this process's streams.
      */
     static PodProcess start(KubernetesClient client, String namespace, String name, List<String> argv, boolean withStdin,
-            Duration timeout, OutputStream stdout, OutputStream stderr) {
+            Duration timeout, OutputStream stdout, OutputStream stderr, TerminalSize pty) {
         try {
             var container = client.pods().inNamespace(namespace).withName(name).inContainer(SandboxObjects.CONTAINER);
             var input = withStdin ? container.redirectingInput() : container;
-            var output = stdout != null ? input.writingOutput(stdout) : input.redirectingOutput();
-            var error = stderr != null ? output.writingError(stderr) : output.redirectingError();
-            ExecWatch w = error.exec(argv.toArray(String[]::new));
-            return new PodProcess(w, timeout);
+            // the client's own redirected streams lose output that comes before they are read: pipes of ours instead
+            StreamPipe out = stdout == null ? new StreamPipe() : null;
+            StreamPipe err = stderr == null && pty == null ? new StreamPipe() : null;
+            var output = input.writingOutput(out != null ? out.sink() : stdout);
+            // the pipes end when the connection does, after the last output was written (the exit status comes sooner)
+            ExecListener ends = new ExecListener() {
+                @Override
+                public void onClose(int code, String reason) {
+                    closeSinks(out, err);
+                }
+
+                @Override
+                public void onFailure(Throwable t, Response failureResponse) {
+                    closeSinks(out, err);
+                }
+            };
+            ExecWatch w;
+            if (pty != null) { // a terminal: stderr comes merged into stdout, as on a screen
+                w = output.withTTY().usingListener(ends).exec(argv.toArray(String[]::new));
+                w.resize(pty.columns(), pty.rows());
+            } else {
+                w = output.writingError(err != null ? err.sink() : stderr).usingListener(ends).exec(argv.toArray(String[]::new));
+            }
+            return new PodProcess(w, timeout, pty != null, out, err);
         } catch (KubernetesClientException e) {
             throw KubeErrors.of("run " + argv.get(argv.size() - 1) + " in pod " + namespace + "/" + name, e);
         }
@@ -65,19 +94,19 @@ final class PodProcess implements ExecProcess {
 
     @Override
     public InputStream stdout() {
-        return stream(watch.getOutput(), "stdout");
+        return stream(out, "stdout");
     }
 
     @Override
     public InputStream stderr() {
-        return stream(watch.getError(), "stderr");
+        return terminal ? InputStream.nullInputStream() : stream(err, "stderr");
     }
 
-    private static InputStream stream(InputStream s, String which) {
-        if (s == null) {
+    private static InputStream stream(StreamPipe pipe, String which) {
+        if (pipe == null) {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec's " + which + " goes to the stream it was given");
         }
-        return s;
+        return pipe.source();
     }
 
     @Override
@@ -123,11 +152,25 @@ final class PodProcess implements ExecProcess {
 
     @Override
     public void resize(int columns, int rows) {
-        throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec has no terminal");
+        if (!terminal) {
+            throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec has no terminal");
+        }
+        new TerminalSize(columns, rows); // checked as everywhere
+        watch.resize(columns, rows);
     }
 
     @Override
     public void close() {
         watch.close();
+        closeSinks(out, err);
+    }
+
+    private static void closeSinks(StreamPipe out, StreamPipe err) {
+        if (out != null) {
+            out.closeSink();
+        }
+        if (err != null) {
+            err.closeSink();
+        }
     }
 }

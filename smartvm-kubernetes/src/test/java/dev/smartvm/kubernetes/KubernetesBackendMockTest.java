@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.smartvm.Acceleration;
 import dev.smartvm.ErrorCode;
+import dev.smartvm.ExecProcess;
 import dev.smartvm.ExecRequest;
 import dev.smartvm.ExecResult;
+import dev.smartvm.HostCheck;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.BootRequest;
@@ -17,6 +19,9 @@ import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceAttributes;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewStatusBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClass;
 import io.fabric8.kubernetes.api.model.node.v1.RuntimeClassBuilder;
@@ -25,12 +30,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.ErrorStreamMessage;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.server.mock.OutputStreamMessage;
+import io.fabric8.kubernetes.client.server.mock.StatusStreamMessage;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
-import io.fabric8.kubernetes.client.server.mock.OutputStreamMessage;
-import io.fabric8.kubernetes.client.server.mock.StatusStreamMessage;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -41,6 +47,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -204,7 +211,7 @@ class KubernetesBackendMockTest {
         ExecRequest request = new ExecRequest(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), Map.of("A", "1"), "/tmp",
                 null, null, -1, null);
         List<String> argv = PodGuest.argv(request);
-        assertThat(argv).containsExactly("/bin/sh", "-c", PodGuest.WRAPPER, "smartvm-exec", "/tmp", "0", "A=1",
+        assertThat(argv).containsExactly("/bin/sh", "-c", PodGuest.WRAPPER, "smartvm-exec", "/tmp", "0", "-1", "A=1",
                 "sh", "-c", "echo out; echo err >&2; exit 3");
         server.expect().get().withPath(execPath("smartvm-dddddddddddd", argv)).andUpgradeToWebSocket()
                 .open().waitFor(100).andEmit(new OutputStreamMessage("out\n")).waitFor(10).andEmit(new ErrorStreamMessage("err\n"))
@@ -216,18 +223,72 @@ class KubernetesBackendMockTest {
     }
 
     @Test
+    void aStreamedExecGivesAllItsOutputThenTheEndAndItsExitCode() throws Exception {
+        VmmProcess vm = backend.launch(boot("eeeeeeeeeeee"));
+        markRunning("smartvm-eeeeeeeeeeee");
+        Guest guest = vm.guest(Duration.ofSeconds(10));
+        ExecRequest request = ExecRequest.of("sh", "-c", "echo one; echo two >&2");
+        server.expect().get().withPath(execPath("smartvm-eeeeeeeeeeee", PodGuest.argv(request)))
+                .andUpgradeToWebSocket().open().waitFor(100).andEmit(new OutputStreamMessage("one\n"))
+                .waitFor(10).andEmit(new ErrorStreamMessage("two\n")).waitFor(10).andEmit(new StatusStreamMessage(2)).done().once();
+        try (ExecProcess p = guest.start(request, false, null, null)) {
+            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.stdout()));
+            CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.stderr()));
+            assertThat(new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).as("all of it, then the end")
+                    .isEqualTo("one\n");
+            assertThat(new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("two\n");
+            assertThat(p.waitFor(Duration.ofSeconds(10)).code()).isEqualTo(2);
+        }
+    }
+
+    private static byte[] readAll(java.io.InputStream in) {
+        try {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void whatTheExecApiCannotDoIsRefused() {
-        assertThatThrownBy(() -> PodGuest.argv(ExecRequest.of("sh").withPty(80, 24)))
+        assertThatThrownBy(() -> PodGuest.argv(new ExecRequest(List.of("id"), Map.of(), null, null, null, 1000, null)))
                 .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
         assertThatThrownBy(() -> new PodVm(client, NS, "x").pause())
                 .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.getMessage()).contains("qemu and firecracker"));
     }
 
+    @Test
+    void doctorChecksTheApiServerTheRuntimeClassAndEachPermission() {
+        server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews").andReply(201, request -> {
+            SelfSubjectAccessReview review = Serialization.unmarshal(request.getUtf8Body(), SelfSubjectAccessReview.class);
+            ResourceAttributes asked = review.getSpec().getResourceAttributes();
+            boolean allowed = !("networkpolicies".equals(asked.getResource()) && "delete".equals(asked.getVerb()));
+            review.setStatus(new SubjectAccessReviewStatusBuilder().withAllowed(allowed).build());
+            return review;
+        }).always();
+        List<HostCheck> checks = backend.checks();
+        assertThat(checks).extracting(HostCheck::what).containsExactly("kubernetes", "runtimeclass", "rbac");
+        assertThat(checks.get(0).status()).isEqualTo("ok");
+        assertThat(checks.get(1).status()).isEqualTo("ok");
+        assertThat(checks.get(2).status()).isEqualTo("missing");
+        assertThat(checks.get(2).detail()).contains("delete networking.k8s.io/networkpolicies").doesNotContain("create pods");
+
+        KubernetesBackend otherClass = KubernetesBackend.on(client, new KubernetesSettings(null, NS, "kata-clh"), host -> List.of());
+        assertThat(otherClass.checks().get(1)).satisfies(c -> {
+            assertThat(c.status()).isEqualTo("missing");
+            assertThat(c.detail()).contains("kata-clh");
+        });
+    }
+
     private static String execPath(String pod, List<String> argv) {
+        return execPath(pod, argv, "stdout=true&stderr=true");
+    }
+
+    private static String execPath(String pod, List<String> argv, String streams) {
         StringBuilder b = new StringBuilder("/api/v1/namespaces/" + NS + "/pods/" + pod + "/exec?");
         for (String a : argv) {
             b.append("command=").append(URLEncoder.encode(a, StandardCharsets.UTF_8).replace("+", "%20")).append('&');
         }
-        return b.append("container=sandbox&stdout=true&stderr=true").toString();
+        return b.append("container=sandbox&").append(streams).toString();
     }
 }

@@ -1,6 +1,9 @@
 package dev.smartvm.internal.vm;
 
+import dev.smartvm.AdmissionPolicy;
+import dev.smartvm.DownloadListener;
 import dev.smartvm.HostCheck;
+import dev.smartvm.NameResolver;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.firecracker.FirecrackerBinaries;
 import dev.smartvm.internal.io.CommandResult;
@@ -23,10 +26,20 @@ public final class HostChecks {
     private HostChecks() {
     }
 
-    /** Every check, for a SmartVm whose home is {@code home}. Runs a few short commands; starts no VM. */
-    public static List<HostCheck> run(Path home) {
+    /**
+     * Every check, for a SmartVm whose home is {@code home}, then the own checks of each engine of
+     * {@code backends} (found as a SmartVm finds them). Runs a few short commands; starts no VM.
+     */
+    public static List<HostCheck> run(Path home, List<String> backends) {
         HostChecks c = new HostChecks();
         c.all(home);
+        if (!backends.isEmpty()) {
+            VmContext context = Homes.open(new Homes.Settings(home, null, CommandRunner.system(), n -> { },
+                    DownloadListener.NONE, NameResolver.system(), AdmissionPolicy.fromEnvironment(), List.of(), false), id -> { });
+            for (String name : backends) {
+                c.found.addAll(context.backend(name).checks());
+            }
+        }
         return List.copyOf(c.found);
     }
 
