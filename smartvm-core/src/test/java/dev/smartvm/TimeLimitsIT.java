@@ -104,6 +104,7 @@ class TimeLimitsIT extends RealVmTest {
             vm.exec("sh", "-c", "echo before > /tmp/state");
             awaitTrue(Duration.ofSeconds(40), () -> stateOf("napper") == VmState.PAUSED, "paused when idle");
             assertThat(Files.exists(vm.info().stateDir().resolve("idle-paused"))).isTrue();
+            assertThat(watchdogLog()).as("the pause went through").contains("napper: idle for").doesNotContain("cannot");
             ExecResult r = vm.exec("cat", "/tmp/state");
             assertThat(r.stdout()).as("resumed by the exec, its memory intact").isEqualTo("before\n");
             assertThat(vm.state()).isEqualTo(VmState.RUNNING);
@@ -112,6 +113,7 @@ class TimeLimitsIT extends RealVmTest {
             vm.pause();
             assertThatThrownBy(() -> vm.exec("true")).as("paused by the user, not for idleness: not woken by a call")
                     .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE));
+            assertThat(watchdogLog()).as("every pause and wake went through").doesNotContain("cannot").doesNotContain("failed");
         }
     }
 

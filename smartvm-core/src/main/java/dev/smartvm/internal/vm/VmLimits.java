@@ -75,12 +75,16 @@ public final class VmLimits {
      */
     static void followSuspension(VmContext context, VmLifecycle life, VmState seen) {
         Path dir = context.store().dir(life.id());
-        if (seen == VmState.RUNNING && Expiry.idlePaused(dir)) {
+        if (seen == VmState.RUNNING && Expiry.idlePaused(dir) && storedState(context, life.id()) == VmState.PAUSED) {
+            // (the mark comes before the pause: only a pause the record shows done is followed)
             life.update(r -> r.state() == VmState.RUNNING ? r.withState(VmState.PAUSED) : r);
-        } else if (seen == VmState.PAUSED && !Expiry.idlePaused(dir)
-                && context.store().load(life.id()).map(r -> r.state() == VmState.RUNNING).orElse(false)) {
+        } else if (seen == VmState.PAUSED && !Expiry.idlePaused(dir) && storedState(context, life.id()) == VmState.RUNNING) {
             life.update(r -> r.state() == VmState.PAUSED ? r.withState(VmState.RUNNING) : r);
         }
+    }
+
+    private static VmState storedState(VmContext context, String id) {
+        return context.store().load(id).map(VmRecord::state).orElse(VmState.REMOVED);
     }
 
     /** When its lifetime ends; empty for never (or while it is not running or paused). */
