@@ -54,6 +54,21 @@ class NetworkIT extends RealVmTest {
         return got;
     }
 
+    /** What the host and both guests say of their network, for a failure that has not been understood yet. */
+    private static String forkDiagnostics(MicroVm source, MicroVm child) {
+        StringBuilder b = new StringBuilder("\n--- diagnostics ---");
+        for (String command : List.of("ip -o addr show", "ip neigh show", "bridge fdb show br smartvm0", "nft list ruleset",
+                "conntrack -L -d 10.233.2.2 2>&1 | head -40", "ip -s link show")) {
+            b.append("\n$ ").append(command).append('\n').append(TestNetworks.sh(command + " 2>&1").stdout());
+        }
+        for (MicroVm vm : List.of(source, child)) {
+            b.append("\n[").append(vm.name()).append("] ").append(vm.exec(ExecRequest.shell(
+                    "ip addr; ip route; ip neigh; cat /proc/net/nf_conntrack 2>/dev/null | head; echo | nc -v -w 2 10.233.2.2 8080")
+                    .withTimeout(Duration.ofSeconds(20))).stdout());
+        }
+        return b.toString();
+    }
+
     private static String fetch(MicroVm vm, String address) {
         return vm.exec(ExecRequest.shell("echo | nc -w 2 " + address + " 8080").withTimeout(Duration.ofSeconds(10))).stdout().strip();
     }
@@ -293,7 +308,8 @@ class NetworkIT extends RealVmTest {
                     tries++;
                 }
                 System.err.println("NetworkIT: the fork's source reached out again after " + tries + " tries"); // for the CI log
-                assertThat(back).as("and the source still reaches out").isEqualTo("host2");
+                String diagnostics = back.isEmpty() ? forkDiagnostics(b, child) : "";
+                assertThat(back).as("and the source still reaches out%s", diagnostics).isEqualTo("host2");
             }
             b.snapshot("net-snap");
             try (MicroVm restored = svm.restore("net-snap", null)) {
