@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -44,6 +45,7 @@ public final class KubernetesBackend implements Backend {
     private final String owner;
     private final Function<String, List<InetAddress>> resolver;
     private final Map<String, OwnerLease> leases = new HashMap<>();
+    private final Set<String> reaped = ConcurrentHashMap.newKeySet();
     private KubernetesClient client;
 
     KubernetesBackend(Supplier<KubernetesSettings> settings, String owner, Function<String, List<InetAddress>> resolver) {
@@ -142,8 +144,8 @@ public final class KubernetesBackend implements Backend {
 
     /**
      * Creates the sandbox's NetworkPolicy, Service and Pod, in that order (the pod never runs
-     * without its policy), under this instance's Lease, after deleting what owners whose Lease ran
-     * out left; what was made is deleted again if a later one is refused. The pod runs once
+     * without its policy), under this instance's Lease; its first start in a namespace deletes first
+     * what owners whose Lease ran out left. What was made is deleted again if a later one is refused. The pod runs once
      * {@link PodVm#guest} says so.
      */
     @Override
@@ -154,7 +156,9 @@ public final class KubernetesBackend implements Backend {
         requireRuntimeClass(k, r.runtimeClass());
         try {
             lease(r.namespace()).hold();
-            OwnerLease.reapOrphans(k, r.namespace(), false);
+            if (reaped.add(r.namespace())) { // once per instance and namespace: a listing of the namespace is no per-start cost
+                OwnerLease.reapOrphans(k, r.namespace(), false);
+            }
         } catch (KubernetesClientException e) {
             throw KubeErrors.of("hold a Lease in namespace " + r.namespace(), e);
         }

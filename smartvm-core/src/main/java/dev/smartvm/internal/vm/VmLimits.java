@@ -51,12 +51,12 @@ public final class VmLimits {
      * idleness is resumed; another caller waking it at the same time is no error.
      */
     public static void beforeCall(VmContext context, VmLifecycle life) {
-        VmRecord r = life.current();
+        VmRecord r = life.current(); // (which follows a pause of the watchdog's)
         Path dir = context.store().dir(r.id());
         if (r.spec().timeLimits().idleTimeout() != null && r.spec().timeLimits().onIdle() == TimeLimits.OnIdle.PAUSE) {
             Expiry.noteCall(dir);
         }
-        if (life.current().state() != VmState.PAUSED || !Expiry.idlePaused(dir)) {
+        if (r.state() != VmState.PAUSED || !Expiry.idlePaused(dir)) {
             return;
         }
         try {

@@ -73,15 +73,25 @@ public final class Watchdog {
      * start found this watchdog's lock held and started none).
      */
     static boolean anyLimited(VmContext context) {
-        return context.store().all().stream().anyMatch(r -> hasLimits(context, r)
+        return context.store().all().stream().anyMatch(r -> limited(context, r).isPresent()
                 || r.state() == VmState.STARTING && r.spec().timeLimits().any());
     }
 
-    /** A lifetime that runs (running or paused), or an idle timeout of a running VM (a paused one is resumed by a call, which starts a watchdog). */
-    private static boolean hasLimits(VmContext context, VmRecord r) {
-        boolean up = r.state() == VmState.RUNNING || r.state() == VmState.PAUSED; // not while it starts or stops
-        return up && (Expiry.read(context.store().dir(r.id())).isPresent()
-                || r.state() == VmState.RUNNING && r.spec().timeLimits().idleTimeout() != null);
+    /** A VM with a limit that may fire, and the end of its lifetime (empty: none), as read once in a round. */
+    private record Limited(VmRecord record, Optional<Instant> expires) {
+    }
+
+    /**
+     * The VM, if it has a lifetime that runs (running or paused) or is running with an idle timeout
+     * (a paused one is resumed by a call, which starts a watchdog); not while it starts or stops.
+     */
+    private static Optional<Limited> limited(VmContext context, VmRecord r) {
+        if (r.state() != VmState.RUNNING && r.state() != VmState.PAUSED) {
+            return Optional.empty();
+        }
+        Optional<Instant> expires = Expiry.read(context.store().dir(r.id()));
+        boolean idleWatched = r.state() == VmState.RUNNING && r.spec().timeLimits().idleTimeout() != null;
+        return expires.isPresent() || idleWatched ? Optional.of(new Limited(r, expires)) : Optional.empty();
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -127,11 +137,9 @@ public final class Watchdog {
     /** One look at every VM; whether any has a limit still to enforce. */
     private boolean round() {
         boolean work = false;
-        Map<String, VmRecord> active = new HashMap<>();
+        Map<String, Limited> active = new HashMap<>();
         for (VmRecord r : context.store().all()) {
-            if (hasLimits(context, r)) {
-                active.put(r.id(), r);
-            }
+            limited(context, r).ifPresent(l -> active.put(r.id(), l));
         }
         watched.keySet().removeIf(id -> {
             if (active.containsKey(id)) {
@@ -140,10 +148,11 @@ public final class Watchdog {
             watched.get(id).close(); // gone, stopped, or its limits lifted: its connection goes
             return true;
         });
-        for (VmRecord r : active.values()) {
+        for (Limited l : active.values()) {
+            VmRecord r = l.record();
             work = true;
             try {
-                enforce(r);
+                enforce(r, l.expires());
             } catch (SmartVmException e) {
                 log("VM " + r.name() + ": " + e.getMessage());
                 VmLifecycle stale = watched.remove(r.id());
@@ -155,10 +164,9 @@ public final class Watchdog {
         return work;
     }
 
-    private void enforce(VmRecord r) {
+    private void enforce(VmRecord r, Optional<Instant> expires) {
         TimeLimits limits = r.spec().timeLimits();
         Path dir = context.store().dir(r.id());
-        Optional<Instant> expires = Expiry.read(dir);
         if (expires.isPresent() && !Instant.now().isBefore(expires.get())) {
             VmLifecycle life = handle(r);
             watched.remove(r.id());
