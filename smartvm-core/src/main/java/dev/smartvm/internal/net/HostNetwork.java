@@ -365,7 +365,9 @@ public final class HostNetwork {
 
     private void ensureBridge() {
         if (!linkExists(manager.bridge())) {
-            run("link", "add", manager.bridge(), "type", "bridge");
+            // A MAC of its own: a bridge without one takes its ports' lowest, and changes it as TAPs come and go,
+            // while its VMs keep the gateway's old MAC in their ARP caches (a fork's source lost its network so)
+            run("link", "add", manager.bridge(), "address", NetworkManager.generateMac("bridge", manager.bridge()), "type", "bridge");
             run("addr", "add", manager.gateway() + "/" + manager.subnet().prefix(), "dev", manager.bridge());
             run("link", "set", manager.bridge(), "up");
         }
