@@ -124,13 +124,13 @@ public final class MicroVm implements AutoCloseable {
         return agent("exec").start(withDefaults(request), true, null, null);
     }
 
-    /** The request, completed by the VM's spec and then by its image: the request wins, then the spec, then the image. */
     /** The agent, for a call of the user's: activity, which wakes a VM the watchdog paused for idleness. */
     private Guest agent(String action) {
         VmLimits.beforeCall(context, life);
         return life.requireAgent(action);
     }
 
+    /** The request, completed by the VM's spec and then by its image: the request wins, then the spec, then the image. */
     private ExecRequest withDefaults(ExecRequest r) {
         VmRecord record = life.current();
         VmSpec spec = record.spec();

@@ -103,6 +103,7 @@ public abstract class BackendContract {
                     .withStdin("ignored".getBytes(StandardCharsets.UTF_8))).stdout()).isEqualTo("hi\n/tmp\n");
             assertThat(vm.exec(ExecRequest.of("cat").withStdin("fed\n".getBytes(StandardCharsets.UTF_8))).stdout())
                     .isEqualTo("fed\n");
+            streamsStdinToItsEnd(vm);
             assertThat(vm.exec(ExecRequest.of("sleep", "5").withTimeout(Duration.ofMillis(200))).exitCode()).isEqualTo(124);
             assertThat(vm.exec("no-such-command-here").exitCode()).isEqualTo(127);
 
@@ -114,6 +115,29 @@ public abstract class BackendContract {
             vm.copyFrom(scratch + "/in.txt", back);
             assertThat(back).hasSameBinaryContentAs(local);
             vm.exec("rm", "-rf", scratch);
+        }
+    }
+
+    /** Whether a spawned command reads a stdin written as it runs, to its end; one that cannot must say so. */
+    protected boolean streamsStdin() {
+        return true;
+    }
+
+    /** Stdin written bit by bit while the command runs, then closed: the command reads it all, ends, and its exit code comes. */
+    private void streamsStdinToItsEnd(MicroVm vm) throws IOException {
+        ExecRequest request = ExecRequest.of("sh", "-c", "cat; echo end; exit 5");
+        if (!streamsStdin()) {
+            assertThatThrownBy(() -> vm.spawn(request)).isInstanceOfSatisfying(SmartVmException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
+            return;
+        }
+        try (ExecProcess p = vm.spawn(request)) {
+            p.stdin().write("one\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().flush();
+            p.stdin().write("two\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().close();
+            assertThat(new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("one\ntwo\nend\n");
+            assertThat(p.waitFor(Duration.ofSeconds(30)).code()).isEqualTo(5);
         }
     }
 
@@ -218,16 +242,30 @@ public abstract class BackendContract {
     }
 
     /**
-     * Every engine forks; whether the source then runs on (QEMU, Firecracker: paused only while
-     * saved) or stays frozen while its forks exist (smolvm's {@code machine fork}).
+     * Whether the source of a fork runs on (QEMU, Firecracker: paused only while saved) or stays
+     * frozen while its forks exist (smolvm's {@code machine fork}).
      */
     protected boolean forkFreezesSource() {
         return false;
     }
 
+    /** Whether the engine forks a running VM; one that cannot must say so (UNSUPPORTED, naming those that can). */
+    protected boolean canFork() {
+        return true;
+    }
+
     @Test
     void forkContinuesARunningVmInChildren() throws IOException {
         try (MicroVm vm = svm.start(spec().build())) {
+            if (!canFork()) {
+                assertThatThrownBy(() -> vm.fork(2)).isInstanceOfSatisfying(SmartVmException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED);
+                    assertThat(e.getMessage()).contains("qemu").contains("backends can");
+                });
+                assertThat(svm.list()).extracting(VmInfo::id).containsExactly(vm.id());
+                assertThat(vm.exec("echo", "source").stdout()).isEqualTo("source\n");
+                return;
+            }
             List<MicroVm> children = vm.fork(2);
             try {
                 assertThat(children).extracting(MicroVm::name).doesNotHaveDuplicates().doesNotContain(vm.name());
@@ -300,5 +338,10 @@ public abstract class BackendContract {
         try (Stream<Path> all = Files.walk(home)) {
             all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
+        engineClosed();
+    }
+
+    /** Runs last, once every VM is gone and checked for: where a test stops the engine it stood up (a fake server). */
+    protected void engineClosed() {
     }
 }

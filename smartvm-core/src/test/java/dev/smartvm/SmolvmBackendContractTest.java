@@ -61,6 +61,12 @@ class SmolvmBackendContractTest extends BackendContract {
         return false;
     }
 
+    /** Not yet: smolvm 1.9.3 forwards stdin with {@code machine exec -i}, which the backend does not use (issue 17). */
+    @Override
+    protected boolean streamsStdin() {
+        return false;
+    }
+
     @Test
     void aVmIsASmolvmMachineThatGoesWithIt() throws IOException {
         MicroVm vm = svm.create(spec().name("sm").network(NetworkSpec.enabled(List.of("10.0.0.0/8", "example.com"), List.of()))

@@ -606,6 +606,22 @@ class CliIT {
         assertError(smartvm("plan", "--backend", "kubernetes", "--namespace", "Bad_NS"), 2, "INVALID_ARGUMENT", "Bad_NS");
     }
 
+    /** Without a kubeconfig (and not in a pod) a start says what is missing, and leaves no VM. */
+    @Test
+    void kubernetesWithoutAKubeconfigSaysSoAndLeavesNothing(@org.junit.jupiter.api.io.TempDir Path emptyHome) throws Exception {
+        ProcessBuilder pb = cli("run", "--backend", "kubernetes", "--image", "alpine:3.20", "--", "true");
+        pb.environment().remove("KUBECONFIG");
+        pb.environment().remove("KUBERNETES_SERVICE_HOST");
+        pb.environment().put("HOME", emptyHome.toString());
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-Duser.home=" + emptyHome);
+        Process p = pb.redirectErrorStream(true).start();
+        String out = read(p.getInputStream());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isEqualTo(125);
+        assertThat(out).contains("error[HOST_DEPENDENCY_MISSING]").contains("no kubeconfig").contains("docs/kubernetes.md");
+        assertThat(Json.MAPPER.readTree(smartvm("ls", "--json").out())).isEmpty();
+    }
+
     @Test
     void doctorReportsTheHost() throws Exception {
         Result r = smartvm("doctor");

@@ -10,6 +10,11 @@ final class KubeErrors {
     }
 
     static SmartVmException of(String what, KubernetesClientException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException) {
+                return new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while trying to " + what, e);
+            }
+        }
         String reason = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
         ErrorCode code = switch (e.getCode()) {
             case 401, 403 -> ErrorCode.PERMISSION_DENIED;

@@ -4,6 +4,7 @@ import dev.smartvm.BootPlan;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.HostCheck;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.VmSpec;
 import dev.smartvm.spi.AttachSpec;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.BootRequest;
@@ -90,9 +91,10 @@ public final class KubernetesBackend implements Backend {
         return NAME;
     }
 
+    /** KVM only: Kata's VMs run on the nodes' KVM (so this host is never probed for KVM, and never falls back to TCG). */
     @Override
     public Set<Capability> capabilities() {
-        return Set.of(Capability.OWNS_IMAGES_AND_NETWORK);
+        return Set.of(Capability.OWNS_IMAGES_AND_NETWORK, Capability.KVM_ONLY);
     }
 
     /**
@@ -113,8 +115,25 @@ public final class KubernetesBackend implements Backend {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the kubernetes backend needs the image reference and network"
                     + " of the VM (BootRequest.engine)");
         }
+        ContainerDefaults defaults = boot.extension(ContainerDefaults.class).orElse(ContainerDefaults.NONE);
         return new SandboxRequest(boot.vmId(), namespace(), owner, settings.get().runtimeClass(), e.imageRef(), boot.cpus(),
-                boot.memoryMib(), e.network(), e.allow(), e.deny(), e.publish());
+                boot.memoryMib(), defaults.env(), defaults.workdir(), e.network(), e.allow(), e.deny(), e.publish());
+    }
+
+    /** The VM's env and working directory, which its pod's container gets too (what {@code kubectl exec} then sees). */
+    @Override
+    public List<Object> options(VmSpec spec) {
+        Backend.super.options(spec);
+        return List.of(new ContainerDefaults(spec.env(), spec.workdir()));
+    }
+
+    /** A boot request's extension: what every exec of the VM gets, given to its container as well. */
+    record ContainerDefaults(Map<String, String> env, String workdir) {
+        static final ContainerDefaults NONE = new ContainerDefaults(Map.of(), null);
+
+        ContainerDefaults {
+            env = Map.copyOf(env);
+        }
     }
 
     /** The objects a start creates, as the API requests that create them, in order; no cluster is contacted. */

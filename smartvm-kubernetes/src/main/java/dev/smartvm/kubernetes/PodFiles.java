@@ -27,6 +27,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * refused with {@code UNSAFE_PATH}; devices and FIFOs are skipped.
  */
 final class PodFiles {
+    /** tar's record: 20 blocks of 512 bytes. */
+    private static final int TAR_RECORD = 10240;
+
     private PodFiles() {
     }
 
@@ -53,7 +56,8 @@ final class PodFiles {
                     flush();
                 }
             };
-            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(keptOpen)) {
+            // whole 10 KiB records: GNU tar reading a pipe waits for the rest of a record, and the stream does not end
+            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(keptOpen, TAR_RECORD)) {
                 tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                 bytes = write(tar, source, root);
             } catch (IOException e) {

@@ -28,12 +28,19 @@ import java.util.Map;
 final class PodGuest implements Guest {
     /**
      * {@code cd} to $1; then run the rest under {@code timeout} (when $2 is not 0) through {@code env}
-     * (K=V first), its stdin the first $3 bytes of this exec's (when $3 is not -1: the exec API of
-     * protocol v4 cannot close stdin alone, and closing the whole exec would lose its exit status).
+     * (K=V first), its stdin: with $3 {@code -1}, the exec's own (no stdin: empty); with a number,
+     * the first $3 bytes sent; with {@code f}, the frames of a {@link FramedStdin} until its end
+     * frame. The exec API of protocol v4 cannot close stdin alone, and closing the whole exec would
+     * lose its exit status.
      */
     static final String WRAPPER = "cd -- \"$1\" 2>/dev/null || { echo \"smartvm: no directory $1\" >&2; exit 126; }; t=$2; n=$3;"
             + " shift 3; run() { if [ \"$t\" != 0 ]; then timeout -s KILL \"$t\" env \"$@\"; else env \"$@\"; fi; };"
-            + " if [ \"$n\" = -1 ]; then run \"$@\"; else head -c \"$n\" | run \"$@\"; fi";
+            + " if [ \"$n\" = -1 ]; then run \"$@\"; elif [ \"$n\" = f ]; then"
+            + " { while IFS= read -r c && [ \"$c\" != 0 ]; do head -c \"$c\"; done; } | run \"$@\";"
+            + " else head -c \"$n\" | run \"$@\"; fi";
+    /** The wrapper's stdin modes: none given, and framed. */
+    static final String NO_STDIN = "-1";
+    static final String FRAMED_STDIN = "f";
 
     static final String DEFAULT_TERM = "xterm-256color";
     private final KubernetesClient client;
@@ -47,13 +54,13 @@ final class PodGuest implements Guest {
         this.name = name;
     }
 
-    /** The argv that runs {@code r}'s command in its directory, environment and time limit (its stdin left open). */
+    /** The argv that runs {@code r}'s command in its directory, environment and time limit, without stdin. */
     static List<String> argv(ExecRequest r) {
-        return argv(r, -1);
+        return argv(r, NO_STDIN);
     }
 
-    /** The argv that runs {@code r}'s command, its stdin the first {@code stdinBytes} bytes sent (-1: all, until closed). */
-    static List<String> argv(ExecRequest r, long stdinBytes) {
+    /** The argv that runs {@code r}'s command, its stdin as {@code stdinMode} says ({@link #WRAPPER}'s $3). */
+    static List<String> argv(ExecRequest r, String stdinMode) {
         if (r.pty() != null) {
             throw new SmartVmException(ErrorCode.UNSUPPORTED, "the kubernetes backend has no terminal yet; run terminal"
                     + " sessions on the qemu or firecracker backend");
@@ -64,7 +71,7 @@ final class PodGuest implements Guest {
         }
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "smartvm-exec",
                 r.workdir() == null ? "/" : r.workdir(), r.timeout() == null ? "0" : Long.toString(seconds(r.timeout())),
-                Long.toString(stdinBytes)));
+                stdinMode));
         if (r.pty() != null && !r.env().containsKey("TERM")) {
             argv.add("TERM=" + DEFAULT_TERM);
         }
@@ -85,7 +92,7 @@ final class PodGuest implements Guest {
         Instant start = Instant.now();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> argv = argv(request, request.stdin() == null ? -1 : request.stdin().length);
+        List<String> argv = argv(request, request.stdin() == null ? NO_STDIN : Integer.toString(request.stdin().length));
         try (PodProcess p = PodProcess.start(client, namespace, name, argv, request.stdin() != null, request.timeout(),
                 out, err, request.pty())) {
             if (request.stdin() != null) {
@@ -103,8 +110,9 @@ final class PodGuest implements Guest {
 
     @Override
     public ExecProcess start(ExecRequest request, boolean withStdin, OutputStream stdout, OutputStream stderr) {
-        return PodProcess.start(client, namespace, name, argv(request), withStdin, request.timeout(), stdout, stderr,
-                request.pty());
+        PodProcess p = PodProcess.start(client, namespace, name, argv(request, withStdin ? FRAMED_STDIN : NO_STDIN), withStdin,
+                request.timeout(), stdout, stderr, request.pty());
+        return withStdin ? p.framingStdin() : p;
     }
 
     @Override

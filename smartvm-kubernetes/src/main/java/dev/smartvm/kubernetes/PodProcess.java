@@ -36,6 +36,7 @@ final class PodProcess implements ExecProcess {
     private final boolean terminal;
     private final StreamPipe out;
     private final StreamPipe err;
+    private volatile FramedStdin framed;
 
     private PodProcess(ExecWatch watch, Duration timeout, boolean terminal, StreamPipe out, StreamPipe err) {
         this.watch = watch;
@@ -83,8 +84,17 @@ final class PodProcess implements ExecProcess {
         }
     }
 
+    /** Its stdin from now on goes as {@link FramedStdin} frames (the command runs under the wrapper's framed mode). */
+    PodProcess framingStdin() {
+        framed = new FramedStdin(stdin());
+        return this;
+    }
+
     @Override
     public OutputStream stdin() {
+        if (framed != null) {
+            return framed;
+        }
         OutputStream in = watch.getInput();
         if (in == null) {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec was started without stdin");

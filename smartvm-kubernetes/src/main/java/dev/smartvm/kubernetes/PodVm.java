@@ -80,6 +80,11 @@ final class PodVm implements VmmProcess {
                         + hopeless.get() + ")" + events());
             }
             if (!Instant.now().isBefore(deadline)) {
+                Optional<String> unschedulable = unschedulable(pod);
+                if (unschedulable.isPresent()) { // may pass (an autoscaler adds a node): waited for as long as the boot may take
+                    throw new SmartVmException(ErrorCode.HOST_OVERCOMMITTED, "no node of the cluster can take pod " + namespace + "/"
+                            + name + " (" + unschedulable.get() + "); ask for fewer CPUs or less memory, or add nodes" + events());
+                }
                 throw new SmartVmException(ErrorCode.TIMEOUT, "pod " + namespace + "/" + name + " did not run within "
                         + timeout.toSeconds() + " s (phase " + phase + ")" + events());
             }
@@ -96,6 +101,16 @@ final class PodVm implements VmmProcess {
         List<ContainerStatus> statuses = pod.getStatus().getContainerStatuses();
         return statuses != null && statuses.stream().anyMatch(s -> SandboxObjects.CONTAINER.equals(s.getName())
                 && s.getState() != null && s.getState().getRunning() != null);
+    }
+
+    /** The scheduler's word, when it found no node for the pod (condition PodScheduled False, Unschedulable). */
+    private static Optional<String> unschedulable(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+            return Optional.empty();
+        }
+        return pod.getStatus().getConditions().stream()
+                .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()))
+                .map(c -> c.getMessage() == null ? "Unschedulable" : c.getMessage()).findFirst();
     }
 
     private static Optional<String> waitingReason(Pod pod) {

@@ -2,6 +2,7 @@ package dev.smartvm.kubernetes;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -87,6 +88,9 @@ final class SandboxObjects {
                 .withName(CONTAINER)
                 .withImage(r.image())
                 .withCommand("/bin/sh", "-c", KEEP_ALIVE)
+                .withWorkingDir(r.workdir())
+                .withEnv(r.env().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .map(e -> new EnvVar(e.getKey(), e.getValue(), null)).toList())
                 .withNewResources().withRequests(resources).withLimits(resources).endResources()
                 .endContainer()
                 .endSpec()

@@ -39,8 +39,8 @@ class KubernetesPlanTest {
     }
 
     @Test
-    void itPullsItsOwnImagesAndMakesItsOwnNetworkAndNothingElse() {
-        assertThat(backend.capabilities()).containsExactly(Capability.OWNS_IMAGES_AND_NETWORK);
+    void itPullsItsOwnImagesMakesItsOwnNetworkRunsOnKvmAndNothingElse() {
+        assertThat(backend.capabilities()).containsExactlyInAnyOrder(Capability.OWNS_IMAGES_AND_NETWORK, Capability.KVM_ONLY);
         assertThat(backend.name()).isEqualTo("kubernetes");
     }
 }

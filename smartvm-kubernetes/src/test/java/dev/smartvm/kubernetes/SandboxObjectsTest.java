@@ -35,7 +35,7 @@ class SandboxObjectsTest {
 
     private static SandboxRequest request(boolean network, List<String> allow, List<String> deny, List<String> publish) {
         return new SandboxRequest("0123456789ab", "sandboxes", "smartvm-owner-aa", "kata-qemu", "alpine:3.20", 2, 512,
-                network, allow, deny, publish);
+                Map.of(), null, network, allow, deny, publish);
     }
 
     @Test

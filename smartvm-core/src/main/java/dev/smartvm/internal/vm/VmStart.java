@@ -13,7 +13,9 @@ import dev.smartvm.internal.net.HostNetwork;
 import dev.smartvm.internal.net.HostnamePins;
 import dev.smartvm.spi.VmmProcess;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One start of a VM: its start lock held throughout, the boot's steps run ({@link VmBooter}),
@@ -52,6 +54,10 @@ final class VmStart implements VmBooter.Progress {
      * VM it saw STARTING was abandoned (a start that failed and is being retried looks like one):
      * that is waited out; a lock held longer is another start.
      */
+    /** Causes a launched VMM's failure keeps as its code: they say what to change, where "did not boot" does not. */
+    private static final Set<ErrorCode> SAID_AFTER_LAUNCH = EnumSet.of(ErrorCode.IMAGE_NOT_FOUND,
+            ErrorCode.HOST_OVERCOMMITTED, ErrorCode.PERMISSION_DENIED);
+
     private LockFile acquireStartLock() {
         return LockFile.tryAcquire(startLock(dir), REAPER_CHECK).orElseThrow(() -> new SmartVmException(
                 ErrorCode.INVALID_STATE, "cannot start VM '" + life.name() + "': another process is starting it"));
@@ -73,7 +79,9 @@ final class VmStart implements VmBooter.Progress {
                 throw new SmartVmException(e.code(), "cannot start VM '" + life.name() + "': " + what, e);
             }
             String console = String.join("\n", TextFiles.tail(life.consoleLog(), 15));
-            throw new SmartVmException(ErrorCode.BOOT_FAILED, "VM '" + life.name() + "' did not boot: " + what
+            // an engine that pulls its images and places its VMs (Kubernetes) learns these only once launched
+            ErrorCode code = SAID_AFTER_LAUNCH.contains(e.code()) ? e.code() : ErrorCode.BOOT_FAILED;
+            throw new SmartVmException(code, "VM '" + life.name() + "' did not boot: " + what
                     + (console.isEmpty() ? "" : "\n--- last console lines ---\n" + console), e);
         } catch (RuntimeException | Error e) {
             life.recordFailedBoot(before, launched, "boot failed: " + e);
