@@ -268,7 +268,7 @@ public final class SmartVm implements AutoCloseable {
         HostnameFollower.follow(context, idOrName, () -> closed);
     }
 
-    /** Stops and removes every VM this instance made (unless detached). Idempotent. */
+    /** Stops and removes every VM this instance made (unless detached), then closes its backends. Idempotent. */
     @Override
     public void close() {
         if (closed) {
@@ -277,9 +277,8 @@ public final class SmartVm implements AutoCloseable {
         closed = true;
         pools.forEach(ClonePool::close);
         Closing.closeAll(owned.values(), notices);
-        for (MicroVm vm : List.copyOf(handles.values())) {
-            vm.close();
-        }
+        List.copyOf(handles.values()).forEach(MicroVm::close);
+        Closing.closeAll(context.backends().values(), notices); // their connections, leases, threads
         if (Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -12,9 +12,9 @@ import java.util.Set;
 /**
  * An engine that runs microVMs. One implementation per engine; all pass the same contract test.
  * A backend is registered under its {@link #name()} ({@code SmartVm.Builder.backend}), and a
- * VM's spec chooses it by that name.
+ * VM's spec chooses it by that name. The SmartVm it is registered with closes it when it closes.
  */
-public interface Backend {
+public interface Backend extends AutoCloseable {
     /** The name a VM's spec chooses it by: lower case letters, digits and dashes. */
     String name();
 
@@ -48,6 +48,15 @@ public interface Backend {
                     + " backend; the backend is '" + name() + "'");
         }
         return List.of();
+    }
+
+    /**
+     * Lets go of what the engine holds for its SmartVm (connections, leases, threads) when that
+     * SmartVm closes, after its VMs; the VMs of other processes and detached ones are not touched.
+     * Idempotent; nothing by default.
+     */
+    @Override
+    default void close() {
     }
 
     /** Deletes what the engine keeps of a VM beyond its process (smolvm's machine) once the VM is removed. */

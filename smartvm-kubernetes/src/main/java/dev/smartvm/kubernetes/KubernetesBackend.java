@@ -48,6 +48,7 @@ public final class KubernetesBackend implements Backend {
     private final Map<String, OwnerLease> leases = new HashMap<>();
     private final Set<String> reaped = ConcurrentHashMap.newKeySet();
     private KubernetesClient client;
+    private boolean ownsClient = true;
 
     KubernetesBackend(Supplier<KubernetesSettings> settings, String owner, Function<String, List<InetAddress>> resolver) {
         this.settings = settings;
@@ -59,6 +60,7 @@ public final class KubernetesBackend implements Backend {
     static KubernetesBackend on(KubernetesClient client, KubernetesSettings settings, Function<String, List<InetAddress>> resolver) {
         KubernetesBackend b = new KubernetesBackend(() -> settings, newOwner(), resolver);
         b.client = client;
+        b.ownsClient = false;
         return b;
     }
 
@@ -77,6 +79,11 @@ public final class KubernetesBackend implements Backend {
             }
         };
         return new KubernetesBackend(once, newOwner(), EgressRules::resolve);
+    }
+
+    /** The name of the Lease its objects are labelled with. */
+    String owner() {
+        return owner;
     }
 
     /** A fresh Lease name for one SmartVm instance's objects. */
@@ -159,6 +166,21 @@ public final class KubernetesBackend implements Backend {
 
     private synchronized OwnerLease lease(String namespace) {
         return leases.computeIfAbsent(namespace, ns -> new OwnerLease(client(), ns, owner));
+    }
+
+    /**
+     * When its SmartVm closes (its sandboxes removed or detached by then): stops renewing and
+     * deletes its Leases, and closes the client it made. Used again, it starts over.
+     */
+    @Override
+    public synchronized void close() {
+        leases.values().forEach(OwnerLease::close);
+        leases.clear();
+        reaped.clear();
+        if (client != null && ownsClient) {
+            client.close();
+            client = null;
+        }
     }
 
     /**

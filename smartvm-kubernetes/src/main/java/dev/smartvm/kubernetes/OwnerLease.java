@@ -25,6 +25,7 @@ import java.util.Set;
 final class OwnerLease implements AutoCloseable {
     static final int DURATION_SECONDS = 60;
     static final String DETACHED = "detached";
+    private static final Duration JOIN = Duration.ofSeconds(10);
     private static final Duration RENEW_EVERY = Duration.ofSeconds(DURATION_SECONDS / 3);
 
     private final KubernetesClient client;
@@ -153,6 +154,11 @@ final class OwnerLease implements AutoCloseable {
         closed = true;
         if (renewer != null) {
             renewer.interrupt();
+            try {
+                renewer.join(JOIN.toMillis()); // a renewal under way would make the Lease again after its deletion
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             try {
                 client.leases().inNamespace(namespace).withName(name).delete();
             } catch (KubernetesClientException e) {

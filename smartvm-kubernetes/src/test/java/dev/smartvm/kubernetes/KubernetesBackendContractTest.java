@@ -43,6 +43,7 @@ class KubernetesBackendContractTest extends BackendContract {
     private KubernetesMockServer server;
     private FakeKubelet kubelet;
     private KubernetesClient client;
+    private final List<String> owners = new ArrayList<>();
 
     @Override
     protected String backend() {
@@ -64,7 +65,9 @@ class KubernetesBackendContractTest extends BackendContract {
             server.expect().get().withPath("/apis/node.k8s.io/v1/runtimeclasses").andReturn(200,
                     new RuntimeClassListBuilder().withItems(kata).build()).always();
         }
-        return builder.backend(KubernetesBackend.on(client, new KubernetesSettings(null, NS, null), host -> List.of()));
+        KubernetesBackend backend = KubernetesBackend.on(client, new KubernetesSettings(null, NS, null), host -> List.of());
+        owners.add(backend.owner());
+        return builder.backend(backend);
     }
 
     @Override
@@ -161,6 +164,9 @@ class KubernetesBackendContractTest extends BackendContract {
             assertThat(client.pods().inNamespace(NS).list().getItems()).as("pods left in the cluster").isEmpty();
             assertThat(client.network().v1().networkPolicies().inNamespace(NS).list().getItems()).as("policies left").isEmpty();
             assertThat(kubelet.runningExecs()).as("exec processes left").isZero();
+            assertThat(client.leases().inNamespace(NS).list().getItems()).as("a closed SmartVm's Lease is deleted").isEmpty();
+            assertThat(Thread.getAllStackTraces().keySet()).as("nor is it renewed any more")
+                    .noneMatch(t -> owners.stream().anyMatch(o -> t.getName().equals("smartvm-lease-" + o)) && t.isAlive());
         } finally {
             kubelet.close();
             client.close();

@@ -89,6 +89,7 @@ class KubernetesBackendMockTest {
 
     @AfterEach
     void stop() {
+        backend.close(); // its Leases: the client is the test's
         client.close();
         server.destroy();
     }
