@@ -61,12 +61,6 @@ class SmolvmBackendContractTest extends BackendContract {
         return false;
     }
 
-    /** Not yet: smolvm 1.9.3 forwards stdin with {@code machine exec -i}, which the backend does not use (issue 17). */
-    @Override
-    protected boolean streamsStdin() {
-        return false;
-    }
-
     @Test
     void aVmIsASmolvmMachineThatGoesWithIt() throws IOException {
         MicroVm vm = svm.create(spec().name("sm").network(NetworkSpec.enabled(List.of("10.0.0.0/8", "example.com"), List.of()))
@@ -116,6 +110,61 @@ class SmolvmBackendContractTest extends BackendContract {
         try (MicroVm vm = svm.start(spec().build())) {
             assertThatThrownBy(() -> vm.exec(ExecRequest.of("id").withUid(1000))).hasMessageContaining("takes no --user");
             assertThat(vm.exec(ExecRequest.of("sleep", "5").withTimeout(Duration.ofSeconds(1))).status().timedOut()).isTrue();
+        }
+    }
+
+    /**
+     * smolvm 1.9.3 refuses an image machine without a network (it pulls from inside): a VM
+     * without one is made from a pack the host pulled, once per image, and still has no network.
+     */
+    @Test
+    void aVmWithoutANetworkIsMadeFromAPackOfItsImage() throws Exception {
+        try (MicroVm a = svm.start(spec().build()); MicroVm b = svm.start(spec().build())) {
+            try (var packs = Files.list(home.resolve("smolvm-packs"))) {
+                assertThat(packs.toList()).as("one pack for both").hasSize(1)
+                        .allSatisfy(p -> assertThat(p.resolve("image.smolmachine")).isRegularFile());
+            }
+            var status = dev.smartvm.internal.io.Json.MAPPER.readTree(CommandRunner.system().run(
+                    List.of(cli.binary(), "machine", "status", "--name", "smartvm-" + a.id(), "--json"), null,
+                    Duration.ofSeconds(30)).stdout());
+            assertThat(status.at("/network/enabled").asBoolean()).isFalse();
+            assertThat(b.exec("echo", "packed").stdout()).isEqualTo("packed\n");
+        }
+        try (MicroVm net = svm.start(spec().network(NetworkSpec.enabled(List.of("10.0.0.0/8"), List.of())).build())) {
+            assertThat(net.exec("true").exitCode()).as("a machine with a network pulls its image itself").isZero();
+        }
+    }
+
+    /** As on every engine: 127 for a missing command, 126 for a missing working directory, the stderr without smolvm's notes. */
+    @Test
+    void exitCodesAreSmartVmsWhereSmolvmSaysOtherwise() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            assertThat(vm.exec("no-such-program").exitCode()).isEqualTo(127);
+            assertThat(vm.exec(ExecRequest.of("true").withWorkdir("/no/such/dir")).exitCode()).isEqualTo(126);
+            ExecResult slow = vm.exec(ExecRequest.of("sh", "-c", "echo before >&2; exec sleep 10").withTimeout(Duration.ofSeconds(1)));
+            assertThat(slow.exitCode()).isEqualTo(124);
+            assertThat(slow.stderr()).isEqualTo("before\n");
+            assertThat(vm.exec("sh", "-c", "head -c 12000000 /dev/zero | wc -c").stdout().strip())
+                    .as("more than smolvm's 11 MiB of collected output is no error: SmartVM streams").isEqualTo("12000000");
+            assertThat(vm.exec("head", "-c", "12000000", "/dev/zero").stdout()).hasSize(12_000_000);
+        }
+    }
+
+    /** smolvm's cp takes the whole target path and any source with ':' for a machine's: SmartVM copies as cp -r does. */
+    @Test
+    void copiesGoIntoDirectoriesAndFromPathsWithColons() throws IOException {
+        try (MicroVm vm = svm.start(spec().build())) {
+            String guest = "/tmp/smartvm-smolvm-cp-" + vm.id();
+            vm.exec("mkdir", "-p", guest);
+            Path colon = Files.writeString(home.resolve("a:b.txt"), "colon");
+            vm.copyTo(colon, guest);
+            assertThat(vm.exec("cat", guest + "/a:b.txt").stdout()).isEqualTo("colon");
+            vm.copyTo(colon, guest + "/sub/../renamed.txt");
+            assertThat(vm.exec("cat", guest + "/renamed.txt").stdout()).isEqualTo("colon");
+            Path back = Files.createDirectories(home.resolve("back-colon"));
+            vm.copyFrom(guest + "/renamed.txt", back);
+            assertThat(back.resolve("renamed.txt")).hasContent("colon");
+            vm.exec("rm", "-rf", guest);
         }
     }
 }

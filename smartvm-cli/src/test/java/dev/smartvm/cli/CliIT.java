@@ -531,6 +531,26 @@ class CliIT {
             assertError(smartvm("run", "--backend", "smolvm", "--", "true"), 2, "INVALID_ARGUMENT", "boots OCI images");
             assertError(smartvm("run", "--backend", "smolvm", "--image", "alpine:3.20", "--net", "--deny", "10.0.0.0/8", "--",
                     "true"), 125, "UNSUPPORTED", "deny rules");
+            Result piped = smartvmWithInput("from the host\n", "run", "-i", "--backend", "smolvm", "--image", "alpine:3.20", "--",
+                    "sh", "-c", "cat; exit 4");
+            assertThat(piped.code()).as(piped.err()).isEqualTo(4);
+            assertThat(piped.out()).isEqualTo("from the host\n");
+
+            // a VM made by one process is driven by others, as on every engine; its egress never reaches the metadata
+            // range, even with smolvm's SMOLVM_EGRESS_ALLOW_PRIVATE in the environment
+            extraEnv.put("SMOLVM_EGRESS_ALLOW_PRIVATE", "1");
+            assertThat(smartvm("create", "--backend", "smolvm", "--image", "alpine:3.20", "--net", "--name", "sm2").code()).isZero();
+            assertThat(smartvm("exec", "sm2", "--", "echo", "from another process").out()).isEqualTo("from another process\n");
+            Path file = Files.writeString(dir.resolve("for-smolvm.txt"), "copied");
+            assertThat(smartvm("exec", "sm2", "--", "mkdir", "-p", dir.resolve("sm2-guest").toString()).code()).isZero();
+            assertThat(smartvm("cp", file.toString(), "sm2:" + dir.resolve("sm2-guest")).code()).isZero();
+            assertThat(dir.resolve("sm2-guest/for-smolvm.txt")).hasContent("copied");
+            assertThat(smartvmWithInput("typed\n", "exec", "-i", "sm2", "--", "cat").out()).isEqualTo("typed\n");
+            String machine = "smartvm-" + Json.MAPPER.readTree(smartvm("inspect", "sm2").out()).path("id").asText();
+            var status = dev.smartvm.internal.io.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "status", "--name",
+                    machine, "--json"), null, java.time.Duration.ofMinutes(1));
+            assertThat(Json.MAPPER.readTree(status.stdout()).at("/network/metadata_reachable").asBoolean()).isFalse();
+            assertThat(smartvm("rm", "-f", "sm2").code()).isZero();
             var machines = dev.smartvm.internal.io.CommandRunner.system().run(List.of(smolvm.toString(), "machine", "ls", "--json"),
                     null, java.time.Duration.ofMinutes(1));
             assertThat(Json.MAPPER.readTree(machines.stdout())).as("every machine went with its VM").isEmpty();

@@ -9,16 +9,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs programs with ProcessBuilder, draining stdout and stderr concurrently. */
 final class SystemCommandRunner implements CommandRunner {
-    static final SystemCommandRunner INSTANCE = new SystemCommandRunner();
+    static final SystemCommandRunner INSTANCE = new SystemCommandRunner(Set.of());
+    private final Set<String> unset;
+
+    private SystemCommandRunner(Set<String> unset) {
+        this.unset = Set.copyOf(unset);
+    }
+
+    @Override
+    public CommandRunner without(Set<String> names) {
+        Set<String> all = new java.util.HashSet<>(unset);
+        all.addAll(names);
+        return new SystemCommandRunner(all);
+    }
 
     @Override
     public CommandResult run(List<String> argv, Path workDir, Duration timeout) {
         ProcessBuilder pb = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().keySet().removeAll(unset);
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }

@@ -23,7 +23,10 @@ import java.util.function.Supplier;
  * VMs on smolvm (libkrun), driven through its CLI: a SmartVM VM is the smolvm machine
  * {@code smartvm-<id>}. smolvm pulls the image (an OCI reference) in the guest and runs its own
  * agent, so commands and files go through {@code machine exec} and {@code machine cp}; egress
- * allow-lists become {@code --allow-cidr} / {@code --allow-host}. The machine is created on the
+ * allow-lists become {@code --allow-cidr} / {@code --allow-host}. A machine without a network
+ * cannot pull (smolvm refuses {@code create -I} without one since 1.7.3): its image is packed on
+ * the host first ({@code pack create}, kept in the home's {@code smolvm-packs}) and the machine
+ * made {@code --from} the pack. The machine is created on the
  * first start, started again after a stop (its disk kept), and deleted when the VM is removed.
  * A VM is forked with smolvm's {@code machine fork} ({@link SmolvmForks}).
  */
@@ -84,11 +87,11 @@ public final class SmolvmBackend implements Backend {
         MachineSpec machine = machine(name, spec, e); // what smolvm cannot do is refused before anything exists
         SmolvmCli c = cli();
         boolean created = false;
-        if (!exists(c, name)) {
-            c.create(machine);
-            created = true;
-        }
         try {
+            if (!exists(c, name)) {
+                c.create(machine.net() ? machine : SmolvmPacks.packed(c, machine, spec.vmDir()));
+                created = true;
+            }
             try {
                 c.start(name, !SmolvmForks.isFork(spec.vmDir()));
             } catch (SmolvmException slow) {

@@ -25,11 +25,15 @@ import java.util.regex.Pattern;
  * delete took it positionally (see {@code shared/specs/smolvm/CLI-REFERENCE.md}). The binary
  * is checked to be smolvm (its {@code --version}, and {@code machine --help} listing exec, cp
  * and create) before the first call. A non-zero exit raises {@link SmolvmException}, except
- * from {@code exec}, whose exit code is the guest command's.
+ * from {@code exec}, whose exit code is the guest command's. Every call runs without
+ * {@code SMOLVM_EGRESS_ALLOW_PRIVATE} in its environment: with it, smolvm lets a machine reach
+ * the metadata range, which SmartVM's egress rules never allow.
  */
 public final class SmolvmCli {
     /** smolvm's exit code when {@code exec --timeout} ended the command. */
     public static final int TIMEOUT_EXIT = 124;
+    /** What lifts smolvm's refusal of the metadata range (169.254.0.0/16) for the machines it starts. */
+    static final String ALLOW_PRIVATE = "SMOLVM_EGRESS_ALLOW_PRIVATE";
     private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final Duration CALL_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration EXEC_WITHOUT_TIMEOUT = Duration.ofHours(24);
@@ -42,7 +46,7 @@ public final class SmolvmCli {
 
     public SmolvmCli(String binary, CommandRunner runner) {
         this.binary = binary;
-        this.runner = runner;
+        this.runner = runner.without(java.util.Set.of(ALLOW_PRIVATE));
     }
 
     /** The smolvm at {@code configured} ($SMARTVM_SMOLVM), else on PATH; HOST_DEPENDENCY_MISSING without one. */
@@ -211,41 +215,50 @@ public final class SmolvmCli {
     }
 
     /**
-     * Runs {@code command} in a running machine. A non-zero exit of the command is its result,
-     * never an exception; a timeout is exit 124. Only smolvm's own refusals (an unknown or
-     * stopped machine) raise.
+     * Runs {@code command} in a running machine, its stdin empty. A non-zero exit of the command
+     * is its result, never an exception; a timeout is exit 124; a command smolvm cannot spawn is
+     * 127 (not found) or 126 (a working directory that is not there, a file that cannot run), as
+     * on SmartVM's other engines. Output is streamed ({@code --stream}: without it smolvm refuses
+     * more than 11 MiB). Only smolvm's own refusals (an unknown or stopped machine) raise.
      *
      * @param timeout null for none; else whole seconds, at least 1
      */
     public ExecResult exec(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
-        List<String> a = execArgs(name, env, workdir, timeout, false, command);
+        List<String> a = execArgs(name, env, workdir, timeout, command);
         Instant started = Instant.now();
         CommandResult r = runner.run(argv(a), null, timeout == null ? EXEC_WITHOUT_TIMEOUT : timeout.plus(Duration.ofMinutes(1)));
-        if (r.exitCode() == 1 && Pattern.compile("^Error: machine '" + Pattern.quote(name) + "' (is not running|not found)")
-                .matcher(r.stderr()).find()) {
-            throw failure(r);
-        }
-        return new ExecResult(new ExitStatus(r.exitCode(), 0, timeout != null && r.exitCode() == TIMEOUT_EXIT),
-                r.stdout().getBytes(StandardCharsets.UTF_8), r.stderr().getBytes(StandardCharsets.UTF_8),
-                Duration.between(started, Instant.now()));
+        ExitStatus status = status(name, workdir, timeout, r.exitCode(), r.stderr());
+        return new ExecResult(status, r.stdout().getBytes(StandardCharsets.UTF_8),
+                SmolvmExits.commandStderr(status, r.stderr()).getBytes(StandardCharsets.UTF_8), Duration.between(started, Instant.now()));
+    }
+
+    /** The guest command's exit status from smolvm's exit and stderr (see {@link SmolvmExits}). */
+    ExitStatus status(String name, String workdir, Duration timeout, int exit, String stderr) {
+        return SmolvmExits.status(this, name, workdir, timeout, exit, stderr);
     }
 
     /**
-     * Starts {@code exec --stream} as a process of ours, for output as it arrives (the runner,
-     * which waits for the end, is not used). Its exit code is the guest command's.
+     * Starts {@code exec -i --stream} as a process of ours, for output as it arrives and stdin as
+     * it is written (the runner, which waits for the end, is not used): the process's stdin is
+     * the command's. Its exit code is the guest command's (see {@link #status}).
      */
     public Process execStreaming(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
-        List<String> a = execArgs(name, env, workdir, timeout, true, command);
+        List<String> a = execArgs(name, env, workdir, timeout, command);
         try {
-            return new ProcessBuilder(argv(a)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            ProcessBuilder pb = new ProcessBuilder(argv(a));
+            pb.environment().remove(ALLOW_PRIVATE);
+            return pb.start();
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.HOST_DEPENDENCY_MISSING, "cannot run " + binary + ": " + e.getMessage(), e);
         }
     }
 
-    /** {@code machine exec}'s arguments, checked: a name smolvm takes, well-formed env entries, a command. */
-    private List<String> execArgs(String name, List<String> env, String workdir, Duration timeout, boolean stream,
-            List<String> command) {
+    /**
+     * {@code machine exec}'s arguments, checked: a name smolvm takes, well-formed env entries, a
+     * command. Always {@code -i} (the host's stdin is the command's: without it a streamed
+     * command that reads stdin waits for ever) and {@code --stream}.
+     */
+    private List<String> execArgs(String name, List<String> env, String workdir, Duration timeout, List<String> command) {
         version();
         MachineName.check(name);
         env.forEach(SmolvmCli::checkEnv);
@@ -260,10 +273,7 @@ public final class SmolvmCli {
         if (timeout != null) {
             a.addAll(List.of("--timeout", duration(timeout)));
         }
-        if (stream) {
-            a.add("--stream");
-        }
-        a.add("--");
+        a.addAll(List.of("-i", "--stream", "--"));
         a.addAll(command);
         return a;
     }

@@ -18,14 +18,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A smolvm guest reached through smolvm's CLI. Commands run with {@code machine exec}; stdin
- * bytes are copied into the guest first and redirected by the guest's {@code sh}. Files move
- * one at a time with {@code machine cp}; a directory is walked (on the host going in, with the
+ * A smolvm guest reached through smolvm's CLI. Commands run with {@code machine exec -i
+ * --stream}: the smolvm process's stdin is the command's, its output comes as it is written.
+ * Files move one at a time with {@code machine cp}, which takes a path for the whole file (into
+ * a directory, SmartVM names the file); a directory is walked (on the host going in, with the
  * guest's {@code find} coming out) and recreated with {@code mkdir -p}.
  */
 final class SmolvmGuest implements Guest {
@@ -55,66 +55,49 @@ final class SmolvmGuest implements Guest {
         }
     }
 
-    /** The command, reading {@code stdin} from a guest file when it has one (which {@code cleanup} removes). */
-    private List<String> withStdin(ExecRequest r, List<String> cleanup) {
-        if (r.stdin() == null) {
-            return r.command();
-        }
-        String file = "/tmp/.smartvm-stdin-" + UUID.randomUUID();
-        Path local = null;
-        try {
-            local = Files.createTempFile("smartvm-stdin-", "");
-            Files.write(local, r.stdin());
-            cli.cp(local.toString(), name + ":" + file);
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot stage stdin: " + e.getMessage(), e);
-        } finally {
-            if (local != null) {
-                FileTrees.deleteQuietly(local);
-            }
-        }
-        cleanup.add(file);
-        List<String> argv = new ArrayList<>(List.of("sh", "-c", "exec \"$@\" < \"$0\"", file));
-        argv.addAll(r.command());
-        return argv;
-    }
-
     /** A helper command of SmartVM's own in the guest: no env, workdir or timeout of the user's. */
     private ExecResult plain(List<String> command) {
         return cli.exec(name, List.of(), null, null, command);
-    }
-
-    private void removeGuestFiles(List<String> files) {
-        if (!files.isEmpty()) {
-            List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-            rm.addAll(files);
-            plain(rm);
-        }
     }
 
     @Override
     public ExecResult run(ExecRequest request) {
         checkUser(request);
         checkNoTerminal(request);
-        List<String> cleanup = new ArrayList<>();
-        try {
-            return cli.exec(name, env(request), request.workdir(), request.timeout(), withStdin(request, cleanup));
-        } finally {
-            removeGuestFiles(cleanup);
+        if (request.stdin() == null) {
+            return cli.exec(name, env(request), request.workdir(), request.timeout(), request.command());
+        }
+        Instant started = Instant.now();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try (ExecProcess p = start(request, true, out, err)) {
+            try (OutputStream in = p.stdin()) {
+                in.write(request.stdin());
+            } catch (IOException e) {
+                // the command ended without reading all of it, as it may
+            }
+            ExitStatus status = p.waitFor(Duration.ofDays(3650));
+            return new ExecResult(status, out.toByteArray(), SmolvmExits.commandStderr(status, err.toString(
+                    java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    Duration.between(started, Instant.now()));
         }
     }
 
+    /** A command with its stdin open ({@code withStdin}) or empty, its output to the streams given or to be read. */
     @Override
     public ExecProcess start(ExecRequest request, boolean withStdin, OutputStream stdout, OutputStream stderr) {
         checkUser(request);
         checkNoTerminal(request);
-        if (withStdin) {
-            throw new SmartVmException(ErrorCode.UNSUPPORTED, "smolvm's exec has no open stdin; pass the input as bytes"
-                    + " (ExecRequest.withStdin)");
+        Process p = cli.execStreaming(name, env(request), request.workdir(), request.timeout(), request.command());
+        if (!withStdin) {
+            try {
+                p.getOutputStream().close(); // the end of its stdin at once: a command that reads it does not wait
+            } catch (IOException e) {
+                // it ended already
+            }
         }
-        List<String> cleanup = new ArrayList<>();
-        Process p = cli.execStreaming(name, env(request), request.workdir(), request.timeout(), withStdin(request, cleanup));
-        return new StreamedExec(p, stdout, stderr, request.timeout() != null, () -> removeGuestFiles(cleanup));
+        return new StreamedExec(p, stdout, stderr, withStdin, (code, tail) -> cli.status(name, request.workdir(),
+                request.timeout(), code, tail));
     }
 
     @Override
@@ -123,24 +106,70 @@ final class SmolvmGuest implements Guest {
                 + " and cannot list, stat or watch): use copyTo/copyFrom or exec, or the qemu or firecracker backend");
     }
 
-    /** A {@code machine exec --stream} process as an {@link ExecProcess}. */
-    private static final class StreamedExec implements ExecProcess {
-        private final Process process;
-        private final boolean hasTimeout;
-        private final Runnable cleanup;
-        private final List<Thread> pumps = new ArrayList<>();
-        private volatile boolean done;
+    /** How smolvm's exit code and the end of its stderr become the command's exit status. */
+    @FunctionalInterface
+    private interface Outcome {
+        ExitStatus of(int exit, String stderrTail);
+    }
 
-        StreamedExec(Process process, OutputStream stdout, OutputStream stderr, boolean hasTimeout, Runnable cleanup) {
+    /**
+     * A {@code machine exec -i --stream} process as an {@link ExecProcess}. The end of its stderr
+     * is kept as it passes (smolvm says there why a command could not be spawned).
+     */
+    private static final class StreamedExec implements ExecProcess {
+        private static final int TAIL = 4096;
+        private final Process process;
+        private final boolean withStdin;
+        private final Outcome outcome;
+        private final List<Thread> pumps = new ArrayList<>();
+        private final byte[] tail = new byte[TAIL];
+        private long tailed;
+        private final InputStream stderr;
+
+        StreamedExec(Process process, OutputStream stdout, OutputStream stderr, boolean withStdin, Outcome outcome) {
             this.process = process;
-            this.hasTimeout = hasTimeout;
-            this.cleanup = cleanup;
+            this.withStdin = withStdin;
+            this.outcome = outcome;
+            this.stderr = new java.io.FilterInputStream(process.getErrorStream()) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) {
+                        keep(new byte[] {(byte) b}, 0, 1);
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    if (n > 0) {
+                        keep(b, off, n);
+                    }
+                    return n;
+                }
+            };
             if (stdout != null) {
                 pumps.add(pump(process.getInputStream(), stdout));
             }
             if (stderr != null) {
-                pumps.add(pump(process.getErrorStream(), stderr));
+                pumps.add(pump(this.stderr, stderr));
             }
+        }
+
+        private synchronized void keep(byte[] b, int off, int len) {
+            for (int i = 0; i < len; i++) {
+                tail[(int) (tailed++ % TAIL)] = b[off + i];
+            }
+        }
+
+        private synchronized String tail() {
+            int n = (int) Math.min(tailed, TAIL);
+            byte[] last = new byte[n];
+            for (int i = 0; i < n; i++) {
+                last[i] = tail[(int) ((tailed - n + i) % TAIL)];
+            }
+            return new String(last, java.nio.charset.StandardCharsets.UTF_8);
         }
 
         private static Thread pump(InputStream in, OutputStream out) {
@@ -156,7 +185,10 @@ final class SmolvmGuest implements Guest {
 
         @Override
         public OutputStream stdin() {
-            return null;
+            if (!withStdin) {
+                throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec was started without stdin");
+            }
+            return process.getOutputStream();
         }
 
         @Override
@@ -166,7 +198,7 @@ final class SmolvmGuest implements Guest {
 
         @Override
         public InputStream stderr() {
-            return process.getErrorStream();
+            return stderr;
         }
 
         @Override
@@ -182,9 +214,7 @@ final class SmolvmGuest implements Guest {
                 Thread.currentThread().interrupt();
                 throw new SmartVmException(ErrorCode.INTERRUPTED, "interrupted while waiting for a command", e);
             }
-            finish();
-            int code = process.exitValue();
-            return new ExitStatus(code, 0, hasTimeout && code == SmolvmCli.TIMEOUT_EXIT);
+            return outcome.of(process.exitValue(), tail());
         }
 
         @Override
@@ -202,22 +232,10 @@ final class SmolvmGuest implements Guest {
             throw new SmartVmException(ErrorCode.INVALID_STATE, "this exec has no terminal to resize (smolvm's exec has none)");
         }
 
-        private synchronized void finish() {
-            if (!done) {
-                done = true;
-                cleanup.run();
-            }
-        }
-
         @Override
         public void close() {
             if (process.isAlive()) {
                 process.destroyForcibly();
-            }
-            try {
-                finish();
-            } catch (SmartVmException e) {
-                // the machine went away with the command: its stdin file went with it
             }
         }
     }
@@ -237,10 +255,11 @@ final class SmolvmGuest implements Guest {
         if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
             throw new SmartVmException(ErrorCode.PATH_NOT_FOUND, "no such file on the host: " + source);
         }
-        String dest = isGuestDirectory(guestPath) ? guestPath.replaceAll("/+$", "") + "/" + source.getFileName() : guestPath;
+        String dest = normalized(isGuestDirectory(guestPath) ? guestPath.replaceAll("/+$", "") + "/" + source.getFileName()
+                : guestPath);
         try {
             if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
-                cli.cp(source.toString(), name + ":" + dest);
+                copyIn(source, dest);
                 return Files.size(source);
             }
             List<String> mkdir = new ArrayList<>(List.of("mkdir", "-p"));
@@ -257,13 +276,36 @@ final class SmolvmGuest implements Guest {
             check(plain(mkdir), "mkdir");
             long bytes = 0;
             for (Path f : files) {
-                cli.cp(f.toString(), name + ":" + guestChild(dest, source.relativize(f)));
+                copyIn(f, guestChild(dest, source.relativize(f)));
                 bytes += Files.size(f);
             }
             return bytes;
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot read " + source + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * One file in: smolvm takes any source with a {@code :} for a machine's, so such a host path
+     * goes through a link of ours without one.
+     */
+    private void copyIn(Path file, String guestPath) throws IOException {
+        if (!file.toString().contains(":")) {
+            cli.cp(file.toString(), name + ":" + guestPath);
+            return;
+        }
+        Path dir = Files.createTempDirectory("smartvm-cp-");
+        try {
+            Path link = Files.createSymbolicLink(dir.resolve("file"), file.toAbsolutePath());
+            cli.cp(link.toString(), name + ":" + guestPath);
+        } finally {
+            FileTrees.deleteQuietly(dir);
+        }
+    }
+
+    /** A guest path without {@code .} and {@code ..} (smolvm refuses them). */
+    private static String normalized(String guestPath) {
+        return Path.of(guestPath).normalize().toString();
     }
 
     private static String guestChild(String root, Path relative) {
@@ -277,7 +319,7 @@ final class SmolvmGuest implements Guest {
         Path dest = Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) ? target.resolve(baseName(guestPath)) : target;
         try {
             if (!isGuestDirectory(guestPath)) {
-                cli.cp(name + ":" + guestPath, dest.toString());
+                cli.cp(name + ":" + normalized(guestPath), dest.toString());
                 return Files.size(dest);
             }
             String root = guestPath.replaceAll("/+$", "");

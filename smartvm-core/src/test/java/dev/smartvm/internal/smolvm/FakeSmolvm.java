@@ -3,6 +3,7 @@ package dev.smartvm.internal.smolvm;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.internal.io.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,15 +23,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * A fake {@code smolvm} 1.9.3 executable (the real one cannot run here), strict where the real
- * one is: argv parsed as its clap definitions parse it (positional names, {@code -n} on exec,
- * unknown flags and bad durations are usage errors, exit 2), {@code Error: …} on stderr with
- * exit 1 for what it refuses ({@code -o x.smolmachine}, an unknown or stopped machine), a
- * deletion without {@code -f} cancelled (exit 0, nothing deleted), malformed {@code -e} entries
- * dropped silently, exit 124 when {@code exec --timeout} ends the command, the command's own
- * exit code otherwise. Machines live in {@code $SMOLVM_DATA_DIR}; a running machine is a
- * process ({@code sleep}) whose pid {@code ls} reports; its "guest" is the host, so commands
- * run here with the machine's and the exec's environment and working directory.
+ * A fake {@code smolvm} 1.9.3 executable (the real one cannot run here), following the section
+ * "Verified against the source at tag v1.9.3" of {@code shared/specs/smolvm/CLI-REFERENCE.md}
+ * (the contract; each fact has a test in {@code SmolvmFakeTest}): argv parsed as its clap
+ * definitions parse it (positional names, {@code -n} on exec, unknown flags and bad durations
+ * are usage errors, exit 2); {@code Error: …} and exit 1 for what it refuses ({@code vm not
+ * found: N}, a stopped machine, a command it cannot spawn, collected output over 11 MiB, an
+ * image machine without a network, {@code -o x.smolmachine}); a deletion without {@code -f}
+ * reads its answer from stdin (the machine stopped either way); the host's stdin only with
+ * {@code -i}; {@code -e KEY} forwards this process's KEY; exit 124 when {@code exec --timeout}
+ * ends the command, its own exit code otherwise; {@code cp} as its agent copies (no file name
+ * appended, parents made, a source with {@code :} is a machine's). State lives under
+ * {@code $SMOLVM_DATA_DIR/.local/share/smolvm}; a running machine is a process ({@code sleep})
+ * whose pid {@code ls} reports; its "guest" is the host, so commands run here with the
+ * machine's and the exec's environment and working directory. What smolvm leaves unsaid in
+ * its JSON, the fake adds under {@code network}: whether the machine's egress may reach the
+ * metadata range (only with {@code SMOLVM_EGRESS_ALLOW_PRIVATE=1} in {@code start}'s environment).
  */
 public final class FakeSmolvm {
     static final String VERSION = "1.9.3";
@@ -38,11 +46,15 @@ public final class FakeSmolvm {
     private static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*=.*", Pattern.DOTALL);
     private static final Pattern DURATION = Pattern.compile("([1-9]\\d*)(s|m|h)");
     private static final Pattern CIDR = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?");
+    /** Output of an exec without {@code --stream} beyond this is an error. */
+    static final int COLLECTED_LIMIT = 11 << 20;
+    static final String ALLOW_PRIVATE = "SMOLVM_EGRESS_ALLOW_PRIVATE";
 
+    /** Where smolvm keeps its state: $SMOLVM_DATA_DIR is its HOME. */
     private final Path data;
 
-    private FakeSmolvm(Path data) {
-        this.data = data;
+    private FakeSmolvm(Path home) {
+        this.data = home.resolve(".local/share/smolvm");
     }
 
     /** Writes an executable {@code dir/smolvm} that runs this fake with its state in {@code data}. */
@@ -73,7 +85,7 @@ public final class FakeSmolvm {
 
     public static void main(String[] args) throws Exception {
         String dir = System.getenv("SMOLVM_DATA_DIR");
-        FakeSmolvm fake = new FakeSmolvm(dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".local/share/smolvm"));
+        FakeSmolvm fake = new FakeSmolvm(dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home")));
         int code;
         try {
             code = fake.dispatch(List.of(args));
@@ -107,7 +119,7 @@ public final class FakeSmolvm {
         List<String> rest = a.subList(2, a.size());
         if (a.get(1).equals("exec")) { // the command may run long: other calls drive machines meanwhile
             return exec(parse(rest, Map.of("--name", "name", "-w", "workdir", "--workdir", "workdir", "--timeout", "timeout"),
-                    List.of("-e", "--env"), true));
+                    List.of("-e", "--env"), true, List.of("--stream", "-i", "--interactive", "-t", "--tty", "-d", "--detach")));
         }
         try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock held = lockFile.lock()) {
@@ -177,7 +189,13 @@ public final class FakeSmolvm {
                     throw new Usage("the argument '" + w + "' cannot be used multiple times");
                 }
             } else if (flags.contains(w)) {
-                seen.add(w.equals("-f") ? "--force" : w);
+                seen.add(switch (w) {
+                    case "-f" -> "--force";
+                    case "-i" -> "--interactive";
+                    case "-t" -> "--tty";
+                    case "-d" -> "--detach";
+                    default -> w;
+                });
             } else if (w.startsWith("-")) {
                 throw new Usage("unexpected argument '" + w + "' found");
             } else {
@@ -201,12 +219,23 @@ public final class FakeSmolvm {
         return data.resolve("machines").resolve(name + ".json");
     }
 
+    /** The machine {@code --name} names; {@code vm not found: N} without it. */
     private ObjectNode load(String name) throws IOException {
         Path f = machineFile(name);
         if (!Files.exists(f)) {
-            throw new Refused("machine '" + name + "' not found");
+            throw new Refused("vm not found: " + name);
         }
         return (ObjectNode) Json.MAPPER.readTree(f.toFile());
+    }
+
+    /** A machine {@code exec} and {@code cp} reach: running, and never started for them. */
+    private ObjectNode loadRunning(String name) throws IOException {
+        ObjectNode m = load(name);
+        if (!running(m)) {
+            throw new Refused("agent operation failed: connect: machine '" + name + "' is not running. Use 'smolvm machine"
+                    + " start --name " + name + "' first.");
+        }
+        return m;
     }
 
     private void save(ObjectNode m) throws IOException {
@@ -257,7 +286,7 @@ public final class FakeSmolvm {
     }
 
     private int create(Args a) throws IOException {
-        String name = a.need("name", "--name");
+        String name = a.values().getOrDefault("name", "vm-" + Long.toHexString(System.nanoTime() & 0xffffffffL));
         if (!NAME.matcher(name).matches() || name.length() > 128) {
             throw new Refused("invalid machine name '" + name + "'");
         }
@@ -277,18 +306,24 @@ public final class FakeSmolvm {
                 throw new Usage("invalid value '" + c + "' for '--allow-cidr <CIDR>'");
             }
         }
+        boolean net = a.flags().contains("--net") || a.lists().containsKey("--allow-cidr") || a.lists().containsKey("--allow-host");
+        if (image != null && !net && !a.lists().containsKey("-p")) { // since 1.7.3: the image is pulled from inside the machine
+            throw new Refused("machine create -I " + image + " needs network access to pull the image: add --net (or"
+                    + " --allow-host/--allow-cidr, or -p)");
+        }
         ObjectNode m = Json.MAPPER.createObjectNode();
-        m.put("name", name).put("state", "created").put("cpus", Integer.parseInt(a.values().getOrDefault("cpus", "1")))
-                .put("memory_mib", Integer.parseInt(a.values().getOrDefault("mem", "512"))).put("pid", 0)
+        m.put("name", name).put("state", "created").put("cpus", Integer.parseInt(a.values().getOrDefault("cpus", "4")))
+                .put("memory_mib", Integer.parseInt(a.values().getOrDefault("mem", "8192"))).put("pid", 0)
                 .put("image", image != null ? image : Json.MAPPER.readTree(Path.of(from).toFile()).path("image").asText())
-                .put("net", a.flags().contains("--net") || a.lists().containsKey("--allow-cidr") || a.lists().containsKey("--allow-host"))
-                .put("workdir", from != null ? null : a.values().get("workdir"));
+                .put("net", net).put("workdir", from != null ? null : a.values().get("workdir")).put("packed", from != null)
+                .put("created_at", java.time.Instant.now().toString());
         m.putObject("labels");
         m.set("env", Json.MAPPER.valueToTree(a.lists().getOrDefault("-e", List.of()).stream().filter(e -> ENV.matcher(e).matches())
                 .toList()));
         m.set("allow_cidrs", Json.MAPPER.valueToTree(a.lists().getOrDefault("--allow-cidr", List.of())));
         m.set("allow_hosts", Json.MAPPER.valueToTree(a.lists().getOrDefault("--allow-host", List.of())));
         m.set("command", Json.MAPPER.valueToTree(a.trailing()));
+        m.set("ports", Json.MAPPER.valueToTree(a.lists().getOrDefault("-p", List.of())));
         save(m);
         return 0;
     }
@@ -303,17 +338,27 @@ public final class FakeSmolvm {
             System.out.println("machine '" + m.get("name").asText() + "' already running");
             return 0;
         }
-        String image = m.get("image").asText();
+        if (!m.path("packed").asBoolean()) {
+            try {
+                refuseUnpullable(m.get("image").asText());
+            } catch (Refused e) {
+                save(m.put("state", "failed"));
+                throw e;
+            }
+        }
+        m.put("state", "running").put("pid", startVm()).put("forkable", a.flags().contains("--forkable")).put("fork_ready", false)
+                .put("metadata_reachable", "1".equals(System.getenv(ALLOW_PRIVATE))); // the VM process reads it as it starts
+        save(m);
+        return 0;
+    }
+
+    /** A registry under {@code .invalid} (RFC 6761) never resolves, here or anywhere: its images cannot be pulled. */
+    private static void refuseUnpullable(String image) {
         String registry = image.contains("/") ? image.substring(0, image.indexOf('/')) : "";
-        if (registry.endsWith(".invalid") || registry.contains(".invalid:")) { // RFC 6761: never resolves, here or anywhere
-            m.put("state", "failed");
-            save(m);
+        if (registry.endsWith(".invalid") || registry.contains(".invalid:")) {
             throw new Refused("failed to pull image '" + image + "': error sending request for url (https://" + registry
                     + "/v2/): dns error: failed to lookup address information");
         }
-        m.put("state", "running").put("pid", startVm()).put("forkable", a.flags().contains("--forkable")).put("fork_ready", false);
-        save(m);
-        return 0;
     }
 
     /** A machine's VM process (it outlives this command, as smolvm's does): its pid. */
@@ -404,8 +449,17 @@ public final class FakeSmolvm {
     private int delete(Args a) throws IOException {
         ObjectNode m = load(a.need("name", "--name"));
         if (!a.flags().contains("--force")) {
-            System.out.println("Cancelled"); // no terminal to confirm on: nothing is deleted, and that is not an error
-            return 0;
+            if (running(m)) { // stopped before the question, whatever the answer
+                kill(m);
+                save(m.put("state", "stopped").put("pid", 0));
+            }
+            System.out.print("Delete machine '" + m.get("name").asText() + "'? [y/N] ");
+            System.out.flush();
+            String answer = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            if (answer == null || !(answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"))) {
+                System.out.println("Cancelled");
+                return 0;
+            }
         }
         if (a.flags().contains("--cascade")) {
             for (String clone : clones(m.get("name").asText())) {
@@ -413,7 +467,11 @@ public final class FakeSmolvm {
                 kill(c);
                 Files.delete(machineFile(clone));
             }
-        } // without it, the clones are left dangling, as smolvm leaves them
+        } else { // without it, the clones are left dangling, as smolvm leaves them: their disk overlays are gone
+            for (String clone : clones(m.get("name").asText())) {
+                save(load(clone).put("dangling", true));
+            }
+        }
         if (alive(m)) {
             kill(m);
         }
@@ -421,20 +479,34 @@ public final class FakeSmolvm {
         return 0;
     }
 
+    /** {@code machine_status_json}: v1.9.3's fields, in its order. */
     private ObjectNode described(ObjectNode m) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         boolean up = running(m) || frozen(m);
         String state = m.get("state").asText();
         o.put("name", m.get("name").asText()).put("state", up ? state : state.equals("running") || state.equals("frozen")
                 ? "stopped" : state).put("cpus", m.get("cpus").asInt()).put("memory_mib", m.get("memory_mib").asInt())
-                .put("pid", up ? m.get("pid").asLong() : 0).put("image", m.get("image").asText())
-                .put("forkable", m.path("forkable").asBoolean(false));
+                .put("pid", up ? m.get("pid").asLong() : 0).put("mounts", 0).put("ports", m.path("ports").size())
+                .put("created_at", m.path("created_at").asText(null)).put("storage_gb", 20).put("overlay_gb", 10)
+                .put("image", m.get("image").asText()).putNull("entrypoint").putNull("cmd").put("ephemeral", false)
+                .put("gpu", false).putNull("gpu_vram_mib").put("cuda", false).put("forkable", m.path("forkable").asBoolean(false))
+                .putNull("cuda_fork_pool_size").putNull("cuda_vram_limit_mib").put("forkpoint_held", m.path("fork_ready")
+                        .asBoolean(false) && up);
         o.set("labels", m.get("labels"));
+        o.put("restart_policy", "never").put("restart_count", 0).putNull("health_status").putNull("health_checked_at");
+        ObjectNode net = o.putObject("network");
+        net.put("enabled", m.path("net").asBoolean()).set("allow_cidrs", m.path("allow_cidrs"));
+        net.set("allow_hosts", m.path("allow_hosts"));
+        net.put("metadata_reachable", m.path("metadata_reachable").asBoolean(false));
         return o;
     }
 
     private int status(Args a) throws IOException {
-        ObjectNode m = load(a.need("name", "--name"));
+        String name = a.need("name", "--name");
+        if (a.flags().contains("--json") && !Files.exists(machineFile(name))) { // the config path, not the --name lookup
+            throw new Refused("config operation failed: machine status: machine '" + name + "' not found");
+        }
+        ObjectNode m = load(name);
         if (!a.flags().contains("--json")) {
             System.out.println(m.get("name").asText() + ": " + described(m).get("state").asText());
             return 0;
@@ -461,45 +533,67 @@ public final class FakeSmolvm {
         return 0;
     }
 
-    /** {@code NAME:/abs/path} split in two, or null for a host path. */
+    /** {@code NAME:/path} split in two, or null for a host path: any {@code :} makes it a machine's. */
     private static String[] guestSide(String arg) {
         int colon = arg.indexOf(':');
-        if (colon <= 0 || arg.startsWith("/") || arg.startsWith(".")) {
-            return null;
-        }
-        return new String[] {arg.substring(0, colon), arg.substring(colon + 1)};
+        return colon < 0 ? null : new String[] {arg.substring(0, colon), arg.substring(colon + 1)};
     }
 
+    /**
+     * {@code machine cp}, as v1.9.3's agent copies one file: the source is checked for {@code :}
+     * first; a guest path gets a leading {@code /} and may not hold {@code .} or {@code ..};
+     * an upload makes missing parents and renames a temporary file onto the target (so onto a
+     * directory it fails); a download writes exactly the host path given.
+     */
     private int cp(List<String> a) throws IOException {
         if (a.size() != 2 || a.stream().anyMatch(w -> w.startsWith("-"))) {
             throw new Usage(a.size() < 2 ? "the following required arguments were not provided:\n  <SRC>\n  <DST>"
                     : "unexpected argument '" + a.get(a.size() > 2 ? 2 : 0) + "' found");
         }
         String[] src = guestSide(a.get(0));
-        String[] dst = guestSide(a.get(1));
-        if ((src == null) == (dst == null)) {
-            throw new Refused("exactly one of SRC and DST must be a machine path (NAME:/path)");
+        String[] dst = src == null ? guestSide(a.get(1)) : null;
+        if (src == null && dst == null) {
+            throw new Refused("one of SRC and DST must be a machine path (NAME:/path)");
         }
         String[] guest = src != null ? src : dst;
-        ObjectNode m = load(guest[0]);
-        if (!running(m)) {
-            throw new Refused("machine '" + guest[0] + "' is not running");
+        loadRunning(guest[0]);
+        String path = guest[1].startsWith("/") ? guest[1] : "/" + guest[1];
+        for (String part : path.split("/")) {
+            if (part.equals(".") || part.equals("..")) {
+                throw new Refused("agent operation failed: invalid guest path '" + path + "': '.' and '..' are not allowed");
+            }
         }
-        if (!guest[1].startsWith("/")) {
-            throw new Refused("guest path must be absolute: " + guest[1]);
+        if (src != null) {
+            Path from = Path.of(path);
+            if (!Files.exists(from)) {
+                throw new Refused("agent operation failed: read file: " + path + ": No such file or directory (os error 2)");
+            }
+            if (!Files.isRegularFile(from)) {
+                throw new Refused("agent operation failed: not a regular file: " + path);
+            }
+            Path to = Path.of(a.get(1));
+            if (Files.isDirectory(to)) {
+                throw new Refused("agent operation failed: write local file: " + a.get(1) + ": Is a directory (os error 21)");
+            }
+            Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+            return 0;
         }
-        Path from = Path.of(src != null ? src[1] : a.get(0));
-        Path to = Path.of(dst != null ? dst[1] : a.get(1));
-        if (Files.isDirectory(from)) {
-            throw new Refused(from + " is a directory; cp copies one file");
-        }
+        Path from = Path.of(a.get(0));
         if (!Files.isRegularFile(from)) {
-            throw new Refused("no such file: " + from);
+            throw new Refused("read local file: " + a.get(0) + ": " + (Files.isDirectory(from) ? "Is a directory (os error 21)"
+                    : "No such file or directory (os error 2)"));
         }
-        if (Files.isDirectory(to)) {
-            to = to.resolve(from.getFileName());
+        Path to = Path.of(path);
+        Files.createDirectories(to.getParent() == null ? Path.of("/") : to.getParent());
+        Path tmp = to.resolveSibling("." + to.getFileName() + ".smolvm-tmp");
+        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw new Refused("agent operation failed: rename " + tmp + " to " + path + ": " + (Files.isDirectory(to)
+                    ? "Is a directory (os error 21)" : e.getMessage()));
         }
-        Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
         return 0;
     }
 
@@ -508,13 +602,13 @@ public final class FakeSmolvm {
         ObjectNode m;
         try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock held = lockFile.lock()) {
-            m = load(name);
-        }
-        if (!running(m)) {
-            throw new Refused("machine '" + name + "' is not running");
+            m = loadRunning(name);
         }
         if (a.trailing().isEmpty()) {
             throw new Usage("the following required arguments were not provided:\n  <COMMAND>...");
+        }
+        if (m.path("dangling").asBoolean()) {
+            throw new Refused("agent operation failed: vm exec: the machine's disk overlay is gone (its golden was deleted)");
         }
         if (a.trailing().equals(List.of("smolvm-fork-ready"))) { // smolvm's guest helper: this machine is at its fork point
             try (FileChannel lockFile = FileChannel.open(lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -538,23 +632,40 @@ public final class FakeSmolvm {
             };
         }
         ProcessBuilder pb = new ProcessBuilder(a.trailing());
+        pb.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
         for (String e : concat(m.path("env"), a.lists().getOrDefault("-e", List.of()))) {
-            if (ENV.matcher(e).matches()) {
-                pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1));
+            int eq = e.indexOf('=');
+            if (eq > 0) {
+                pb.environment().put(e.substring(0, eq), e.substring(eq + 1));
+            } else if (eq < 0 && !e.isEmpty() && System.getenv(e) != null) { // -e KEY: this process's KEY
+                pb.environment().put(e, System.getenv(e));
             }
         }
         String workdir = a.values().getOrDefault("workdir", m.path("workdir").asText("/"));
         pb.directory(Path.of(workdir.isEmpty() ? "/" : workdir).toFile());
         boolean stream = a.flags().contains("--stream");
+        boolean stdin = a.flags().contains("--interactive") || a.flags().contains("--tty");
+        if (stdin) {
+            pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
+        } else if (!stream) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        } // else a pipe this process never writes nor closes: a command that reads stdin waits
         Process p;
         try {
-            p = pb.redirectInput(ProcessBuilder.Redirect.INHERIT).start();
-        } catch (IOException e) {
-            System.err.println("exec failed: " + a.trailing().get(0) + ": No such file or directory");
-            return 127;
+            p = pb.start();
+        } catch (IOException e) { // a missing binary, or a working directory that is not there
+            String cause = e.getMessage().contains("error=13") ? "Permission denied (os error 13)"
+                    : "No such file or directory (os error 2)";
+            throw new Refused("agent operation failed: vm exec: failed to spawn command: " + cause);
         }
-        var out = pump(p.getInputStream(), System.out, stream);
-        var err = pump(p.getErrorStream(), System.err, stream);
+        if (a.flags().contains("--detach")) {
+            System.out.println(p.pid());
+            return 0;
+        }
+        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        var out = pump(p.getInputStream(), stream ? System.out : outBytes);
+        var err = pump(p.getErrorStream(), stream ? System.err : errBytes);
         boolean done = timeoutSeconds == 0 ? p.waitFor(365, TimeUnit.DAYS) : p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         if (!done) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -562,7 +673,19 @@ public final class FakeSmolvm {
         }
         out.join();
         err.join();
-        return done ? p.exitValue() : 124;
+        if (!stream) {
+            if (outBytes.size() + errBytes.size() > COLLECTED_LIMIT) {
+                throw new Refused("agent operation failed: vm exec: output exceeds 11 MiB; use --stream");
+            }
+            System.out.write(outBytes.toByteArray());
+            System.err.write(errBytes.toByteArray());
+        }
+        if (!done) { // an image machine's agent says so after the command's own stderr
+            System.err.print("\ncommand timed out after " + timeoutSeconds * 1000 + "ms");
+            System.err.flush();
+            return 124;
+        }
+        return p.exitValue();
     }
 
     private static List<String> concat(com.fasterxml.jackson.databind.JsonNode env, List<String> more) {
@@ -572,19 +695,17 @@ public final class FakeSmolvm {
         return all;
     }
 
-    /** Copies a stream to ours: as it comes with --stream, all at the end without. */
-    private static Thread pump(InputStream in, OutputStream to, boolean stream) {
+    /** Copies a command's stream as it comes. */
+    private static Thread pump(InputStream in, OutputStream to) {
         return Thread.ofVirtual().start(() -> {
             try (in) {
-                if (stream) {
-                    in.transferTo(to);
-                } else {
-                    byte[] all = in.readAllBytes();
-                    synchronized (FakeSmolvm.class) {
-                        to.write(all);
+                byte[] buf = new byte[65536];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    synchronized (to) {
+                        to.write(buf, 0, n);
+                        to.flush();
                     }
                 }
-                to.flush();
             } catch (IOException ignored) {
                 // the command went away
             }
@@ -594,6 +715,7 @@ public final class FakeSmolvm {
     private int packCreate(Args a) throws IOException {
         String image = a.need("image", "--image");
         String out = a.need("output", "--output");
+        refuseUnpullable(image);
         if (out.endsWith(".smolmachine")) {
             throw new Refused("output path must not end in .smolmachine (the sidecar " + out + ".smolmachine is written next to it)");
         }

@@ -80,7 +80,7 @@ class SmolvmCliTest {
         runner.answering(argv -> new CommandResult(argv, 3, "out\n", "err\n"));
         ExecResult r = cli.exec("box", List.of("K=v w"), "/tmp", Duration.ofSeconds(90), List.of("sh", "-c", "exit 3"));
         assertThat(runner.commands()).containsExactly(List.of("machine", "exec", "--name", "box", "-e", "K=v w", "-w", "/tmp",
-                "--timeout", "90s", "--", "sh", "-c", "exit 3"));
+                "--timeout", "90s", "-i", "--stream", "--", "sh", "-c", "exit 3"));
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.stdout()).isEqualTo("out\n");
         assertThat(r.stderr()).isEqualTo("err\n");
@@ -88,12 +88,13 @@ class SmolvmCliTest {
     }
 
     @Test
-    void aTimeoutIsExit124AndMarkedSo() {
-        runner.answering(argv -> new CommandResult(argv, 124, "", ""));
+    void aTimeoutIsExit124AndMarkedSoWithoutTheLineSmolvmAdds() {
+        runner.answering(argv -> new CommandResult(argv, 124, "", "started\n\ncommand timed out after 120000ms"));
         ExecResult r = cli.exec("box", List.of(), null, Duration.ofMinutes(2), List.of("sleep", "1000"));
         assertThat(runner.commands().get(0)).contains("--timeout", "2m");
         assertThat(r.exitCode()).isEqualTo(124);
         assertThat(r.status().timedOut()).isTrue();
+        assertThat(r.stderr()).isEqualTo("started\n");
         assertThat(SmolvmCli.duration(Duration.ofMillis(10))).isEqualTo("1s");
         assertThat(SmolvmCli.duration(Duration.ofHours(2))).isEqualTo("2h");
         assertThat(SmolvmCli.duration(Duration.ofSeconds(61))).isEqualTo("61s");
@@ -101,14 +102,33 @@ class SmolvmCliTest {
 
     @Test
     void smolvmsOwnExecRefusalsRaiseWithTheirStderr() {
-        runner.answering(argv -> new CommandResult(argv, 1, "", "Error: machine 'box' is not running\n"));
-        assertThatThrownBy(() -> cli.exec("box", List.of(), null, null, List.of("true")))
-                .isInstanceOfSatisfying(SmolvmException.class, e -> {
-                    assertThat(e.exitCode()).isEqualTo(1);
-                    assertThat(e.stderr()).contains("is not running");
-                }).hasMessageContaining("Error: machine 'box' is not running");
+        for (String refusal : List.of("Error: vm not found: box\n", "Error: agent operation failed: connect: machine 'box' is not"
+                + " running. Use 'smolvm machine start --name box' first.\n", "Error: machine 'box' is not running\n")) {
+            runner.answering(argv -> new CommandResult(argv, 1, "", refusal));
+            assertThatThrownBy(() -> cli.exec("box", List.of(), null, null, List.of("true")))
+                    .isInstanceOfSatisfying(SmolvmException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(1);
+                        assertThat(e.stderr()).isEqualTo(refusal);
+                    }).hasMessageContaining(refusal.strip());
+        }
+        runner.answering(argv -> new CommandResult(argv, 1, "", "Error: vm not found: boxes\n"));
+        assertThat(cli.exec("box", List.of(), null, null, List.of("false")).exitCode()).as("another machine's name").isEqualTo(1);
         runner.answering(argv -> new CommandResult(argv, 1, "", "Error: something the guest printed\n"));
         assertThat(cli.exec("box", List.of(), null, null, List.of("false")).exitCode()).as("the guest's exit 1").isEqualTo(1);
+    }
+
+    /** smolvm exits 1 for a command it cannot spawn; SmartVM says 127 or 126, as on its other engines. */
+    @Test
+    void aCommandSmolvmCannotSpawnIs127OrForAMissingDirectory126() {
+        String spawn = "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n";
+        runner.answering(argv -> new CommandResult(argv, argv.contains("test") ? 0 : 1, "", argv.contains("test") ? "" : spawn));
+        assertThat(cli.exec("box", List.of(), "/tmp", null, List.of("no-such-program")).exitCode()).isEqualTo(127);
+        runner.answering(argv -> new CommandResult(argv, 1, "", argv.contains("test") ? "" : spawn));
+        assertThat(cli.exec("box", List.of(), "/no/dir", null, List.of("true")).exitCode()).isEqualTo(126);
+        assertThat(runner.commands()).last().asList().containsSequence("--", "test", "-d", "/no/dir");
+        runner.answering(argv -> new CommandResult(argv, 1, "", "Error: agent operation failed: vm exec: failed to spawn"
+                + " command: Permission denied (os error 13)\n"));
+        assertThat(cli.exec("box", List.of(), null, null, List.of("/etc/hostname")).exitCode()).isEqualTo(126);
     }
 
     @Test
@@ -156,7 +176,7 @@ class SmolvmCliTest {
         runner.answering(argv -> new CommandResult(argv, ++tries[0] < 3 ? 1 : 0, "", tries[0] < 3 ? "agent not ready\n" : ""));
         cli.waitExecReady("box", Duration.ofSeconds(30));
         assertThat(runner.commands()).hasSize(3).allSatisfy(c -> assertThat(c).containsExactly("machine", "exec", "--name", "box",
-                "--", "true"));
+                "-i", "--stream", "--", "true"));
     }
 
     @Test

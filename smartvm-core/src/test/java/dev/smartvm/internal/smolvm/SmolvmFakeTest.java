@@ -52,8 +52,8 @@ class SmolvmFakeTest {
     /** machine fork as v1.9.3 has it: a forkable golden at its fork point, frozen while its forks exist. */
     @Test
     void aForkFreezesItsGoldenUntilItsForksAreGone() throws Exception {
-        cli.create(MachineSpec.builder("golden").image("alpine:3.20").build());
-        cli.create(MachineSpec.builder("plain").image("alpine:3.20").build());
+        cli.create(MachineSpec.builder("golden").image("alpine:3.20").net(true).build());
+        cli.create(MachineSpec.builder("plain").image("alpine:3.20").net(true).build());
         cli.start("golden", true);
         cli.start("plain");
         assertThat(raw("machine", "fork", "--golden", "plain", "--name", "p1").stderr())
@@ -84,11 +84,11 @@ class SmolvmFakeTest {
     @Test
     void aMachineLivesThroughTheWholeCycle() throws Exception {
         Path work = Files.createDirectories(dir.resolve("work"));
-        cli.create(MachineSpec.builder("cycle").image("alpine:3.20").cpus(2).memoryMib(256).env("FROM_CREATE=yes")
+        cli.create(MachineSpec.builder("cycle").image("alpine:3.20").net(true).cpus(2).memoryMib(256).env("FROM_CREATE=yes")
                 .workdir(work.toString()).build());
         assertThat(cli.status("cycle").state()).isEqualTo("created");
         assertThatThrownBy(() -> cli.exec("cycle", List.of(), null, null, List.of("true"))).isInstanceOf(SmolvmException.class)
-                .hasMessageContaining("Error: machine 'cycle' is not running");
+                .hasMessageContaining("Error: agent operation failed: connect: machine 'cycle' is not running");
         cli.start("cycle");
         cli.start("cycle"); // already running: fine
         cli.waitExecReady("cycle", Duration.ofSeconds(30));
@@ -127,9 +127,9 @@ class SmolvmFakeTest {
         assertThat(positional.exitCode()).isEqualTo(2);
         assertThat(positional.stderr()).startsWith("error: unexpected argument 'posbox' found");
         assertThat(raw("machine", "create", "--name", "box2", "--bogus").stderr()).contains("unexpected argument '--bogus'");
-        assertThat(raw("machine", "create", "--name", "box2", "-I", "alpine", "sleep", "1").exitCode()).as("a workload needs --")
-                .isEqualTo(2);
-        assertThat(raw("machine", "create", "--name", "box2", "-I", "alpine", "--", "sleep", "1").exitCode()).isZero();
+        assertThat(raw("machine", "create", "--name", "box2", "-I", "alpine", "--net", "sleep", "1").exitCode())
+                .as("a workload needs --").isEqualTo(2);
+        assertThat(raw("machine", "create", "--name", "box2", "-I", "alpine", "--net", "--", "sleep", "1").exitCode()).isZero();
         assertThat(raw("machine", "exec", "-n", "box2", "--", "true").stderr()).as("exec takes --name only")
                 .contains("unexpected argument '-n'");
         assertThat(raw("machine", "start", "--name", "box2").exitCode()).isZero();
@@ -138,11 +138,12 @@ class SmolvmFakeTest {
         CommandResult cancelled = raw("machine", "delete", "--name", "box2");
         assertThat(cancelled.exitCode()).isZero();
         assertThat(cancelled.stdout()).contains("Cancelled");
-        assertThat(cli.status("box2").running()).as("a delete without -f deletes nothing").isTrue();
+        assertThat(cli.status("box2").state()).as("a delete without -f deletes nothing (it stops the machine)")
+                .isEqualTo("stopped");
 
         CommandResult unknown = raw("machine", "stop", "--name", "nobox");
         assertThat(unknown.exitCode()).isEqualTo(1);
-        assertThat(unknown.stderr()).isEqualTo("Error: machine 'nobox' not found\n");
+        assertThat(unknown.stderr()).isEqualTo("Error: vm not found: nobox\n");
         assertThat(raw("pack", "create", "-I", "alpine", "-o", dir.resolve("x.smolmachine").toString()).stderr())
                 .startsWith("Error: output path must not end in .smolmachine");
         cli.delete("box2");
