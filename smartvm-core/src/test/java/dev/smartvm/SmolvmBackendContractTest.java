@@ -167,4 +167,18 @@ class SmolvmBackendContractTest extends BackendContract {
             vm.exec("rm", "-rf", guest);
         }
     }
+
+    /** A golden whose owner died is deleted after its forks: smolvm's delete -f of it first would leave them dangling. */
+    @Test
+    void aGoldensForksGoBeforeItWhenTheReaperRemovesIt() throws IOException {
+        MicroVm vm = svm.start(spec().build());
+        List<MicroVm> forks = vm.fork(1);
+        String golden = "smartvm-" + vm.id();
+        String fork = "smartvm-" + forks.get(0).id();
+        assertThat(cli.ls()).extracting(m -> m.name()).contains(golden, fork);
+        SmolvmBackend.using(cli).discard(home.resolve("vms").resolve(vm.id())); // the reaper's removal path
+        assertThat(cli.ls()).extracting(m -> m.name()).doesNotContain(golden, fork);
+        forks.forEach(MicroVm::remove);
+        vm.remove();
+    }
 }

@@ -165,9 +165,20 @@ public final class SmolvmBackend implements Backend {
                 spec.startedAt());
     }
 
+    /**
+     * Deletes the VM's machine; a golden's forks first: they run on its disk, and smolvm's
+     * {@code delete -f} of a golden leaves them dangling. (A user's removal of a golden is refused
+     * while its forks exist; this order is for the reaper's, whose owner died.)
+     */
     @Override
     public void discard(Path vmDir) {
-        discard(machineName(vmDir.getFileName().toString()));
+        String name = machineName(vmDir.getFileName().toString());
+        try {
+            SmolvmForks.of(vmDir, name, cli()).forEach(fork -> discard(machineName(fork)));
+        } catch (SmartVmException e) {
+            // no smolvm here any more: nothing of ours is left to delete
+        }
+        discard(name);
     }
 
     private static boolean exists(SmolvmCli c, String name) {
