@@ -54,6 +54,24 @@ class FirecrackerBackendContractTest extends BackendContract {
         vm.remove();
     }
 
+    /** The configuration a running VM has, as Firecracker gives it: a FullVmConfiguration of the spec, with SmartVM's objects. */
+    @Test
+    void theConfigurationAVmRunsWithIsExportedAsFirecrackerWritesIt() throws IOException {
+        Path config = Files.writeString(home.resolve("fc-export.json"), "{\"balloon\": {\"amount_mib\": 8, \"deflate_on_oom\": true}}");
+        try (MicroVm vm = svm.start(spec().name("exported").firecrackerConfig(config).build())) {
+            String exported = vm.firecracker().vmConfig();
+            com.fasterxml.jackson.databind.JsonNode json = dev.smartvm.internal.io.Json.MAPPER.readTree(exported);
+            assertThat(dev.smartvm.firecracker.FirecrackerApiSpec.load("firecracker-v1.16.1.yaml")
+                    .validateDefinition("FullVmConfiguration", json)).as(exported).isEmpty();
+            assertThat(json.at("/boot-source/kernel_image_path").asText()).isNotEmpty();
+            assertThat(json.at("/boot-source/initrd_path").asText()).as("the agent's initramfs").isNotEmpty();
+            assertThat(json.at("/machine-config/mem_size_mib").asInt()).isPositive();
+            assertThat(json.at("/vsock/uds_path").asText()).isNotEmpty();
+            assertThat(json.at("/balloon/amount_mib").asInt()).as("the user's file's object").isEqualTo(8);
+            assertThat(exported).as("pretty-printed, as a file").contains("\n  ");
+        }
+    }
+
     @Test
     void aFirecrackerConfigFileAddsItsObjectsAndIsKeptWithTheVm() throws IOException {
         Path config = Files.writeString(home.resolve("fc.json"),

@@ -6,12 +6,17 @@ import dev.smartvm.VmInfo;
 import dev.smartvm.VmNetwork;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", description = "Prints everything known about a VM as one JSON object: its state, spec and network.")
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME")
     String name;
+
+    @Option(names = "--firecracker-config", description = "Print instead the Firecracker configuration the running VM has"
+            + " (Firecracker's GET /vm/config: a file its --config-file reads).")
+    boolean firecrackerConfig;
 
     /** The VM's network mode as the CLI writes it: bridge, user, none, or the engine's name for its own (smolvm). */
     static String mode(VmInfo v) {
@@ -21,6 +26,10 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (SmartVm svm = Session.open()) {
+            if (firecrackerConfig) {
+                System.out.println(Session.find(svm, name).firecracker().vmConfig());
+                return 0;
+            }
             VmInfo v = Session.find(svm, name).info();
             ObjectNode o = CliJson.object();
             o.put("id", v.id()).put("name", v.name()).put("state", v.state().name().toLowerCase()).put("backend", v.backend())

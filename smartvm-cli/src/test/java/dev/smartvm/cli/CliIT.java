@@ -169,6 +169,7 @@ class CliIT {
         assertThat(inspect.get("network").get("mode").asText()).isEqualTo("none");
         assertThat(inspect.get("spec").get("memoryMib").asInt()).isEqualTo(192);
         assertError(smartvm("inspect", "nobox"), 125, "VM_NOT_FOUND", "nobox");
+        assertError(smartvm("inspect", "--firecracker-config", "box"), 2, "INVALID_ARGUMENT", "runs on qemu, not firecracker");
         assertThat(smartvm("ls", "-q").out()).isEqualTo("box\n");
         String id = ls.get(0).get("id").asText();
         assertThat(smartvm("exec", id.substring(0, 4), "--", "echo", "by-prefix").out()).isEqualTo("by-prefix\n");

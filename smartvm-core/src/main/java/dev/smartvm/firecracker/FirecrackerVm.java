@@ -38,4 +38,12 @@ public interface FirecrackerVm {
 
     /** Makes Firecracker write its metrics now. */
     void flushMetrics();
+
+    /**
+     * The whole configuration the VM runs with, as Firecracker's {@code GET /vm/config} gives it:
+     * a {@code FullVmConfiguration} (the objects under their config-file names: {@code boot-source},
+     * {@code drives}, {@code machine-config}...), as pretty-printed JSON that Firecracker's
+     * {@code --config-file} reads. Its paths are the host's, or the jail's under the jailer.
+     */
+    String vmConfig();
 }

@@ -167,6 +167,15 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     }
 
     @Override
+    public String vmConfig() {
+        try {
+            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(call("GET", "/vm/config", null).json());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SmartVmException(ErrorCode.AGENT_PROTOCOL, "Firecracker's /vm/config is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public boolean isAlive() {
         return process.isAlive();
     }
