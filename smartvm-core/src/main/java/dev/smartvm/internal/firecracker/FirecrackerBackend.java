@@ -213,6 +213,12 @@ public final class FirecrackerBackend implements Backend {
                 pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
     }
 
+    /** The objects of the VM's Firecracker config file that are sent as given (none without one). */
+    private static ConfigAsGiven asGiven(BootRequest spec) {
+        return spec.extension(FirecrackerOptions.class).map(o -> FirecrackerConfigFile.readAsGiven(o.configFile()))
+                .orElse(ConfigAsGiven.NONE);
+    }
+
     /** Reads a user's Firecracker config as a launch will, to refuse a bad one early. */
     private static void checkConfigFile(Path file) {
         withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.read(file));
@@ -233,7 +239,7 @@ public final class FirecrackerBackend implements Backend {
      */
     public List<ApiRequest> plan(BootRequest spec, FirecrackerVersion version) {
         FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
-        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), null, version, support.get());
+        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), asGiven(spec), null, version, support.get());
     }
 
     /**
@@ -315,7 +321,7 @@ public final class FirecrackerBackend implements Backend {
             FirecrackerApiClient api = vmm.api();
             FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
                     .path("firecracker_version").asText());
-            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, null, version, support.get())
+            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, asGiven(spec), null, version, support.get())
                     : FirecrackerSnapshots.loadRequests(config, load, layout, version, support.get());
             for (ApiRequest r : requests) {
                 api.send(r);

@@ -27,31 +27,49 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Firecracker's own configuration file ({@code firecracker --config-file}): the API objects
- * under their API names ({@code boot-source}, {@code machine-config}, {@code drives}...), each
- * with the fields of its API body. Read strictly, as Firecracker reads it: an unknown object or
- * field, or a value of the wrong type, is an error naming where it is.
+ * Firecracker's own configuration file ({@code firecracker --config-file}, the shape of its
+ * {@code FullVmConfiguration}): the API objects under their API names ({@code boot-source},
+ * {@code machine-config}, {@code drives}...), each with the fields of its API body, and
+ * {@code null} for any object or optional field that is absent. Read strictly, as Firecracker
+ * reads it: an unknown object or field, or a value of the wrong type, is an error naming where
+ * it is. {@code cpu-config}, {@code pmem} and {@code memory-hotplug} are kept as given
+ * ({@link ConfigAsGiven}); {@code serial} is SmartVM's addition ({@code PUT /serial}).
  */
 public final class FirecrackerConfigFile {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> OBJECTS = Set.of("boot-source", "machine-config", "drives", "network-interfaces",
-            "vsock", "balloon", "mmds-config", "logger", "metrics", "entropy", "serial");
+    private static final Set<String> OBJECTS = Set.of("balloon", "drives", "boot-source", "cpu-config", "logger",
+            "machine-config", "metrics", "memory-hotplug", "mmds-config", "network-interfaces", "pmem", "vsock", "entropy",
+            "serial");
 
     private FirecrackerConfigFile() {
     }
 
     public static VmConfig read(Path file) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "cannot read the Firecracker config " + file + ": "
-                    + e.getMessage(), e);
-        }
+        JsonNode root = tree(file);
         try {
             return parse(root);
         } catch (SmartVmException e) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The objects of the file that are sent as given, and its keys ({@link #read} checks the rest). */
+    static ConfigAsGiven readAsGiven(Path file) {
+        JsonNode root = tree(file);
+        try {
+            new Obj(root, "the config", OBJECTS);
+            return ConfigAsGiven.of(root);
+        } catch (SmartVmException e) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode tree(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "cannot read the Firecracker config " + file + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -27,6 +27,17 @@ public final class FirecrackerPlan {
      */
     public static List<ApiRequest> of(VmConfig config, Map<String, Object> mmdsData, FirecrackerVersion version,
             FieldSupport support) {
+        return of(config, ConfigAsGiven.NONE, mmdsData, version, support);
+    }
+
+    /**
+     * As {@link #of(VmConfig, Map, FirecrackerVersion, FieldSupport)}, with the objects of a
+     * config file sent as given: {@code cpu-config} after the machine's, {@code pmem} after the
+     * drives, {@code memory-hotplug} after the balloon; a key the version lacks is refused.
+     */
+    static List<ApiRequest> of(VmConfig config, ConfigAsGiven given, Map<String, Object> mmdsData, FirecrackerVersion version,
+            FieldSupport support) {
+        given.checkFor(version, support);
         config.validateFor(version, support).orThrow();
         List<ApiRequest> r = new ArrayList<>();
         if (config.logger() != null) {
@@ -36,8 +47,12 @@ public final class FirecrackerPlan {
             r.add(ApiRequest.put("/metrics", config.metrics().toPayload()));
         }
         r.add(ApiRequest.put("/machine-config", config.machineConfig().toPayload()));
+        if (given.cpuConfig() != null) {
+            r.add(ApiRequest.put("/cpu-config", given.cpuConfigBody()));
+        }
         r.add(ApiRequest.put("/boot-source", config.bootSource().toPayload()));
         config.drives().forEach(d -> r.add(ApiRequest.put("/drives/{drive_id}", d.driveId(), d.toPayload())));
+        given.pmem().forEach(p -> r.add(ApiRequest.put("/pmem/{id}", p.get("id").asText(), ConfigAsGiven.body(p))));
         config.networkInterfaces().forEach(n -> r.add(ApiRequest.put("/network-interfaces/{iface_id}", n.ifaceId(), n.toPayload())));
         if (config.vsock() != null) {
             r.add(ApiRequest.put("/vsock", config.vsock().toPayload()));
@@ -52,6 +67,9 @@ public final class FirecrackerPlan {
         }
         if (config.balloon() != null) {
             r.add(ApiRequest.put("/balloon", config.balloon().toPayload()));
+        }
+        if (given.memoryHotplug() != null) {
+            r.add(ApiRequest.put("/hotplug/memory", given.memoryHotplugBody()));
         }
         if (config.entropy() != null) {
             r.add(ApiRequest.put("/entropy", config.entropy().toPayload()));

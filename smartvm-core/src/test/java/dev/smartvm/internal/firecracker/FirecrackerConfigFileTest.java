@@ -51,9 +51,11 @@ class FirecrackerConfigFileTest {
     }
 
     @Test
-    void refusesWhatFirecrackerRefuses() {
-        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"cpu-config\":{}}")))
-                .hasMessageContaining("unknown field 'cpu-config'");
+    void refusesWhatFirecrackerRefuses() throws Exception {
+        assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"gpu\":{}}")))
+                .hasMessageContaining("unknown field 'gpu'").hasMessageContaining("cpu-config, drives, entropy");
+        assertThat(FirecrackerConfigFile.parse(JSON.readTree("{\"cpu-config\":{}, \"pmem\": null, \"boot-source\": null}")).drives())
+                .as("every FullVmConfiguration key is known, null is absent").isEmpty();
         assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"drives\":[{\"drive_id\":\"a\",\"color\":1}]}")))
                 .hasMessageContaining("drives[0] has an unknown field 'color'");
         assertThatThrownBy(() -> FirecrackerConfigFile.parse(JSON.readTree("{\"machine-config\":{\"vcpu_count\":\"two\"}}")))

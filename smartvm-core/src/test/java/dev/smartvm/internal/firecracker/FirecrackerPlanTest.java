@@ -64,6 +64,73 @@ class FirecrackerPlanTest {
         }
     }
 
+    /**
+     * A config file as Firecracker's own tests write them: every FullVmConfiguration key, absent
+     * ones as null, a cpu-config, pmem and memory-hotplug (sent as given), MMDS V2 with an
+     * address, an interface with rate limiters. Its requests conform to v1.16.1 and carry its objects.
+     */
+    @Test
+    void aFirecrackerStyleConfigFilePlansWithItsObjectsAsGiven(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("vm_config.json"), """
+                {
+                  "balloon": null,
+                  "drives": [{"drive_id": "scratch", "path_on_host": "/img/scratch.ext4", "is_root_device": false,
+                              "is_read_only": false, "partuuid": null, "cache_type": "Unsafe", "io_engine": "Sync",
+                              "rate_limiter": null}],
+                  "boot-source": null,
+                  "cpu-config": {"kvm_capabilities": ["!56"], "cpuid_modifiers": [], "msr_modifiers": []},
+                  "logger": null,
+                  "machine-config": {"vcpu_count": 2, "mem_size_mib": 1024, "smt": false, "track_dirty_pages": false,
+                                     "huge_pages": "None"},
+                  "metrics": null,
+                  "memory-hotplug": {"total_size_mib": 2048, "slot_size_mib": 128, "block_size_mib": 2},
+                  "mmds-config": {"version": "V2", "network_interfaces": ["net1"], "ipv4_address": "169.254.169.250"},
+                  "network-interfaces": [{"iface_id": "net1", "host_dev_name": "tap1", "guest_mac": "06:00:ac:10:00:02",
+                      "rx_rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 100}, "ops": null},
+                      "tx_rate_limiter": null}],
+                  "pmem": [{"id": "pmem0", "path_on_host": "/img/data.img", "root_device": false, "read_only": true}],
+                  "vsock": null,
+                  "entropy": null
+                }
+                """);
+        VmConfig own = new VmConfig(new BootSource("/img/vmlinux", "/img/initramfs.cpio", "console=ttyS0"),
+                MachineConfig.of(1, 256), List.of(), List.of(), new Vsock(3, "/run/vm/v.sock"));
+        VmConfig config = FirecrackerBackend.withExtras(own, FirecrackerConfigFile.read(file));
+        ConfigAsGiven given = FirecrackerConfigFile.readAsGiven(file);
+        List<ApiRequest> plan = FirecrackerPlan.of(config, given, null, V1_16_1, SUPPORT);
+        for (ApiRequest r : plan) {
+            JsonNode schema = SPEC.bodySchema(r.method(), r.template());
+            assertThat(SPEC.operation(r.method(), r.template()).isMissingNode()).as(r.template()).isFalse();
+            if (schema != null) {
+                assertThat(SPEC.validate(schema, r.body())).as(r.method() + " " + r.path() + " " + r.body()).isEmpty();
+            }
+        }
+        assertThat(plan.stream().map(ApiRequest::path).toList()).containsExactly("/machine-config", "/cpu-config",
+                "/boot-source", "/drives/scratch", "/pmem/pmem0", "/network-interfaces/net1", "/vsock", "/mmds/config",
+                "/hotplug/memory", "/actions");
+        Map<String, ApiRequest> byPath = new java.util.HashMap<>();
+        plan.forEach(r -> byPath.put(r.path(), r));
+        assertThat(byPath.get("/network-interfaces/net1").body()).containsEntry("guest_mac", "06:00:ac:10:00:02");
+        assertThat(byPath.get("/mmds/config").body()).containsEntry("ipv4_address", "169.254.169.250");
+        assertThat(byPath.get("/drives/scratch").body()).containsEntry("path_on_host", "/img/scratch.ext4");
+        assertThat(byPath.get("/cpu-config").body()).containsEntry("kvm_capabilities", List.of("!56"));
+        assertThat(byPath.get("/hotplug/memory").body()).containsEntry("total_size_mib", 2048);
+        assertThat(byPath.get("/machine-config").body()).containsEntry("mem_size_mib", 1024);
+
+        assertThatThrownBy(() -> FirecrackerPlan.of(config, given, null, FirecrackerVersion.parse("1.13.0"), SUPPORT))
+                .as("a key newer than the target").hasMessageContaining("needs Firecracker 1.14.0 or newer; the target is 1.13.0");
+        assertThatThrownBy(() -> FirecrackerPlan.of(config, FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(
+                dir.resolve("cpu.json"), "{\"cpu-config\": {}}")), null, FirecrackerVersion.parse("1.9.0"), SUPPORT))
+                .hasMessageContaining("'cpu-config' needs Firecracker 1.10.0 or newer");
+        assertThatThrownBy(() -> FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(dir.resolve("bad.json"),
+                "{\"cpu-config\": null, \"gpu\": {}}"))).hasMessageContaining("unknown field 'gpu'")
+                .hasMessageContaining("cpu-config").hasMessageContaining("memory-hotplug").hasMessageContaining("pmem");
+        assertThatThrownBy(() -> FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(dir.resolve("pmem.json"),
+                "{\"pmem\": [{\"id\": \"p\", \"path_on_host\": \"/x\", \"size\": 1}]}"))).hasMessageContaining("pmem[0]")
+                .hasMessageContaining("unknown field 'size'");
+    }
+
     @Test
     void requestsComeInTheOrderFirecrackerNeeds() {
         List<String> paths = FirecrackerPlan.of(full(), Map.of("k", "v"), V1_16_1, SUPPORT).stream().map(ApiRequest::path).toList();
