@@ -206,6 +206,11 @@ public final class FirecrackerBackend implements Backend {
         }
         List<Drive> drives = new ArrayList<>(own.drives());
         drives.addAll(extra.drives());
+        List<String> roots = drives.stream().filter(Drive::isRootDevice).map(Drive::driveId).toList();
+        if (roots.size() > 1) { // Firecracker would refuse the second only once started
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the VM would have two root drives (" + String.join(", ", roots)
+                    + "; 'root' is the image's disk): Firecracker takes one; set is_root_device false on the config's");
+        }
         List<dev.smartvm.firecracker.NetworkInterface> nics = new ArrayList<>(own.networkInterfaces());
         nics.addAll(extra.networkInterfaces());
         return new VmConfig(own.bootSource(), pick(extra.machineConfig(), own.machineConfig()), drives, nics, own.vsock(),

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.smartvm.ErrorCode;
+import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.Balloon;
 import dev.smartvm.firecracker.BootSource;
 import dev.smartvm.firecracker.Drive;
@@ -79,5 +81,20 @@ class FirecrackerConfigFileTest {
         assertThat(merged.vsock()).isEqualTo(own.vsock());
         assertThatThrownBy(() -> FirecrackerBackend.withExtras(own, new VmConfig(new BootSource("/other", null, null), null,
                 null, null, null))).hasMessageContaining("must not have boot-source");
+    }
+
+    /** Firecracker takes one root drive, and refuses a second only once it runs: refused before anything starts. */
+    @Test
+    void twoRootDrivesAreRefusedNamingThem() {
+        VmConfig own = new VmConfig(new BootSource("/k", "/i", "x"), MachineConfig.of(1, 256),
+                List.of(Drive.of("root", "/r", true, false)), List.of(), new Vsock(3, "/v.sock"));
+        VmConfig oneMore = new VmConfig(null, null, List.of(Drive.of("rootfs", "/img/rootfs.ext4", true, false)), List.of(), null);
+        assertThatThrownBy(() -> FirecrackerBackend.withExtras(own, oneMore)).isInstanceOfSatisfying(SmartVmException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT)).hasMessageContaining("two root drives (root, rootfs");
+        VmConfig noRoot = new VmConfig(own.bootSource(), own.machineConfig(), List.of(), List.of(), own.vsock());
+        VmConfig two = new VmConfig(null, null, List.of(Drive.of("a", "/a", true, false), Drive.of("b", "/b", true, false)),
+                List.of(), null);
+        assertThatThrownBy(() -> FirecrackerBackend.withExtras(noRoot, two)).hasMessageContaining("two root drives (a, b");
+        assertThat(FirecrackerBackend.withExtras(noRoot, oneMore).drives()).extracting(Drive::isRootDevice).containsExactly(true);
     }
 }
