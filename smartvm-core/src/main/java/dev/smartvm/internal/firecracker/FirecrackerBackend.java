@@ -172,7 +172,7 @@ public final class FirecrackerBackend implements Backend {
      * the agent reached over vsock, logs and metrics beside the VM, the root disk as a private
      * copy (Firecracker has no copy-on-write drives); then the customizer's changes.
      */
-    private VmConfig configFor(BootRequest spec, Staging files, FirecrackerLayout paths) {
+    private Configured configFor(BootRequest spec, Staging files, FirecrackerLayout paths) {
         String args = "console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=" + spec.vmId()
                 + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs() + spec.nicKernelArgs();
         List<Drive> drives = new ArrayList<>();
@@ -190,7 +190,18 @@ public final class FirecrackerBackend implements Backend {
                 new Metrics(paths.vmmPath(files.metrics())),
                 null, null);
         Path extras = spec.extension(FirecrackerOptions.class).map(FirecrackerOptions::configFile).orElse(null);
-        return customizer.apply(extras == null ? own : withExtras(own, FirecrackerConfigFile.read(extras)));
+        if (extras == null) {
+            return new Configured(customizer.apply(own), ConfigAsGiven.NONE);
+        }
+        FirecrackerConfigFile.Contents file = FirecrackerConfigFile.load(extras);
+        return new Configured(customizer.apply(withExtras(own, file.config())), file.asGiven());
+    }
+
+    /** What a boot sends: the configuration, and the objects of a config file sent as given. */
+    private record Configured(VmConfig config, ConfigAsGiven asGiven) {
+        List<ApiRequest> requests(FirecrackerVersion version, FieldSupport support) {
+            return FirecrackerPlan.of(config, asGiven, null, version, support);
+        }
     }
 
     /**
@@ -218,15 +229,9 @@ public final class FirecrackerBackend implements Backend {
                 pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
     }
 
-    /** The objects of the VM's Firecracker config file that are sent as given (none without one). */
-    private static ConfigAsGiven asGiven(BootRequest spec) {
-        return spec.extension(FirecrackerOptions.class).map(o -> FirecrackerConfigFile.readAsGiven(o.configFile()))
-                .orElse(ConfigAsGiven.NONE);
-    }
-
     /** Reads a user's Firecracker config as a launch will, to refuse a bad one early. */
     private static void checkConfigFile(Path file) {
-        withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.read(file));
+        withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.load(file).config());
     }
 
     private static <T> T pick(T preferred, T otherwise) {
@@ -244,7 +249,7 @@ public final class FirecrackerBackend implements Backend {
      */
     public List<ApiRequest> plan(BootRequest spec, FirecrackerVersion version) {
         FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
-        return FirecrackerPlan.of(configFor(spec, staging(spec, layout), layout), asGiven(spec), null, version, support.get());
+        return configFor(spec, staging(spec, layout), layout).requests(version, support.get());
     }
 
     /**
@@ -306,7 +311,8 @@ public final class FirecrackerBackend implements Backend {
         };
         Process p = null;
         try {
-            VmConfig config = load == null ? prepare(spec, layout) : FirecrackerSnapshots.prepareLoad(spec, layout, load, jailer);
+            Configured boot = load == null ? prepare(spec, layout) : null;
+            VmConfig config = boot != null ? boot.config() : FirecrackerSnapshots.prepareLoad(spec, layout, load, jailer);
             if (load != null && jailer != null) {
                 load = load.staged(jailer, layout.chroot());
             }
@@ -326,7 +332,7 @@ public final class FirecrackerBackend implements Backend {
             FirecrackerApiClient api = vmm.api();
             FirecrackerVersion version = FirecrackerVersion.parse(api.send("GET", "/version", null).json()
                     .path("firecracker_version").asText());
-            List<ApiRequest> requests = load == null ? FirecrackerPlan.of(config, asGiven(spec), null, version, support.get())
+            List<ApiRequest> requests = boot != null ? boot.requests(version, support.get())
                     : FirecrackerSnapshots.loadRequests(config, load, layout, version, support.get());
             for (ApiRequest r : requests) {
                 api.send(r);
@@ -344,10 +350,10 @@ public final class FirecrackerBackend implements Backend {
     }
 
     /** Makes the files Firecracker opens: the vmlinux, the root disk copy, the log and metrics files. */
-    private VmConfig prepare(BootRequest spec, FirecrackerLayout layout) {
+    private Configured prepare(BootRequest spec, FirecrackerLayout layout) {
         Staging files = staging(spec, layout);
-        VmConfig config = configFor(spec, files, layout);
-        config.validate().orThrow(); // what no version allows fails before anything is written or started
+        Configured config = configFor(spec, files, layout);
+        config.config().validate().orThrow(); // what no version allows fails before anything is written or started
         Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
         if (jailer != null) {
             jailer.stage(layout.chroot(), kernel, "vmlinux");

@@ -41,36 +41,66 @@ public final class FirecrackerConfigFile {
             "machine-config", "metrics", "memory-hotplug", "mmds-config", "network-interfaces", "pmem", "vsock", "entropy",
             "serial");
 
+    private static final String[] HOTPLUG_SIZES = {"total_size_mib", "slot_size_mib", "block_size_mib"};
+
     private FirecrackerConfigFile() {
     }
 
+    /** A file's objects: those SmartVM's configuration takes, and those sent as given. */
+    record Contents(VmConfig config, ConfigAsGiven asGiven) {
+    }
+
     public static VmConfig read(Path file) {
-        JsonNode root = tree(file);
-        try {
-            return parse(root);
-        } catch (SmartVmException e) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
-        }
+        return load(file).config();
     }
 
-    /** The objects of the file that are sent as given, and its keys ({@link #read} checks the rest). */
-    static ConfigAsGiven readAsGiven(Path file) {
-        JsonNode root = tree(file);
+    /** The whole file, read once and checked throughout. */
+    static Contents load(Path file) {
+        JsonNode root;
         try {
-            new Obj(root, "the config", OBJECTS);
-            return ConfigAsGiven.of(root);
-        } catch (SmartVmException e) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static JsonNode tree(Path file) {
-        try {
-            return JSON.readTree(file.toFile());
+            root = JSON.readTree(file.toFile());
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "cannot read the Firecracker config " + file + ": "
                     + e.getMessage(), e);
         }
+        try {
+            return new Contents(parse(root), asGiven(root));
+        } catch (SmartVmException e) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The objects sent as given, their shapes checked as Firecracker checks them (an object; a
+     * pmem entry's fields, its id and path; the hotplug's sizes as integers), and the file's keys.
+     */
+    static ConfigAsGiven asGiven(JsonNode root) {
+        Obj top = new Obj(root, "the config", OBJECTS);
+        Set<String> keys = new TreeSet<>();
+        root.fieldNames().forEachRemaining(k -> {
+            if (top.get(k) != null) {
+                keys.add(k);
+            }
+        });
+        List<JsonNode> pmem = new ArrayList<>();
+        for (Obj p : top.list("pmem")) {
+            Obj entry = p.with("id", "path_on_host", "root_device", "read_only");
+            if (entry.str("id") == null || entry.str("path_on_host") == null) {
+                throw Obj.bad(entry.where() + " needs 'id' and 'path_on_host'");
+            }
+            entry.bool("root_device");
+            entry.bool("read_only");
+            pmem.add(entry.node());
+        }
+        Obj hotplug = top.obj("memory-hotplug");
+        if (hotplug != null) {
+            Obj sizes = hotplug.with(HOTPLUG_SIZES);
+            for (String f : HOTPLUG_SIZES) {
+                sizes.integer(f);
+            }
+        }
+        Obj cpu = top.obj("cpu-config"); // an object; its modifiers are Firecracker's to judge
+        return new ConfigAsGiven(cpu == null ? null : cpu.node(), pmem, hotplug == null ? null : hotplug.node(), keys);
     }
 
     public static VmConfig parse(JsonNode root) {
@@ -150,7 +180,7 @@ public final class FirecrackerConfigFile {
             return f.apply(this);
         }
 
-        private JsonNode get(String f) {
+        JsonNode get(String f) {
             JsonNode v = node.get(f);
             return v == null || v.isNull() ? null : v;
         }
@@ -243,7 +273,7 @@ public final class FirecrackerConfigFile {
             return l;
         }
 
-        private static SmartVmException bad(String message) {
+        static SmartVmException bad(String message) {
             return new SmartVmException(ErrorCode.INVALID_ARGUMENT, message);
         }
     }

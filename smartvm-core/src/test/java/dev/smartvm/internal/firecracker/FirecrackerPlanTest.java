@@ -97,7 +97,7 @@ class FirecrackerPlanTest {
         VmConfig own = new VmConfig(new BootSource("/img/vmlinux", "/img/initramfs.cpio", "console=ttyS0"),
                 MachineConfig.of(1, 256), List.of(), List.of(), new Vsock(3, "/run/vm/v.sock"));
         VmConfig config = FirecrackerBackend.withExtras(own, FirecrackerConfigFile.read(file));
-        ConfigAsGiven given = FirecrackerConfigFile.readAsGiven(file);
+        ConfigAsGiven given = FirecrackerConfigFile.load(file).asGiven();
         List<ApiRequest> plan = FirecrackerPlan.of(config, given, null, V1_16_1, SUPPORT);
         for (ApiRequest r : plan) {
             JsonNode schema = SPEC.bodySchema(r.method(), r.template());
@@ -120,13 +120,13 @@ class FirecrackerPlanTest {
 
         assertThatThrownBy(() -> FirecrackerPlan.of(config, given, null, FirecrackerVersion.parse("1.13.0"), SUPPORT))
                 .as("a key newer than the target").hasMessageContaining("needs Firecracker 1.14.0 or newer; the target is 1.13.0");
-        assertThatThrownBy(() -> FirecrackerPlan.of(config, FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(
-                dir.resolve("cpu.json"), "{\"cpu-config\": {}}")), null, FirecrackerVersion.parse("1.9.0"), SUPPORT))
+        assertThatThrownBy(() -> FirecrackerPlan.of(config, FirecrackerConfigFile.load(java.nio.file.Files.writeString(
+                dir.resolve("cpu.json"), "{\"cpu-config\": {}}")).asGiven(), null, FirecrackerVersion.parse("1.9.0"), SUPPORT))
                 .hasMessageContaining("'cpu-config' needs Firecracker 1.10.0 or newer");
-        assertThatThrownBy(() -> FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(dir.resolve("bad.json"),
+        assertThatThrownBy(() -> FirecrackerConfigFile.load(java.nio.file.Files.writeString(dir.resolve("bad.json"),
                 "{\"cpu-config\": null, \"gpu\": {}}"))).hasMessageContaining("unknown field 'gpu'")
                 .hasMessageContaining("cpu-config").hasMessageContaining("memory-hotplug").hasMessageContaining("pmem");
-        assertThatThrownBy(() -> FirecrackerConfigFile.readAsGiven(java.nio.file.Files.writeString(dir.resolve("pmem.json"),
+        assertThatThrownBy(() -> FirecrackerConfigFile.load(java.nio.file.Files.writeString(dir.resolve("pmem.json"),
                 "{\"pmem\": [{\"id\": \"p\", \"path_on_host\": \"/x\", \"size\": 1}]}"))).hasMessageContaining("pmem[0]")
                 .hasMessageContaining("unknown field 'size'");
     }
