@@ -6,7 +6,7 @@ import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Hashing;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,10 +45,8 @@ final class SmolvmPacks {
             cli.packCreate(image, partial.resolve("image"));
             try {
                 Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
                 // another start packed the same image meanwhile: its pack is as good
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(e);
             }
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot keep the smolvm pack of " + image + " in " + packs + ": "

@@ -23,6 +23,10 @@ import java.util.Set;
  * failed step (whose predecessors are undone) CREATED or STOPPED with an error naming the step.
  */
 final class VmStart implements VmBooter.Progress {
+    /** Causes a launched VMM's failure keeps as its code: they say what to change, where "did not boot" does not. */
+    private static final Set<ErrorCode> SAID_AFTER_LAUNCH = EnumSet.of(ErrorCode.IMAGE_NOT_FOUND,
+            ErrorCode.HOST_OVERCOMMITTED, ErrorCode.PERMISSION_DENIED);
+
     private final VmLifecycle life;
     private final VmContext context;
     private final Path dir;
@@ -54,10 +58,6 @@ final class VmStart implements VmBooter.Progress {
      * VM it saw STARTING was abandoned (a start that failed and is being retried looks like one):
      * that is waited out; a lock held longer is another start.
      */
-    /** Causes a launched VMM's failure keeps as its code: they say what to change, where "did not boot" does not. */
-    private static final Set<ErrorCode> SAID_AFTER_LAUNCH = EnumSet.of(ErrorCode.IMAGE_NOT_FOUND,
-            ErrorCode.HOST_OVERCOMMITTED, ErrorCode.PERMISSION_DENIED);
-
     private LockFile acquireStartLock() {
         return LockFile.tryAcquire(startLock(dir), REAPER_CHECK).orElseThrow(() -> new SmartVmException(
                 ErrorCode.INVALID_STATE, "cannot start VM '" + life.name() + "': another process is starting it"));
