@@ -360,7 +360,7 @@ public final class SmartVm implements AutoCloseable {
          */
         public Builder firecracker(Jail jail, UnaryOperator<VmConfig> customizer) {
             engines.add(home -> { // under the home the SmartVm gets, whenever this is called
-                FirecrackerBackend fc = FirecrackerBackend.fromEnvironment(home.resolve("firecracker"));
+                FirecrackerBackend fc = FirecrackerBackend.fromEnvironment(home.resolve("firecracker"), m -> notices.accept(m));
                 fc = jail == null ? fc : fc.jailed(Jailer.of(jail));
                 return customizer == null ? fc : fc.withConfig(customizer);
             });

@@ -20,9 +20,10 @@ import java.util.regex.Pattern;
  * @param defaultTimeout the timeout of an exec that names none; null for none
  * @param acceleration KVM, TCG or AUTO (KVM only where a probe proved it works)
  * @param bootTimeout how long to wait for the guest agent after the VMM started
- * @param firecrackerConfig a file in Firecracker's config-file format whose objects (balloon,
- *     MMDS, entropy, logger, extra drives and interfaces, machine-config...) are added to what
- *     SmartVM configures; firecracker backend only, null for none
+ * @param firecrackerConfig a file in Firecracker's config-file format: its boot-source kernel
+ *     boots with SmartVM's agent, its root drive is the root the agent switches to, its other
+ *     objects (balloon, MMDS, entropy, logger, drives and interfaces, machine-config...) are
+ *     added to what SmartVM configures; firecracker backend only, null for none
  * @param network the VM's network and egress policy ({@link NetworkSpec#NONE}: no network)
  * @param template the template its first start clones ({@code SmartVm#createTemplate}), or null
  *     to boot its image; a clone has its template's engine, image, CPUs, memory and acceleration

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class FirecrackerBackendContractTest extends BackendContract {
     private Path image;
+    private final java.util.List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     protected String backend() {
@@ -33,7 +34,7 @@ class FirecrackerBackendContractTest extends BackendContract {
         Path bin = Files.createDirectories(home.resolve("bin"));
         Path fc = FakeFirecracker.install(bin);
         return builder.backend(new FirecrackerBackend(() -> new FirecrackerRelease.Binaries(fc, bin.resolve("jailer")), null,
-                FieldSupport.load()));
+                FieldSupport.load()).withNotices(told::add));
     }
 
     @Test
@@ -63,10 +64,13 @@ class FirecrackerBackendContractTest extends BackendContract {
             com.fasterxml.jackson.databind.JsonNode json = dev.smartvm.internal.io.Json.MAPPER.readTree(exported);
             assertThat(dev.smartvm.firecracker.FirecrackerApiSpec.load("firecracker-v1.16.1.yaml")
                     .validateDefinition("FullVmConfiguration", json)).as(exported).isEmpty();
-            assertThat(json.at("/boot-source/kernel_image_path").asText()).isNotEmpty();
-            assertThat(json.at("/boot-source/initrd_path").asText()).as("the agent's initramfs").isNotEmpty();
+            assertThat(Path.of(json.at("/boot-source/kernel_image_path").asText())).isAbsolute().exists();
+            assertThat(json.at("/boot-source").has("initrd_path")).as("the agent's initramfs is SmartVM's").isFalse();
+            assertThat(json.at("/boot-source/boot_args").asText()).as("the agent's args are SmartVM's").doesNotContain("smartvm.")
+                    .doesNotContain("rdinit");
+            assertThat(json.has("logger")).as("SmartVM's log file").isFalse();
             assertThat(json.at("/machine-config/mem_size_mib").asInt()).isPositive();
-            assertThat(json.at("/vsock/uds_path").asText()).isNotEmpty();
+            assertThat(Path.of(json.at("/vsock/uds_path").asText())).isAbsolute();
             assertThat(json.at("/balloon/amount_mib").asInt()).as("the user's file's object").isEqualTo(8);
             assertThat(exported).as("pretty-printed, as a file").contains("\n  ");
         }
@@ -83,9 +87,100 @@ class FirecrackerBackendContractTest extends BackendContract {
                 assertThat(other.get("with-balloon").orElseThrow().info().spec().firecrackerConfig()).isEqualTo(config);
             }
         }
-        Path bad = Files.writeString(home.resolve("bad.json"), "{\"vsock\": {\"guest_cid\": 9, \"uds_path\": \"/x\"}}");
-        assertThatThrownBy(() -> svm.create(spec().firecrackerConfig(bad).build())).hasMessageContaining("must not have vsock");
+        Path bad = Files.writeString(home.resolve("bad.json"), "{\"boot-source\": {\"kernel_image_path\": \"/k\","
+                + " \"initrd_path\": \"/i\"}}");
+        assertThatThrownBy(() -> svm.create(spec().firecrackerConfig(bad).build())).hasMessageContaining("initrd_path is /i");
         assertThat(svm.list()).noneMatch(v -> v.spec().firecrackerConfig() != null && v.spec().firecrackerConfig().equals(bad));
+    }
+
+    /** A VM Firecracker users run, in their own config file: their kernel, root drive, interface, MMDS and vsock. */
+    private Path usersVm(Path kernel) throws Exception {
+        Path rootfs = dev.smartvm.internal.image.TestImages.ext4(home.resolve("rootfs.ext4"));
+        return Files.writeString(home.resolve("vm_config.json"), """
+                {
+                  "boot-source": {"kernel_image_path": "%s", "boot_args": "console=ttyS0 reboot=k panic=1 pci=off",
+                                  "initrd_path": null},
+                  "drives": [{"drive_id": "rootfs", "path_on_host": "%s", "is_root_device": true, "is_read_only": false}],
+                  "machine-config": {"vcpu_count": 1, "mem_size_mib": 256, "smt": false},
+                  "cpu-config": {"kvm_capabilities": [], "cpuid_modifiers": [], "msr_modifiers": []},
+                  "network-interfaces": [{"iface_id": "net1", "guest_mac": "06:00:ac:10:00:02", "host_dev_name": "tap-user"}],
+                  "mmds-config": {"version": "V2", "network_interfaces": ["net1"], "ipv4_address": "169.254.169.254"},
+                  "vsock": {"guest_cid": 7, "uds_path": "/tmp/their-v.sock"},
+                  "balloon": null, "logger": null, "metrics": null, "entropy": null, "pmem": null, "memory-hotplug": null
+                }
+                """.formatted(kernel, rootfs));
+    }
+
+    /**
+     * The user's kernel boots with SmartVM's agent (the fake runs the agent; a real guest would
+     * be inside the root drive), the vsock is taken over and the user told; the export, given back,
+     * plans the same requests, and Firecracker itself boots it through --config-file.
+     */
+    @Test
+    void aFirecrackerUsersOwnVmBootsWithTheAgentAndItsExportRoundTrips() throws Exception {
+        Path kernel = Files.write(home.resolve("vmlinux-user"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        Path file = usersVm(kernel);
+        Path exported = home.resolve("exported.json");
+        try (MicroVm vm = svm.start(spec().name("users-own").firecrackerConfig(file).build())) {
+            assertThat(vm.exec("echo", "agent").stdout()).isEqualTo("agent\n");
+            assertThat(told).anyMatch(t -> t.contains(file.toString()) && t.contains("vsock is taken over")
+                    && t.contains("guest_cid 7 is kept"));
+            Files.writeString(exported, vm.firecracker().vmConfig());
+        }
+        com.fasterxml.jackson.databind.JsonNode json = dev.smartvm.internal.io.Json.MAPPER.readTree(exported.toFile());
+        assertThat(dev.smartvm.firecracker.FirecrackerApiSpec.load("firecracker-v1.16.1.yaml")
+                .validateDefinition("FullVmConfiguration", json)).as(json.toString()).isEmpty();
+        assertThat(json.at("/boot-source/boot_args").asText()).isEqualTo("console=ttyS0 reboot=k panic=1 pci=off");
+        assertThat(json.at("/cpu-config").isObject()).as("sent as given, exported as Firecracker has it").isTrue();
+        var target = new dev.smartvm.firecracker.FirecrackerTarget(dev.smartvm.firecracker.FirecrackerVersion.parse("1.16.1"));
+        BootPlan original = svm.plan(spec().firecrackerConfig(file).build(), target);
+        BootPlan again = svm.plan(spec().firecrackerConfig(exported).build(), target);
+        assertThat(again.apiCalls()).as("the round trip").isEqualTo(original.apiCalls());
+        assertThat(original.apiCalls()).extracting(BootPlan.ApiCall::path).contains("/cpu-config", "/drives/rootfs", "/mmds/config");
+
+        Path elsewhere = Files.createDirectories(home.resolve("plain-firecracker"));
+        Process fc = new ProcessBuilder(home.resolve("bin/firecracker").toString(), "--api-sock", "api.sock", "--config-file",
+                exported.toString()).directory(elsewhere.toFile()).redirectErrorStream(true)
+                .redirectOutput(elsewhere.resolve("out.log").toFile()).start();
+        try {
+            var api = new dev.smartvm.internal.firecracker.FirecrackerApiClient(elsewhere.resolve("api.sock"));
+            long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            String state = "";
+            while (!state.equals("Running") && fc.isAlive() && System.nanoTime() < until) {
+                Thread.sleep(100);
+                try {
+                    state = api.send("GET", "/", null).json().path("state").asText();
+                } catch (SmartVmException notYet) {
+                    // not listening yet
+                }
+            }
+            assertThat(state).as(Files.readString(elsewhere.resolve("out.log"))).isEqualTo("Running");
+            assertThat(api.send("GET", "/vm/config", null).json().at("/drives/0/drive_id").asText()).isEqualTo("rootfs");
+        } finally {
+            fc.destroyForcibly().waitFor();
+        }
+    }
+
+    /** A kernel of the user's without vsock: the agent cannot listen; the boot fails with the console and what the kernel needs. */
+    @Test
+    void aUsersKernelThatCannotRunTheAgentFailsWithTheConsoleAndAHint() throws Exception {
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write("CONFIG_BLK_DEV_INITRD=y\nCONFIG_VIRTIO_MMIO=y\n# CONFIG_VSOCKETS is not set\n".getBytes());
+        }
+        java.io.ByteArrayOutputStream k = new java.io.ByteArrayOutputStream();
+        k.write(dev.smartvm.internal.image.TestImages.elfKernel(true));
+        k.write("IKCFG_ST".getBytes());
+        k.write(gz.toByteArray());
+        k.write("IKCFG_ED".getBytes());
+        Path kernel = Files.write(home.resolve("vmlinux-no-vsock"), k.toByteArray());
+        MicroVm vm = svm.create(spec().name("no-vsock").firecrackerConfig(usersVm(kernel)).bootTimeout(java.time.Duration.ofSeconds(20))
+                .build());
+        assertThatThrownBy(vm::start).isInstanceOf(SmartVmException.class)
+                .hasMessageContaining("cannot listen on vsock port 1024")
+                .hasMessageContaining("hint: the kernel " + kernel).hasMessageContaining("CONFIG_VIRTIO_VSOCKETS");
+        assertThat(vm.info().state()).isNotEqualTo(VmState.RUNNING);
+        vm.remove();
     }
 
     @Test

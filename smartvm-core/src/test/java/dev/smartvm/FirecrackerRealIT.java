@@ -44,7 +44,7 @@ class FirecrackerRealIT extends BackendContract {
     protected SmartVm.Builder configure(SmartVm.Builder builder) {
         String missing = missing();
         assumeTrue(missing == null, () -> "real Firecracker tests skipped: " + missing);
-        return builder.imagesDir(RealVmTest.sharedImages()).backend(FirecrackerBackend.fromEnvironment(home.resolve("fc")));
+        return builder.imagesDir(RealVmTest.sharedImages()).backend(FirecrackerBackend.fromEnvironment(home.resolve("fc"), m -> { }));
     }
 
     @Override

@@ -15,7 +15,7 @@ final class InspectCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--firecracker-config", description = "Print instead the Firecracker configuration the running VM has"
-            + " (Firecracker's GET /vm/config: a file its --config-file reads).")
+            + " (GET /vm/config without SmartVM's agent parts: a file --firecracker-config and Firecracker's --config-file read).")
     boolean firecrackerConfig;
 
     /** The VM's network mode as the CLI writes it: bridge, user, none, or the engine's name for its own (smolvm). */

@@ -30,7 +30,8 @@ final class VmOptions {
     String backend = "qemu";
 
     @Option(names = "--firecracker-config", paramLabel = "FILE",
-            description = "Extra Firecracker objects (balloon, mmds-config, entropy, drives...) in Firecracker's config-file format.")
+            description = "A Firecracker config file (what firecracker --config-file reads): its kernel boots with SmartVM's agent,"
+                    + " its root drive is the root, its other objects are added.")
     java.nio.file.Path firecrackerConfig;
 
     @Option(names = "--net", description = "Give the VM a network: an address on SmartVM's bridge, NAT to the outside (root).")

@@ -129,13 +129,41 @@ class PlanCommandTest {
                 .contains(image.resolve("vmlinuz").toString()).contains("smartvm.vmid=planned");
     }
 
+    /** A config as Firecracker users have them plans as is: their kernel with the agent's args after theirs, the vsock taken over (said). */
+    @Test
+    void aFirecrackerUsersOwnConfigPlansAndTheTakenOverVsockIsSaid() throws Exception {
+        Path kernel = Files.write(dir.resolve("vmlinux"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        Path rootfs = dev.smartvm.internal.image.TestImages.ext4(dir.resolve("rootfs.ext4"));
+        Path config = Files.writeString(dir.resolve("vm_config.json"), """
+                {"boot-source": {"kernel_image_path": "%s", "boot_args": "console=ttyS0 reboot=k panic=1 pci=off"},
+                 "drives": [{"drive_id": "rootfs", "path_on_host": "%s", "is_root_device": true, "is_read_only": true}],
+                 "machine-config": {"vcpu_count": 2, "mem_size_mib": 1024}, "cpu-config": null,
+                 "vsock": {"guest_cid": 3, "uds_path": "./v.sock"}, "balloon": null}
+                """.formatted(kernel, rootfs));
+        java.io.ByteArrayOutputStream notices = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(notices, true, java.nio.charset.StandardCharsets.UTF_8)); // where the CLI's notices go
+        try {
+            assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                    config.toString(), "--firecracker-version", "1.16.1")).as(err.toString()).isZero();
+        } finally {
+            System.setErr(stderr);
+        }
+        JsonNode boot = JSON.readTree(out.toString()).get(3).path("body");
+        assertThat(boot.path("kernel_image_path").asText()).isEqualTo(kernel.toString());
+        assertThat(boot.path("boot_args").asText()).startsWith("console=ttyS0 reboot=k panic=1 pci=off rdinit=/init ")
+                .endsWith("smartvm.root=/dev/vda smartvm.rootfstype=ext4 smartvm.rootro=1");
+        assertThat(notices.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("notice: " + config)
+                .contains("the vsock is taken over for SmartVM's guest agent");
+    }
+
     @Test
     void badInputIsAnErrorWithACode() throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"boot-source\": {\"kernel_image_path\": \"/k\"}}");
         err.getBuffer().setLength(0);
         assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config", bad.toString()))
                 .isEqualTo(Main.EXIT_USAGE);
-        assertThat(err.toString()).contains("must not have boot-source");
+        assertThat(err.toString()).startsWith("error[INVALID_ARGUMENT]: " + bad).contains("kernel_image_path /k does not exist");
         err.getBuffer().setLength(0);
         assertThat(run("create", "--firecracker-config", bad.toString())).isEqualTo(Main.EXIT_USAGE);
         assertThat(err.toString()).contains("needs the firecracker backend");

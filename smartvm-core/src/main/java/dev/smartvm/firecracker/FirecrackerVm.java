@@ -40,10 +40,13 @@ public interface FirecrackerVm {
     void flushMetrics();
 
     /**
-     * The whole configuration the VM runs with, as Firecracker's {@code GET /vm/config} gives it:
-     * a {@code FullVmConfiguration} (the objects under their config-file names: {@code boot-source},
+     * The whole configuration the VM runs with, from Firecracker's {@code GET /vm/config}: a
+     * {@code FullVmConfiguration} (the objects under their config-file names: {@code boot-source},
      * {@code drives}, {@code machine-config}...), as pretty-printed JSON that Firecracker's
-     * {@code --config-file} reads. Its paths are the host's, or the jail's under the jailer.
+     * {@code --config-file} reads, without what SmartVM adds for its guest agent (its initramfs,
+     * its boot args, its log and metrics files) and with absolute host paths. Given back to
+     * {@code VmSpec.firecrackerConfig} it makes the same requests; given to Firecracker it boots
+     * the kernel on the root drive, without SmartVM's agent.
      */
     String vmConfig();
 }

@@ -23,6 +23,14 @@ public interface VmmProcess extends AutoCloseable {
     }
 
     /**
+     * What to tell a user whose guest never answered as SmartVM's agent, or empty (the default):
+     * for a kernel SmartVM did not choose, what it needs to run the agent.
+     */
+    default Optional<String> agentHint() {
+        return Optional.empty();
+    }
+
+    /**
      * The host thread ids of the VM's vCPUs, whose CPU time is the VM's; empty when the engine cannot
      * tell them from its other threads (the whole process's time is counted then).
      */

@@ -15,6 +15,7 @@ import dev.smartvm.firecracker.MachineConfig;
 import dev.smartvm.firecracker.Metrics;
 import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.firecracker.Vsock;
+import dev.smartvm.internal.firecracker.ConfigMerge.UserBoot;
 import dev.smartvm.internal.host.Kvm;
 import dev.smartvm.internal.host.VmmLauncher;
 import dev.smartvm.internal.image.Vmlinux;
@@ -36,6 +37,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -59,6 +62,8 @@ public final class FirecrackerBackend implements Backend {
     private final Jailer jailer;
     private final Supplier<FieldSupport> support;
     private final UnaryOperator<VmConfig> customizer;
+    private final Consumer<String> notices;
+    private final Set<Path> toldAboutVsock = ConcurrentHashMap.newKeySet();
     private volatile String version;
 
     /**
@@ -67,15 +72,16 @@ public final class FirecrackerBackend implements Backend {
      * @param jailer the jail to run in, or null to run Firecracker directly
      */
     public FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, FieldSupport support) {
-        this(binaries, jailer, () -> support, UnaryOperator.identity());
+        this(binaries, jailer, () -> support, UnaryOperator.identity(), s -> { });
     }
 
     private FirecrackerBackend(Supplier<FirecrackerRelease.Binaries> binaries, Jailer jailer, Supplier<FieldSupport> support,
-            UnaryOperator<VmConfig> customizer) {
+            UnaryOperator<VmConfig> customizer, Consumer<String> notices) {
         this.binaries = binaries;
         this.jailer = jailer;
         this.support = support;
         this.customizer = customizer;
+        this.notices = notices;
     }
 
     /**
@@ -84,12 +90,17 @@ public final class FirecrackerBackend implements Backend {
      * level are added.
      */
     public FirecrackerBackend withConfig(UnaryOperator<VmConfig> customizer) {
-        return new FirecrackerBackend(binaries, jailer, support, this.customizer.andThen(customizer)::apply);
+        return new FirecrackerBackend(binaries, jailer, support, this.customizer.andThen(customizer)::apply, notices);
+    }
+
+    /** The same backend, telling {@code listener} what it changes of a user's config file (its vsock). */
+    public FirecrackerBackend withNotices(Consumer<String> listener) {
+        return new FirecrackerBackend(binaries, jailer, support, customizer, listener);
     }
 
     /** The same backend, running Firecracker under {@code jail}. */
     public FirecrackerBackend jailed(Jailer jail) {
-        return new FirecrackerBackend(binaries, jail, support, customizer);
+        return new FirecrackerBackend(binaries, jail, support, customizer, notices);
     }
 
     /**
@@ -97,11 +108,11 @@ public final class FirecrackerBackend implements Backend {
      * release $SMARTVM_FIRECRACKER_VERSION (default {@value FirecrackerRelease#DEFAULT_VERSION})
      * fetched from $SMARTVM_FIRECRACKER_RELEASES (default GitHub) into {@code cacheDir}.
      */
-    public static FirecrackerBackend fromEnvironment(Path cacheDir) {
+    public static FirecrackerBackend fromEnvironment(Path cacheDir, Consumer<String> notices) {
         return new FirecrackerBackend(() -> {
             Kvm.require("Firecracker");
             return FirecrackerBinaries.locate(cacheDir);
-        }, null, BundledFieldSupport::get, UnaryOperator.identity());
+        }, null, BundledFieldSupport::get, UnaryOperator.identity(), notices);
     }
 
     /** The bundled field table, read on first use: a QEMU-only run never pays for it. */
@@ -148,18 +159,17 @@ public final class FirecrackerBackend implements Backend {
         return List.of(new FirecrackerOptions(spec.firecrackerConfig()));
     }
 
-    /** The host files one VM's Firecracker opens, where they will be once staged. */
+    /** The host files one VM's Firecracker opens, where they will be once staged; rootDisk null when the image's is not used. */
     private record Staging(Path kernel, Path initrd, Path rootDisk, Path log, Path metrics) {
     }
 
     /** Where each file goes: the VM directory, or the chroot under the jailer. Nothing is touched. */
-    private Staging staging(BootRequest spec, FirecrackerLayout layout) {
-        Path k = spec.image().kernel();
-        Path vmlinux = Vmlinux.isElf(k) ? k : k.resolveSibling("vmlinux");
-        boolean disk = spec.image().rootDisk() != null;
+    private Staging staging(BootRequest spec, FirecrackerLayout layout, UserBoot user) {
+        Path kernel = user.kernel() != null ? user.kernel() : imageKernel(spec);
+        boolean disk = spec.image().rootDisk() != null && user.root() == null;
         if (jailer == null) {
             Path dir = spec.vmDir();
-            return new Staging(vmlinux, spec.image().initrd(), disk ? dir.resolve(ROOT_DISK) : null, dir.resolve(LOG_FILE),
+            return new Staging(kernel, spec.image().initrd(), disk ? dir.resolve(ROOT_DISK) : null, dir.resolve(LOG_FILE),
                     dir.resolve(METRICS_FILE));
         }
         Path root = layout.chroot();
@@ -167,20 +177,32 @@ public final class FirecrackerBackend implements Backend {
                 root.resolve(LOG_FILE), root.resolve(METRICS_FILE));
     }
 
+    /** The image's kernel as the ELF vmlinux Firecracker loads (made beside it at launch). */
+    private static Path imageKernel(BootRequest spec) {
+        Path k = spec.image().kernel();
+        return Vmlinux.isElf(k) ? k : k.resolveSibling("vmlinux");
+    }
+
     /**
-     * The configuration a launch sends: the image's kernel (as an ELF vmlinux) and initramfs,
-     * the agent reached over vsock, logs and metrics beside the VM, the root disk as a private
-     * copy (Firecracker has no copy-on-write drives); then the customizer's changes.
+     * The configuration a launch sends: the kernel (the image's, as an ELF vmlinux, or the config
+     * file's) with SmartVM's initramfs, the agent reached over vsock, logs and metrics beside the
+     * VM, the root (the config file's root drive, else a private copy of the image's disk:
+     * Firecracker has no copy-on-write drives); then the config file's objects
+     * ({@link ConfigMerge}) and the customizer's changes.
      */
-    private Configured configFor(BootRequest spec, Staging files, FirecrackerLayout paths) {
-        String args = "console=ttyS0 reboot=k panic=-1 pci=off quiet rdinit=/init smartvm.vmid=" + spec.vmId()
-                + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT + spec.image().rootKernelArgs() + spec.nicKernelArgs();
+    private Configured configFor(BootRequest spec, FirecrackerLayout paths) {
+        Path extras = spec.extension(FirecrackerOptions.class).map(FirecrackerOptions::configFile).orElse(null);
+        FirecrackerConfigFile.Contents file = extras == null ? null : FirecrackerConfigFile.load(extras);
+        UserBoot user = file == null ? UserBoot.NONE : UserBoot.of(extras, file.config());
+        Staging files = staging(spec, paths, user);
+        String agentArgs = "rdinit=/init smartvm.vmid=" + spec.vmId() + " smartvm.transport=vsock:" + FirecrackerProcess.AGENT_PORT
+                + user.rootArgs(spec.image().rootKernelArgs()) + spec.nicKernelArgs();
         List<Drive> drives = new ArrayList<>();
         if (files.rootDisk() != null) {
-            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), false, spec.image().rootReadOnly()));
+            drives.add(Drive.of("root", paths.vmmPath(files.rootDisk()), true, spec.image().rootReadOnly()));
         }
         VmConfig own = new VmConfig(
-                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), args),
+                new BootSource(paths.vmmPath(files.kernel()), paths.vmmPath(files.initrd()), user.bootArgs(agentArgs)),
                 MachineConfig.of(spec.cpus(), spec.memoryMib()),
                 drives, spec.nic() == null ? List.of()
                         : List.of(new dev.smartvm.firecracker.NetworkInterface(NIC_ID, spec.nic().tap(), spec.nic().mac(), null, null, null)),
@@ -189,53 +211,26 @@ public final class FirecrackerBackend implements Backend {
                 new Logger("Info", paths.vmmPath(files.log()), true, null, null),
                 new Metrics(paths.vmmPath(files.metrics())),
                 null, null);
-        Path extras = spec.extension(FirecrackerOptions.class).map(FirecrackerOptions::configFile).orElse(null);
-        if (extras == null) {
-            return new Configured(customizer.apply(own), ConfigAsGiven.NONE);
+        if (file == null) {
+            return new Configured(customizer.apply(own), ConfigAsGiven.NONE, files, user);
         }
-        FirecrackerConfigFile.Contents file = FirecrackerConfigFile.load(extras);
-        return new Configured(customizer.apply(withExtras(own, file.config())), file.asGiven());
+        return new Configured(customizer.apply(ConfigMerge.merge(own, file.config())), file.asGiven(), files, user);
     }
 
-    /** What a boot sends: the configuration, and the objects of a config file sent as given. */
-    private record Configured(VmConfig config, ConfigAsGiven asGiven) {
+    /** What a boot sends: the configuration, the objects of a config file sent as given, and where its files go. */
+    private record Configured(VmConfig config, ConfigAsGiven asGiven, Staging files, UserBoot user) {
         List<ApiRequest> requests(FirecrackerVersion version, FieldSupport support) {
             return FirecrackerPlan.of(config, asGiven, null, version, support);
         }
     }
 
-    /**
-     * SmartVM's configuration plus a user's Firecracker config: its drives and interfaces are
-     * added, its other objects (machine-config included) replace SmartVM's. The boot source and
-     * the vsock stay SmartVM's: the guest agent needs them.
-     */
-    static VmConfig withExtras(VmConfig own, VmConfig extra) {
-        if (extra.bootSource() != null || extra.vsock() != null) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a Firecracker config given to SmartVM must not have "
-                    + (extra.bootSource() != null ? "boot-source" : "vsock")
-                    + ": SmartVM sets it for its guest agent (choose the kernel with an image)");
+    /** Reads a user's Firecracker config as a launch will, to refuse a bad one early; says once per file what it takes over. */
+    private void checkConfigFile(Path file) {
+        FirecrackerConfigFile.Contents contents = FirecrackerConfigFile.load(file);
+        UserBoot.of(file, contents.config());
+        if (contents.config().vsock() != null && toldAboutVsock.add(file)) {
+            notices.accept(ConfigMerge.vsockNotice(file, contents.config().vsock()));
         }
-        List<Drive> drives = new ArrayList<>(own.drives());
-        drives.addAll(extra.drives());
-        List<String> roots = drives.stream().filter(Drive::isRootDevice).map(Drive::driveId).toList();
-        if (roots.size() > 1) { // Firecracker would refuse the second only once started
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the VM would have two root drives (" + String.join(", ", roots)
-                    + "; 'root' is the image's disk): Firecracker takes one; set is_root_device false on the config's");
-        }
-        List<dev.smartvm.firecracker.NetworkInterface> nics = new ArrayList<>(own.networkInterfaces());
-        nics.addAll(extra.networkInterfaces());
-        return new VmConfig(own.bootSource(), pick(extra.machineConfig(), own.machineConfig()), drives, nics, own.vsock(),
-                pick(extra.balloon(), own.balloon()), pick(extra.mmds(), own.mmds()), pick(extra.logger(), own.logger()),
-                pick(extra.metrics(), own.metrics()), pick(extra.entropy(), own.entropy()), pick(extra.serial(), own.serial()));
-    }
-
-    /** Reads a user's Firecracker config as a launch will, to refuse a bad one early. */
-    private static void checkConfigFile(Path file) {
-        withExtras(new VmConfig(null, null, null, null, null), FirecrackerConfigFile.load(file).config());
-    }
-
-    private static <T> T pick(T preferred, T otherwise) {
-        return preferred != null ? preferred : otherwise;
     }
 
     private FirecrackerLayout layout(BootRequest spec, Path firecracker) {
@@ -249,7 +244,7 @@ public final class FirecrackerBackend implements Backend {
      */
     public List<ApiRequest> plan(BootRequest spec, FirecrackerVersion version) {
         FirecrackerLayout layout = layout(spec, Path.of("firecracker"));
-        return configFor(spec, staging(spec, layout), layout).requests(version, support.get());
+        return configFor(spec, layout).requests(version, support.get());
     }
 
     /**
@@ -321,7 +316,7 @@ public final class FirecrackerBackend implements Backend {
             Instant started = p.info().startInstant().orElse(Instant.now());
             layout.save(dir);
             FirecrackerProcess vmm = new FirecrackerProcess(p.pid(), started, dir, p, layout, cleanUp,
-                    spec.extension(TemplateMemory.class).map(TemplateMemory::file).orElse(null));
+                    spec.extension(TemplateMemory.class).map(TemplateMemory::file).orElse(null), boot == null ? null : boot.user().kernel());
             Process child = p;
             try {
                 UnixSockets.connect(layout.apiSocket(), System.nanoTime() + API_TIMEOUT.toNanos(), child::isAlive).close();
@@ -351,15 +346,15 @@ public final class FirecrackerBackend implements Backend {
 
     /** Makes the files Firecracker opens: the vmlinux, the root disk copy, the log and metrics files. */
     private Configured prepare(BootRequest spec, FirecrackerLayout layout) {
-        Staging files = staging(spec, layout);
-        Configured config = configFor(spec, files, layout);
+        Configured config = configFor(spec, layout);
         config.config().validate().orThrow(); // what no version allows fails before anything is written or started
-        Path kernel = Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
+        Path kernel = config.user().kernel() != null ? config.user().kernel()
+                : Vmlinux.of(spec.image().kernel(), spec.image().kernel().resolveSibling("vmlinux"));
         if (jailer != null) {
             jailer.stage(layout.chroot(), kernel, "vmlinux");
             jailer.stage(layout.chroot(), spec.image().initrd(), "initrd");
         }
-        layout.stageOwnFiles(spec.vmDir(), jailer, spec.image().rootDisk());
+        layout.stageOwnFiles(spec.vmDir(), jailer, config.files().rootDisk() == null ? null : spec.image().rootDisk());
         return config;
     }
 

@@ -35,16 +35,34 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     private final FirecrackerLayout layout;
     private final Runnable cleanUp;
     private final Path templateMemory;
+    private final Path userKernel;
     private FirecrackerApiClient client;
 
     /** @param templateMemory where {@link #saveTemplate} writes the memory (the boot's TemplateMemory), or null */
     FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp,
             Path templateMemory) {
+        this(pid, startedAt, vmDir, child, layout, cleanUp, templateMemory, null);
+    }
+
+    /** @param userKernel the kernel of a user's config file this VMM boots, or null for SmartVM's */
+    FirecrackerProcess(long pid, Instant startedAt, Path vmDir, Process child, FirecrackerLayout layout, Runnable cleanUp,
+            Path templateMemory, Path userKernel) {
         this.process = new VmmPid(pid, startedAt, child);
         this.vmDir = vmDir;
         this.layout = layout;
         this.cleanUp = cleanUp;
         this.templateMemory = templateMemory;
+        this.userKernel = userKernel;
+    }
+
+    /** A kernel of the user's own must have, built in, what SmartVM's agent and its initramfs use. */
+    @Override
+    public Optional<String> agentHint() {
+        return Optional.ofNullable(userKernel).map(k -> "the kernel " + k + " (the Firecracker config's boot-source) runs"
+                + " SmartVM's guest agent from an initramfs; it needs built in, not as modules: initramfs support"
+                + " (CONFIG_BLK_DEV_INITRD), virtio-mmio (CONFIG_VIRTIO_MMIO), vsock over virtio (CONFIG_VSOCKETS,"
+                + " CONFIG_VIRTIO_VSOCKETS), devtmpfs (CONFIG_DEVTMPFS) and the root drive's filesystem; with console=ttyS0"
+                + " in boot_args the console shows how far it got");
     }
 
     @Override
@@ -169,7 +187,8 @@ public final class FirecrackerProcess implements VmmProcess, FirecrackerVm {
     @Override
     public String vmConfig() {
         try {
-            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(call("GET", "/vm/config", null).json());
+            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
+                    ConfigExport.of(call("GET", "/vm/config", null).json(), layout));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new SmartVmException(ErrorCode.AGENT_PROTOCOL, "Firecracker's /vm/config is not JSON: " + e.getMessage(), e);
         }

@@ -56,7 +56,7 @@ public final class Homes {
         AccelerationProbe probe = AccelerationProbe.forHost(home.resolve("accel.json"));
         Map<String, Backend> backends = new HashMap<>();
         List<Function<Path, Backend>> engines = new ArrayList<>(List.of(h -> QemuBackend.fromEnvironment(h.resolve("bin")),
-                h -> FirecrackerBackend.fromEnvironment(h.resolve("firecracker")), h -> SmolvmBackend.fromEnvironment()));
+                h -> FirecrackerBackend.fromEnvironment(h.resolve("firecracker"), s.notices()), h -> SmolvmBackend.fromEnvironment()));
         for (BackendProvider provider : ServiceLoader.load(BackendProvider.class, Homes.class.getClassLoader())) {
             engines.add(provider::create); // an engine in a jar of its own
         }

@@ -3,6 +3,7 @@ package dev.smartvm.internal.vm;
 import dev.smartvm.Acceleration;
 import dev.smartvm.BootPlan;
 import dev.smartvm.NetworkSpec;
+import dev.smartvm.SmartVmException;
 import dev.smartvm.VmSpec;
 import dev.smartvm.VmState;
 import dev.smartvm.internal.image.ExecDefaults;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The boot of one VM, as named steps each with its undo ({@link Boot}): resolve image, decide
@@ -127,7 +129,7 @@ public final class VmBooter {
                 admitted.close();
             }
             progress.vmmLaunched(vmm, d.acceleration(), d.image() == null ? ExecDefaults.NONE : d.image().defaults());
-            Guest guest = boot.step(CONNECT_GUEST, () -> GuestLink.connect(vmm, spec.bootTimeout(), record.name()));
+            Guest guest = boot.step(CONNECT_GUEST, () -> connect(vmm, spec.bootTimeout()));
             // a restored guest (a clone) booted as another VM, whose MAC and address its network device still has
             boolean restored = launching.extension(RestoreState.class).isPresent()
                     || launching.extension(TemplateClone.class).isPresent();
@@ -136,6 +138,19 @@ public final class VmBooter {
             boot.step(WATCH, () -> VmWatcher.watch(vmm, dir.resolve("console.log"), record.id(), onVmmExit));
             boot.commit();
             return new Booted(vmm, guest);
+        }
+    }
+
+    /** The guest's agent; a failure to reach it says what the engine knows of why (a kernel without what the agent needs). */
+    private Guest connect(VmmProcess vmm, Duration timeout) {
+        try {
+            return GuestLink.connect(vmm, timeout, record.name());
+        } catch (SmartVmException e) {
+            Optional<String> hint = vmm.agentHint();
+            if (hint.isEmpty()) {
+                throw e;
+            }
+            throw new SmartVmException(e.code(), e.getMessage() + "\nhint: " + hint.get(), e);
         }
     }
 

@@ -18,11 +18,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A fake {@code firecracker} executable for the lifecycle tests (the real one cannot run here):
@@ -34,7 +37,7 @@ import java.util.stream.Collectors;
 public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
     static final String VERSION = "1.16.1";
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
-    private static final Set<String> REAL_FLAGS_NOT_FAKED = Set.of("--config-file", "--no-api", "--seccomp-filter",
+    private static final Set<String> REAL_FLAGS_NOT_FAKED = Set.of("--no-api", "--seccomp-filter",
             "--no-seccomp", "--start-time-us", "--start-time-cpu-us", "--parent-cpu-time-us", "--log-path", "--level",
             "--module", "--show-level", "--show-log-origin", "--metrics-path", "--boot-timer", "--http-api-max-payload-size",
             "--mmds-size-limit", "--enable-pci", "--snapshot-version", "--describe-snapshot");
@@ -52,6 +55,7 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
     @SuppressWarnings("try") // the API server is held open for the block
     public static void main(String[] args) throws Exception {
         String apiSock = null;
+        String configFile = null;
         String id = "anonymous-instance";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -60,14 +64,14 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
                     System.out.println("Firecracker v" + VERSION);
                     System.exit(0);
                 }
-                case "--api-sock", "--id" -> {
+                case "--api-sock", "--id", "--config-file" -> {
                     if (i + 1 >= args.length) {
                         die("error: a value is required for '" + a + " <" + a.substring(2) + ">' but none was supplied");
                     }
-                    if (a.equals("--api-sock")) {
-                        apiSock = args[++i];
-                    } else {
-                        id = args[++i];
+                    switch (a) {
+                        case "--api-sock" -> apiSock = args[++i];
+                        case "--id" -> id = args[++i];
+                        default -> configFile = args[++i];
                     }
                 }
                 default -> die(REAL_FLAGS_NOT_FAKED.contains(a) ? "fake firecracker: " + a + " is not faked"
@@ -88,6 +92,10 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
         FirecrackerApiSpec spec = FirecrackerApiSpec.load("firecracker-v" + VERSION + ".yaml");
         try (FakeFirecrackerApi api = new FakeFirecrackerApi(socket, spec, VERSION, id, vm)) {
             System.out.println("Running Firecracker v" + VERSION);
+            String refused = configFile == null ? null : api.configureFrom(Path.of(configFile));
+            if (refused != null) {
+                die(refused);
+            }
             vm.awaitGuestExit();
         }
         System.exit(0);
@@ -132,16 +140,77 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
         if (initrd != null && !Files.isRegularFile(Path.of(initrd))) {
             throw new IllegalStateException("Cannot load initrd due to an invalid image: No such file or directory");
         }
-        start(config, paused);
+        start(config, paused, guestOf(kernelConfig(k), initrd != null, config));
+    }
+
+    /**
+     * The kernel's own configuration, as {@code CONFIG_IKCONFIG} embeds it (gzip between
+     * {@code IKCFG_ST} and {@code IKCFG_ED}); empty when it has none, and then it is taken to have
+     * everything a SmartVM guest needs.
+     */
+    static Map<String, String> kernelConfig(Path kernel) {
+        Map<String, String> options = new HashMap<>();
+        try {
+            String bytes = new String(Files.readAllBytes(kernel), StandardCharsets.ISO_8859_1);
+            int start = bytes.indexOf("IKCFG_ST");
+            int end = bytes.indexOf("IKCFG_ED", start + 1);
+            if (start < 0 || end < 0) {
+                return options;
+            }
+            byte[] gz = bytes.substring(start + 8, end).getBytes(StandardCharsets.ISO_8859_1);
+            String text = new String(new GZIPInputStream(new java.io.ByteArrayInputStream(gz)).readAllBytes(), StandardCharsets.UTF_8);
+            for (String line : text.split("\n")) {
+                int eq = line.indexOf('=');
+                if (line.startsWith("CONFIG_") && eq > 0) {
+                    options.put(line.substring(7, eq), line.substring(eq + 1));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot load kernel: " + e.getMessage());
+        }
+        return options;
+    }
+
+    /**
+     * What runs as the guest for a kernel of that configuration, or null for SmartVM's agent: a
+     * kernel without initramfs support ignores the initramfs and runs the root drive's own init
+     * (the agent never answers) or panics without one; one without vsock runs the agent, which
+     * cannot listen and powers off, saying so.
+     */
+    private static List<String> guestOf(Map<String, String> kconfig, boolean initrd, JsonNode config) {
+        if (kconfig.isEmpty()) {
+            return null;
+        }
+        boolean rootDrive = false;
+        for (JsonNode d : config.path("drives")) {
+            rootDrive |= d.path("is_root_device").asBoolean(false);
+        }
+        if (initrd && !"y".equals(kconfig.get("BLK_DEV_INITRD"))) {
+            return rootDrive ? List.of("/bin/sh", "-c", "echo 'Run /sbin/init as init process'; exec sleep 100000")
+                    : List.of("/bin/sh", "-c", "echo 'Kernel panic - not syncing: VFS: Unable to mount root fs on"
+                            + " unknown-block(0,0)'");
+        }
+        boolean vsock = "y".equals(kconfig.get("VIRTIO_MMIO")) && "y".equals(kconfig.get("VSOCKETS"))
+                && "y".equals(kconfig.get("VIRTIO_VSOCKETS"));
+        if (!vsock) {
+            int port = 0;
+            Matcher m = TRANSPORT.matcher(config.path("boot-source").path("boot_args").asText(""));
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
+            }
+            return List.of("/bin/sh", "-c", "echo 'smartvm-agent: cannot listen on vsock port " + port
+                    + ": Address family not supported by protocol; powering off'");
+        }
+        return null;
     }
 
     @Override
     public void restore(JsonNode config, boolean paused) {
-        start(config, paused);
+        start(config, paused, null);
     }
 
     /** Opens the drives and the vsock socket (paths relative to the working directory, as Firecracker's are) and runs the guest. */
-    private void start(JsonNode config, boolean paused) {
+    private void start(JsonNode config, boolean paused, List<String> guest) {
         for (JsonNode d : config.path("drives")) {
             if (!Files.exists(Path.of(d.path("path_on_host").asText()))) {
                 throw new IllegalStateException("Unable to create the block device: BackingFile(Os { code: 2, kind: NotFound,"
@@ -155,8 +224,8 @@ public final class FakeFirecracker implements FakeFirecrackerApi.Guest {
             Path binary = workDir.resolve(".fake-guest-agent");
             Files.write(binary, AgentBinary.bytes());
             Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwx------"));
-            List<String> argv = new ArrayList<>(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", binary.toString(),
-                    "--listen", guestSock.toString()));
+            List<String> argv = new ArrayList<>(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL"));
+            argv.addAll(guest != null ? guest : List.of(binary.toString(), "--listen", guestSock.toString()));
             Process p = new ProcessBuilder(argv).inheritIO().start();
             if (paused) {
                 signal(p, "STOP");

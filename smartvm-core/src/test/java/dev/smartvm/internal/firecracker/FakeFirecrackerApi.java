@@ -32,10 +32,11 @@ final class FakeFirecrackerApi implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> PRE_BOOT = Set.of("PUT /boot-source", "PUT /machine-config", "PATCH /machine-config",
             "PUT /drives/{drive_id}", "PUT /network-interfaces/{iface_id}", "PUT /vsock", "PUT /logger", "PUT /metrics",
-            "PUT /mmds/config", "PUT /balloon", "PUT /entropy", "PUT /serial", "PUT /cpu-config", "PUT /snapshot/load");
+            "PUT /mmds/config", "PUT /balloon", "PUT /entropy", "PUT /serial", "PUT /cpu-config", "PUT /pmem/{id}", "PUT /hotplug/memory",
+            "PUT /snapshot/load");
     private static final Set<String> POST_BOOT = Set.of("PATCH /vm", "PUT /snapshot/create", "PATCH /drives/{drive_id}",
             "PATCH /network-interfaces/{iface_id}", "PATCH /balloon", "GET /balloon/statistics", "PATCH /balloon/statistics");
-    private static final List<String> TEMPLATES = List.of("/drives/{drive_id}", "/network-interfaces/{iface_id}");
+    private static final List<String> TEMPLATES = List.of("/drives/{drive_id}", "/network-interfaces/{iface_id}", "/pmem/{id}");
 
     /** What runs "inside": told when the VM starts, pauses, resumes, gets Ctrl-Alt-Del, is snapshotted. */
     interface Guest {
@@ -220,7 +221,7 @@ final class FakeFirecrackerApi implements AutoCloseable {
         }
         if (!template.equals(path)) {
             String id = path.substring(path.lastIndexOf('/') + 1);
-            String field = template.contains("drive_id") ? "drive_id" : "iface_id";
+            String field = template.substring(template.indexOf('{') + 1, template.indexOf('}'));
             if (!id.equals(json.path(field).asText())) {
                 return fault("The id from the path [" + id + "] does not match the id from the body ["
                         + json.path(field).asText() + "]!");
@@ -251,9 +252,9 @@ final class FakeFirecrackerApi implements AutoCloseable {
                 bootSourceSet = true;
                 config.set("boot-source", json);
             }
-            case "PUT /drives/{drive_id}", "PUT /network-interfaces/{iface_id}" -> {
-                String list = op.contains("drives") ? "drives" : "network-interfaces";
-                String idField = op.contains("drives") ? "drive_id" : "iface_id";
+            case "PUT /drives/{drive_id}", "PUT /network-interfaces/{iface_id}", "PUT /pmem/{id}" -> {
+                String list = op.contains("drives") ? "drives" : op.contains("pmem") ? "pmem" : "network-interfaces";
+                String idField = op.substring(op.indexOf('{') + 1, op.indexOf('}'));
                 var items = config.withArrayProperty(list);
                 for (int i = 0; i < items.size(); i++) {
                     if (items.get(i).path(idField).equals(json.path(idField))) {
@@ -271,6 +272,8 @@ final class FakeFirecrackerApi implements AutoCloseable {
                 items.add(json);
             }
             case "PUT /machine-config" -> config.set("machine-config", json);
+            case "PUT /cpu-config" -> config.set("cpu-config", json);
+            case "PUT /hotplug/memory" -> config.set("memory-hotplug", json);
             case "PUT /vsock" -> config.set("vsock", json);
             case "PUT /logger" -> {
                 if (json.has("log_path") && !java.nio.file.Files.exists(Path.of(json.path("log_path").asText()))) {
@@ -287,7 +290,9 @@ final class FakeFirecrackerApi implements AutoCloseable {
             case "PUT /balloon" -> config.set("balloon", json);
             case "PUT /mmds/config" -> config.set("mmds-config", json);
             case "PUT /entropy" -> config.set("entropy", json);
-            case "PUT /serial" -> config.set("serial", json);
+            case "PUT /serial" -> {
+                // configured, but not part of a FullVmConfiguration: GET /vm/config does not show it
+            }
             case "PUT /actions" -> {
                 return action(json.path("action_type").asText(), started);
             }
@@ -408,6 +413,62 @@ final class FakeFirecrackerApi implements AutoCloseable {
             }
         }
         return NO_CONTENT;
+    }
+
+    /** A config file's keys, in the order Firecracker applies them, with the request each one is. */
+    private static final Map<String, String> FILE_OBJECTS = new java.util.LinkedHashMap<>();
+
+    static {
+        String[][] order = {{"logger", "/logger"}, {"metrics", "/metrics"}, {"machine-config", "/machine-config"},
+            {"cpu-config", "/cpu-config"}, {"boot-source", "/boot-source"}, {"drives", "/drives/{drive_id}"},
+            {"pmem", "/pmem/{id}"}, {"network-interfaces", "/network-interfaces/{iface_id}"}, {"vsock", "/vsock"},
+            {"mmds-config", "/mmds/config"}, {"balloon", "/balloon"}, {"memory-hotplug", "/hotplug/memory"},
+            {"entropy", "/entropy"}};
+        for (String[] o : order) {
+            FILE_OBJECTS.put(o[0], o[1]);
+        }
+    }
+
+    /**
+     * Builds and boots the VM of a config file as {@code firecracker --config-file} does: the file
+     * a {@code FullVmConfiguration} with no other key, each object applied as its request would be
+     * (null is absent), then InstanceStart. Returns the first refusal, or null.
+     */
+    String configureFrom(Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            return "Configuration for VMM from one single json failed: " + e.getMessage();
+        }
+        if (root == null || !root.isObject()) {
+            return "Configuration for VMM from one single json failed: invalid type, expected struct VmmConfig";
+        }
+        for (var names = root.fieldNames(); names.hasNext(); ) {
+            String key = names.next();
+            if (!FILE_OBJECTS.containsKey(key)) {
+                return "Configuration for VMM from one single json failed: unknown field `" + key + "`, expected one of "
+                        + FILE_OBJECTS.keySet().stream().map(k -> "`" + k + "`").collect(Collectors.joining(", "));
+            }
+        }
+        for (Map.Entry<String, String> o : FILE_OBJECTS.entrySet()) {
+            JsonNode value = root.get(o.getKey());
+            if (value == null || value.isNull()) {
+                continue;
+            }
+            String template = o.getValue();
+            for (JsonNode item : value.isArray() ? value : List.of(value)) {
+                String path = template.contains("{") ? template.substring(0, template.indexOf('{'))
+                        + item.path(template.substring(template.indexOf('{') + 1, template.indexOf('}'))).asText() : template;
+                String[] reply = handle("PUT", path, JSON.writeValueAsBytes(item));
+                if (!reply[0].startsWith("2")) {
+                    return "Configuration for VMM from one single json failed: " + JSON.readTree(reply[1]).path("fault_message").asText();
+                }
+            }
+        }
+        String[] started = handle("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}".getBytes(StandardCharsets.US_ASCII));
+        return started[0].startsWith("2") ? null : "Building VMM configured from cmdline json failed: "
+                + JSON.readTree(started[1]).path("fault_message").asText();
     }
 
     private String[] action(String action, boolean started) {

@@ -69,32 +69,30 @@ class FirecrackerConfigFileTest {
     }
 
     @Test
-    void extrasAddDrivesAndReplaceObjectsButNeverTheBootSourceOrVsock() {
+    void theFilesDrivesAndInterfacesAreAddedItsObjectsReplaceSmartVmsAndItsVsockIsTakenOver() {
         VmConfig own = new VmConfig(new BootSource("/k", "/i", "x"), MachineConfig.of(1, 256),
-                List.of(Drive.of("root", "/r", false, false)), List.of(), new Vsock(3, "/v.sock"));
+                List.of(Drive.of("root", "/r", true, false)), List.of(), new Vsock(3, "/v.sock"));
         VmConfig extra = new VmConfig(null, new MachineConfig(2, 512, true, null, null, true),
-                List.of(Drive.of("data", "/d", false, true)), List.of(), null, Balloon.of(64, true), null, null, null, null, null);
-        VmConfig merged = FirecrackerBackend.withExtras(own, extra);
+                List.of(Drive.of("data", "/d", false, true)), List.of(), new Vsock(9, "/their.sock"), Balloon.of(64, true), null,
+                null, null, null, null);
+        VmConfig merged = ConfigMerge.merge(own, extra);
         assertThat(merged.drives()).extracting(Drive::driveId).containsExactly("root", "data");
         assertThat(merged.machineConfig().vcpuCount()).isEqualTo(2);
         assertThat(merged.balloon()).isEqualTo(Balloon.of(64, true));
-        assertThat(merged.vsock()).isEqualTo(own.vsock());
-        assertThatThrownBy(() -> FirecrackerBackend.withExtras(own, new VmConfig(new BootSource("/other", null, null), null,
-                null, null, null))).hasMessageContaining("must not have boot-source");
+        assertThat(merged.vsock()).as("SmartVM's socket, the file's CID").isEqualTo(new Vsock(9, "/v.sock"));
+        assertThat(merged.bootSource()).isEqualTo(own.bootSource());
     }
 
     /** Firecracker takes one root drive, and refuses a second only once it runs: refused before anything starts. */
     @Test
     void twoRootDrivesAreRefusedNamingThem() {
-        VmConfig own = new VmConfig(new BootSource("/k", "/i", "x"), MachineConfig.of(1, 256),
-                List.of(Drive.of("root", "/r", true, false)), List.of(), new Vsock(3, "/v.sock"));
-        VmConfig oneMore = new VmConfig(null, null, List.of(Drive.of("rootfs", "/img/rootfs.ext4", true, false)), List.of(), null);
-        assertThatThrownBy(() -> FirecrackerBackend.withExtras(own, oneMore)).isInstanceOfSatisfying(SmartVmException.class,
-                e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT)).hasMessageContaining("two root drives (root, rootfs");
-        VmConfig noRoot = new VmConfig(own.bootSource(), own.machineConfig(), List.of(), List.of(), own.vsock());
         VmConfig two = new VmConfig(null, null, List.of(Drive.of("a", "/a", true, false), Drive.of("b", "/b", true, false)),
                 List.of(), null);
-        assertThatThrownBy(() -> FirecrackerBackend.withExtras(noRoot, two)).hasMessageContaining("two root drives (a, b");
-        assertThat(FirecrackerBackend.withExtras(noRoot, oneMore).drives()).extracting(Drive::isRootDevice).containsExactly(true);
+        assertThatThrownBy(() -> ConfigMerge.UserBoot.of(two)).isInstanceOfSatisfying(SmartVmException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT)).hasMessageContaining("two root drives (a, b");
+        VmConfig own = new VmConfig(new BootSource("/k", "/i", "x"), MachineConfig.of(1, 256),
+                List.of(Drive.of("root", "/r", true, false)), List.of(), new Vsock(3, "/v.sock"));
+        assertThatThrownBy(() -> ConfigMerge.merge(own, new VmConfig(null, null, List.of(Drive.of("rootfs", "/x", true, false)),
+                List.of(), null))).hasMessageContaining("two root drives (root, rootfs");
     }
 }

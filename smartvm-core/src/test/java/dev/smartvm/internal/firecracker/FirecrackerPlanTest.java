@@ -96,7 +96,7 @@ class FirecrackerPlanTest {
                 """);
         VmConfig own = new VmConfig(new BootSource("/img/vmlinux", "/img/initramfs.cpio", "console=ttyS0"),
                 MachineConfig.of(1, 256), List.of(), List.of(), new Vsock(3, "/run/vm/v.sock"));
-        VmConfig config = FirecrackerBackend.withExtras(own, FirecrackerConfigFile.read(file));
+        VmConfig config = ConfigMerge.merge(own, FirecrackerConfigFile.read(file));
         ConfigAsGiven given = FirecrackerConfigFile.load(file).asGiven();
         List<ApiRequest> plan = FirecrackerPlan.of(config, given, null, V1_16_1, SUPPORT);
         for (ApiRequest r : plan) {
@@ -129,6 +129,105 @@ class FirecrackerPlanTest {
         assertThatThrownBy(() -> FirecrackerConfigFile.load(java.nio.file.Files.writeString(dir.resolve("pmem.json"),
                 "{\"pmem\": [{\"id\": \"p\", \"path_on_host\": \"/x\", \"size\": 1}]}"))).hasMessageContaining("pmem[0]")
                 .hasMessageContaining("unknown field 'size'");
+    }
+
+    /**
+     * The issue's own case: a VM Firecracker users already run, its boot-source, root drive,
+     * cpu-config null, interface and MMDS V2, the rest null. The backend plans it: the file's
+     * kernel with SmartVM's initramfs, its boot args then the agent's, its root drive (ext4, told
+     * from the disk) the agent's root, its vsock taken over; each request valid for v1.16.1.
+     */
+    @Test
+    void aVmFirecrackerUsersRunPlansWithItsKernelRootDriveInterfaceAndMmds(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path kernel = java.nio.file.Files.write(dir.resolve("vmlinux-6.1"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        java.nio.file.Path rootfs = dev.smartvm.internal.image.TestImages.ext4(dir.resolve("ubuntu-24.04.ext4"));
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("vm_config.json"), """
+                {
+                  "boot-source": {"kernel_image_path": "%s", "boot_args": "console=ttyS0 reboot=k panic=1 pci=off",
+                                  "initrd_path": null},
+                  "drives": [{"drive_id": "rootfs", "path_on_host": "%s", "is_root_device": true, "is_read_only": false,
+                              "partuuid": null, "cache_type": "Unsafe", "io_engine": "Sync", "rate_limiter": null}],
+                  "machine-config": {"vcpu_count": 2, "mem_size_mib": 1024, "smt": false, "track_dirty_pages": false},
+                  "cpu-config": null,
+                  "balloon": null,
+                  "network-interfaces": [{"iface_id": "net1", "guest_mac": "06:00:AC:10:00:02", "host_dev_name": "tap0"}],
+                  "mmds-config": {"version": "V2", "network_interfaces": ["net1"], "ipv4_address": "169.254.169.254"},
+                  "vsock": {"guest_cid": 7, "uds_path": "/tmp/their-v.sock"},
+                  "logger": null, "metrics": null, "entropy": null, "pmem": null, "memory-hotplug": null
+                }
+                """.formatted(kernel, rootfs));
+        java.nio.file.Path image = dev.smartvm.internal.image.TestImages.directory(dir.resolve("image"), true);
+        dev.smartvm.spi.BootRequest request = new dev.smartvm.spi.BootRequest("vm-1", dir.resolve("vms/vm-1"),
+                new dev.smartvm.spi.BootImage("test", image.resolve("vmlinuz"), image.resolve("initramfs.cpio"), null, null, false),
+                1, 256, dev.smartvm.Acceleration.KVM).with(new dev.smartvm.firecracker.FirecrackerOptions(file));
+        FirecrackerBackend backend = new FirecrackerBackend(() -> {
+            throw new AssertionError("a plan starts nothing");
+        }, null, SUPPORT);
+        List<ApiRequest> plan = backend.plan(request, V1_16_1);
+        Map<String, ApiRequest> byPath = new java.util.LinkedHashMap<>();
+        for (ApiRequest r : plan) {
+            JsonNode schema = SPEC.bodySchema(r.method(), r.template());
+            assertThat(SPEC.operation(r.method(), r.template()).isMissingNode()).as(r.template()).isFalse();
+            if (schema != null) {
+                assertThat(SPEC.validate(schema, r.body())).as(r.method() + " " + r.path() + " " + r.body()).isEmpty();
+            }
+            byPath.put(r.path(), r);
+        }
+        assertThat(byPath.keySet()).containsExactly("/logger", "/metrics", "/machine-config", "/boot-source", "/drives/rootfs",
+                "/network-interfaces/net1", "/vsock", "/mmds/config", "/actions");
+        Map<String, Object> boot = byPath.get("/boot-source").body();
+        assertThat(boot).containsEntry("kernel_image_path", kernel.toString())
+                .containsEntry("initrd_path", image.resolve("initramfs.cpio").toString());
+        assertThat((String) boot.get("boot_args")).isEqualTo("console=ttyS0 reboot=k panic=1 pci=off rdinit=/init"
+                + " smartvm.vmid=vm-1 smartvm.transport=vsock:1024 smartvm.root=/dev/vda smartvm.rootfstype=ext4");
+        assertThat(byPath.get("/drives/rootfs").body()).containsEntry("path_on_host", rootfs.toString())
+                .containsEntry("is_root_device", true);
+        assertThat(byPath.get("/network-interfaces/net1").body()).containsEntry("guest_mac", "06:00:AC:10:00:02");
+        assertThat(byPath.get("/mmds/config").body()).containsEntry("version", "V2").containsEntry("ipv4_address", "169.254.169.254")
+                .containsEntry("network_interfaces", List.of("net1"));
+        assertThat(byPath.get("/vsock").body()).containsEntry("guest_cid", 7).containsEntry("uds_path", "v.sock");
+        assertThat(byPath.get("/machine-config").body()).containsEntry("vcpu_count", 2).containsEntry("mem_size_mib", 1024);
+    }
+
+    /** What a config file cannot have, each refused with the key and the reason before anything starts. */
+    @Test
+    void aBootSourceSmartVmCannotHonourIsRefusedNamingTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path kernel = java.nio.file.Files.write(dir.resolve("vmlinux"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        java.nio.file.Path rootfs = dev.smartvm.internal.image.TestImages.ext4(dir.resolve("root.ext4"));
+        Map<String, String> refused = Map.of(
+                "{\"boot-source\": {\"kernel_image_path\": \"K\", \"initrd_path\": \"/boot/initrd.img\"}}",
+                "boot-source.initrd_path is /boot/initrd.img: SmartVM boots the kernel with its own initramfs",
+                "{\"boot-source\": {\"kernel_image_path\": \"/nowhere/vmlinux\"}}", "kernel_image_path /nowhere/vmlinux does not exist",
+                "{\"boot-source\": {\"kernel_image_path\": \"K\", \"boot_args\": \"console=ttyS0 rdinit=/sbin/init\"}}",
+                "sets rdinit=/sbin/init, but SmartVM's guest agent needs rdinit=/init",
+                "{\"boot-source\": {\"kernel_image_path\": \"K\", \"boot_args\": \"init=/bin/bash\"}}", "init=/bin/bash, which would not run",
+                "{\"boot-source\": {\"kernel_image_path\": \"K\", \"boot_args\": \"smartvm.ports=4\"}}", "an argument SmartVM sets itself",
+                "{\"drives\": [{\"drive_id\": \"r\", \"path_on_host\": \"R\", \"is_root_device\": true, \"is_read_only\": false,"
+                        + " \"partuuid\": \"0eaa91a0-01\"}]}", "the root drive 'r' has a partuuid",
+                "{\"drives\": [{\"drive_id\": \"r\", \"path_on_host\": \"K\", \"is_root_device\": true, \"is_read_only\": false}]}",
+                "holds no filesystem SmartVM can tell");
+        int n = 0;
+        for (Map.Entry<String, String> c : refused.entrySet()) {
+            java.nio.file.Path f = java.nio.file.Files.writeString(dir.resolve("bad" + n++ + ".json"),
+                    c.getKey().replace("\"K\"", "\"" + kernel + "\"").replace("\"R\"", "\"" + rootfs + "\""));
+            assertThatThrownBy(() -> ConfigMerge.UserBoot.of(f, FirecrackerConfigFile.read(f))).as(c.getKey())
+                    .isInstanceOfSatisfying(SmartVmException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+                    .hasMessageContaining(f.toString()).hasMessageContaining(c.getValue());
+        }
+    }
+
+    /** A user's args are kept, an arg equal to the agent's is not repeated, and the user's part is what an export gives back. */
+    @Test
+    void bootArgsKeepTheUsersAndAddTheAgents() {
+        String agent = "rdinit=/init smartvm.vmid=a smartvm.transport=vsock:1024 ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off";
+        String joined = ConfigMerge.join("console=ttyS0  rdinit=/init quiet", agent);
+        assertThat(joined).isEqualTo("console=ttyS0 quiet " + agent);
+        assertThat(ConfigMerge.userArgs(joined)).isEqualTo("console=ttyS0 quiet");
+        assertThat(ConfigMerge.join(ConfigMerge.userArgs(joined), agent)).as("the round trip").isEqualTo(joined);
+        assertThatThrownBy(() -> ConfigMerge.join("ip=dhcp", agent)).hasMessageContaining("sets ip=dhcp, but SmartVM's guest agent"
+                + " needs ip=10.0.0.2");
+        assertThat(ConfigMerge.UserBoot.NONE.bootArgs(agent)).isEqualTo(ConfigMerge.OWN_ARGS + " " + agent);
     }
 
     @Test

@@ -32,4 +32,14 @@ public final class TestImages {
                 + "\"kernelVersion\":\"0\",\"busyboxVersion\":\"0\",\"agentSha256\":\"0\",\"modules\":[]}");
         return dir;
     }
+
+    /** A real ext4 filesystem image of 4 MiB, made by mkfs.ext4 (e2fsprogs, which the project's scripts install). */
+    public static Path ext4(Path file) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("/usr/sbin/mkfs.ext4", "-q", "-F", file.toString(), "4M").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException("mkfs.ext4 failed: " + out);
+        }
+        return file;
+    }
 }
