@@ -123,6 +123,9 @@ class FirecrackerBackendContractTest extends BackendContract {
         Path exported = home.resolve("exported.json");
         try (MicroVm vm = svm.start(spec().name("users-own").firecrackerConfig(file).build())) {
             assertThat(vm.exec("echo", "agent").stdout()).isEqualTo("agent\n");
+            assertThatThrownBy(() -> vm.snapshot("users-own-state")).isInstanceOfSatisfying(SmartVmException.class,
+                    e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED)).hasMessageContaining("writable drive 'rootfs'");
+            assertThat(vm.exec("echo", "still").stdout()).as("running on").isEqualTo("still\n");
             assertThat(told).anyMatch(t -> t.contains(file.toString()) && t.contains("vsock is taken over")
                     && t.contains("guest_cid 7 is kept"));
             Files.writeString(exported, vm.firecracker().vmConfig());

@@ -144,6 +144,16 @@ class SmolvmBackendContractTest extends BackendContract {
             ExecResult slow = vm.exec(ExecRequest.of("sh", "-c", "echo before >&2; exec sleep 10").withTimeout(Duration.ofSeconds(1)));
             assertThat(slow.exitCode()).isEqualTo(124);
             assertThat(slow.stderr()).isEqualTo("before\n");
+            ExecResult slowWithStdin = vm.exec(ExecRequest.of("sh", "-c", "cat >&2; exec sleep 10").withStdin("in\n".getBytes())
+                    .withTimeout(Duration.ofSeconds(1)));
+            assertThat(slowWithStdin.exitCode()).isEqualTo(124);
+            assertThat(slowWithStdin.stderr()).isEqualTo("in\n");
+            try (ExecProcess streamed = vm.spawn(ExecRequest.of("sh", "-c", "echo streamed >&2; exec sleep 10")
+                    .withTimeout(Duration.ofSeconds(1)))) {
+                assertThat(new String(streamed.stderr().readAllBytes())).as("smolvm's timeout line is not the command's")
+                        .isEqualTo("streamed\n");
+                assertThat(streamed.waitFor(Duration.ofSeconds(30)).timedOut()).isTrue();
+            }
             assertThat(vm.exec("sh", "-c", "head -c 12000000 /dev/zero | wc -c").stdout().strip())
                     .as("more than smolvm's 11 MiB of collected output is no error: SmartVM streams").isEqualTo("12000000");
             assertThat(vm.exec("head", "-c", "12000000", "/dev/zero").stdout()).hasSize(12_000_000);

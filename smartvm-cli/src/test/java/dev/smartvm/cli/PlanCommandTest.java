@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -155,6 +156,37 @@ class PlanCommandTest {
                 .endsWith("smartvm.root=/dev/vda smartvm.rootfstype=ext4 smartvm.rootro=1");
         assertThat(notices.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("notice: " + config)
                 .contains("the vsock is taken over for SmartVM's guest agent");
+    }
+
+    /** The bad inputs: each an error naming the key and the reason, and no VM made. */
+    @Test
+    void aBadFirecrackerConfigIsRefusedNamingTheKeyAndMakesNothing() throws Exception {
+        Path kernel = Files.write(dir.resolve("vmlinux"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        Path rootfs = dev.smartvm.internal.image.TestImages.ext4(dir.resolve("rootfs.ext4"));
+        String drive = "{\"drive_id\": \"%s\", \"path_on_host\": \"" + rootfs + "\", \"is_root_device\": true, \"is_read_only\": false}";
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("{\"boot-source\": ", "cannot read the Firecracker config");
+        bad.put("{\"machine-config\": {\"vcpu_count\": \"2\", \"mem_size_mib\": 512}}", "machine-config.vcpu_count must be an integer");
+        bad.put("{\"pmem\": [{\"id\": \"p\", \"path_on_host\": \"/p.img\"}]}", "'pmem' needs Firecracker 1.14.0 or newer; the target is 1.13.0");
+        bad.put("{\"boot-source\": {\"kernel_image_path\": \"" + kernel + "\", \"initrd_path\": \"/boot/initrd.img\"}}",
+                "boot-source.initrd_path is /boot/initrd.img");
+        bad.put("{\"drives\": [" + drive.formatted("a") + ", " + drive.formatted("b") + "]}", "two root drives (a, b)");
+        int n = 0;
+        for (Map.Entry<String, String> c : bad.entrySet()) {
+            Path f = Files.writeString(dir.resolve("bad-" + n++ + ".json"), c.getKey());
+            err.getBuffer().setLength(0);
+            assertThat(run("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config", f.toString(),
+                    "--firecracker-version", "1.13.0")).as(c.getKey()).isEqualTo(Main.EXIT_USAGE);
+            assertThat(err.toString()).as(c.getKey()).startsWith("error[INVALID_ARGUMENT]: ").contains(c.getValue());
+            if (!c.getKey().contains("pmem")) { // too new only for the plan's target: a start would fetch 1.16.1
+                err.getBuffer().setLength(0);
+                assertThat(run("create", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                        f.toString())).as(c.getKey() + err).isEqualTo(Main.EXIT_USAGE);
+                assertThat(err.toString()).as(c.getKey()).startsWith("error[INVALID_ARGUMENT]: ");
+            }
+        }
+        assertThat(dir.resolve("home").resolve("vms")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
     }
 
     @Test

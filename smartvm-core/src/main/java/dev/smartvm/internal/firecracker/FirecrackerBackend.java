@@ -212,13 +212,15 @@ public final class FirecrackerBackend implements Backend {
                 new Metrics(paths.vmmPath(files.metrics())),
                 null, null);
         if (file == null) {
-            return new Configured(customizer.apply(own), ConfigAsGiven.NONE, files, user);
+            return new Configured(customizer.apply(own), ConfigAsGiven.NONE, files, user, List.of());
         }
-        return new Configured(customizer.apply(ConfigMerge.merge(own, file.config())), file.asGiven(), files, user);
+        VmConfig theirs = jailer == null ? file.config() : Jailer.inJail(file.config()); // their drives, as linked in
+        return new Configured(customizer.apply(ConfigMerge.merge(own, theirs)), file.asGiven(), files, user,
+                jailer == null ? List.of() : file.config().drives());
     }
 
     /** What a boot sends: the configuration, the objects of a config file sent as given, and where its files go. */
-    private record Configured(VmConfig config, ConfigAsGiven asGiven, Staging files, UserBoot user) {
+    private record Configured(VmConfig config, ConfigAsGiven asGiven, Staging files, UserBoot user, List<Drive> toJail) {
         List<ApiRequest> requests(FirecrackerVersion version, FieldSupport support) {
             return FirecrackerPlan.of(config, asGiven, null, version, support);
         }
@@ -353,6 +355,7 @@ public final class FirecrackerBackend implements Backend {
         if (jailer != null) {
             jailer.stage(layout.chroot(), kernel, "vmlinux");
             jailer.stage(layout.chroot(), spec.image().initrd(), "initrd");
+            config.toJail().forEach(d -> jailer.linkDrive(layout.chroot(), d));
         }
         layout.stageOwnFiles(spec.vmDir(), jailer, config.files().rootDisk() == null ? null : spec.image().rootDisk());
         return config;

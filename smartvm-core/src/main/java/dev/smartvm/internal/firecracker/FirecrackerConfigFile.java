@@ -2,6 +2,7 @@ package dev.smartvm.internal.firecracker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.Balloon;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -64,10 +66,41 @@ public final class FirecrackerConfigFile {
                     + e.getMessage(), e);
         }
         try {
+            if (root != null && root.isObject()) {
+                hostPaths(root, file.toAbsolutePath().getParent());
+            }
             return new Contents(parse(root), asGiven(root));
         } catch (SmartVmException e) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Each object's fields that name a file on the host. */
+    private static final Map<String, String> PATH_FIELDS = Map.of("boot-source", "kernel_image_path",
+            "drives", "path_on_host", "pmem", "path_on_host", "logger", "log_path", "metrics", "metrics_path",
+            "serial", "serial_out_path", "vsock", "uds_path");
+
+    /**
+     * Makes the file's relative paths absolute from the file's directory: SmartVM runs
+     * Firecracker in the VM's directory, where they would mean something else, and a file is
+     * usually run from beside the files it names ({@code initrd_path}, refused, is left alone).
+     */
+    private static void hostPaths(JsonNode root, Path base) {
+        PATH_FIELDS.forEach((object, field) -> {
+            JsonNode o = root.get(object);
+            for (JsonNode item : o == null ? List.<JsonNode>of() : o.isArray() ? toList(o) : List.of(o)) {
+                if (item instanceof ObjectNode n && n.get(field) != null && n.get(field).isTextual()
+                        && !n.get(field).asText().isEmpty() && !Path.of(n.get(field).asText()).isAbsolute()) {
+                    n.put(field, base.resolve(n.get(field).asText()).normalize().toString());
+                }
+            }
+        });
+    }
+
+    private static List<JsonNode> toList(JsonNode array) {
+        List<JsonNode> out = new ArrayList<>();
+        array.forEach(out::add);
+        return out;
     }
 
     /**

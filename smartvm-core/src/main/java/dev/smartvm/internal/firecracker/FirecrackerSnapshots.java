@@ -1,5 +1,6 @@
 package dev.smartvm.internal.firecracker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.FieldSupport;
@@ -44,6 +45,7 @@ final class FirecrackerSnapshots {
      */
     static void save(FirecrackerProcess vmm, Path dir, Path memory) {
         FirecrackerLayout layout = vmm.layout();
+        refuseSharedWritableDrives(vmm, layout);
         boolean jailed = layout.chroot() != null;
         Path state = jailed ? layout.chroot().resolve(".snapshot-" + STATE) : dir.resolve(STATE);
         Path mem = jailed ? layout.chroot().resolve(".snapshot-" + MEMORY) : memory;
@@ -65,6 +67,23 @@ final class FirecrackerSnapshots {
         Path disk = layout.filesDir().resolve(DISK);
         if (Files.exists(disk)) {
             FileTrees.sparseCopy(disk, dir.resolve(DISK));
+        }
+    }
+
+    /**
+     * A writable drive that is not the VM's own copy (a config file's, which the guest writes in
+     * place) is neither saved with the memory nor copied for a restored VM: restored, the guest
+     * would find it changed under its page cache, and clones would all write the one file.
+     */
+    private static void refuseSharedWritableDrives(FirecrackerProcess vmm, FirecrackerLayout layout) {
+        String own = layout.vmmPath(layout.filesDir().resolve(DISK));
+        for (JsonNode d : vmm.api().send("GET", "/vm/config", null).json().path("drives")) {
+            if (!d.path("is_read_only").asBoolean(false) && !d.path("path_on_host").asText().equals(own)) {
+                throw new SmartVmException(ErrorCode.UNSUPPORTED, "the VM has the writable drive '" + d.path("drive_id").asText()
+                        + "' (" + d.path("path_on_host").asText() + ") of its Firecracker config, which the guest writes in place:"
+                        + " a saved state would not have it, and its clones would all write the one file; make that drive"
+                        + " read-only (is_read_only), or let the image's disk be the writable root");
+            }
         }
     }
 

@@ -2,7 +2,9 @@ package dev.smartvm.internal.firecracker;
 
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
+import dev.smartvm.firecracker.Drive;
 import dev.smartvm.firecracker.Jail;
+import dev.smartvm.firecracker.VmConfig;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -83,6 +85,48 @@ public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int c
             }
             chown(target);
             return target;
+        } catch (IOException e) {
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + file + " into the jail " + chroot + ": " + e, e);
+        }
+    }
+
+    /** A config file's drives as a jailed Firecracker opens them: each linked into the chroot as {@code drive-<id>}. */
+    static VmConfig inJail(VmConfig file) {
+        List<Drive> drives = file.drives().stream().map(d -> new Drive(d.driveId(),
+                "/" + jailedName(d), d.isRootDevice(), d.isReadOnly(), d.partuuid(), d.cacheType(), d.ioEngine(), d.rateLimiter()))
+                .toList();
+        return new VmConfig(file.bootSource(), file.machineConfig(), drives, file.networkInterfaces(),
+                file.vsock(), file.balloon(), file.mmds(), file.logger(), file.metrics(), file.entropy(), file.serial());
+    }
+
+    private static String jailedName(Drive d) {
+        return "drive-" + d.driveId();
+    }
+
+    /**
+     * Puts a config file's drive into the chroot: a hard link, so that the guest writes the
+     * user's file; a read-only drive on another filesystem is copied, a writable one refused
+     * (a copy would lose its writes).
+     */
+    void linkDrive(Path chroot, Drive d) {
+        Path file = Path.of(d.pathOnHost());
+        Path target = chroot.resolve(jailedName(d));
+        if (!Files.isRegularFile(file)) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the drive '" + d.driveId() + "': " + file
+                    + " does not exist or is not a file");
+        }
+        try {
+            Files.createDirectories(chroot);
+            Files.deleteIfExists(target);
+            Files.createLink(target, file);
+            chown(target);
+        } catch (FileSystemException e) {
+            if (!d.isReadOnly()) {
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the drive '" + d.driveId() + "' (" + file + ") cannot be"
+                        + " hard-linked into the jail " + chroot + " (" + e.getReason() + "): a writable drive must be on the"
+                        + " jail's filesystem, or a copy would lose what the guest writes");
+            }
+            stage(chroot, file, jailedName(d));
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + file + " into the jail " + chroot + ": " + e, e);
         }

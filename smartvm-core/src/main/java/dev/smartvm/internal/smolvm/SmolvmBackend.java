@@ -4,6 +4,7 @@ import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.internal.image.OciReference;
 import dev.smartvm.internal.io.CommandRunner;
+import dev.smartvm.internal.io.Sweep;
 import dev.smartvm.internal.net.EgressRule;
 import dev.smartvm.internal.net.PortMapping;
 import dev.smartvm.spi.AttachSpec;
@@ -42,6 +43,11 @@ public final class SmolvmBackend implements Backend {
     /** The smolvm at $SMARTVM_SMOLVM or on PATH, looked for when first needed. */
     public static SmolvmBackend fromEnvironment() {
         return new SmolvmBackend(() -> SmolvmCli.locate(System.getenv("SMARTVM_SMOLVM"), CommandRunner.system()));
+    }
+
+    /** Half-made packs of the VMs of {@code home} whose maker died ({@code smartvm gc}). */
+    public static void sweepPartialPacks(Path home, Sweep sweep) {
+        SmolvmPacks.sweepPartials(home.resolve(SmolvmPacks.DIR), sweep);
     }
 
     public static SmolvmBackend using(SmolvmCli cli) {

@@ -77,9 +77,7 @@ final class SmolvmGuest implements Guest {
                 // the command ended without reading all of it, as it may
             }
             ExitStatus status = p.waitFor(Duration.ofDays(3650));
-            return new ExecResult(status, out.toByteArray(), SmolvmExits.commandStderr(status, err.toString(
-                    java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                    Duration.between(started, Instant.now()));
+            return new ExecResult(status, out.toByteArray(), err.toByteArray(), Duration.between(started, Instant.now()));
         }
     }
 
@@ -96,8 +94,8 @@ final class SmolvmGuest implements Guest {
                 // it ended already
             }
         }
-        return new StreamedExec(p, stdout, stderr, withStdin, (code, tail) -> cli.status(name, request.workdir(),
-                request.timeout(), code, tail));
+        return new StreamedExec(p, stdout, stderr, withStdin, request.timeout() != null, (code, tail) -> cli.status(name,
+                request.workdir(), request.timeout(), code, tail));
     }
 
     @Override
@@ -114,7 +112,8 @@ final class SmolvmGuest implements Guest {
 
     /**
      * A {@code machine exec -i --stream} process as an {@link ExecProcess}. The end of its stderr
-     * is kept as it passes (smolvm says there why a command could not be spawned).
+     * is kept as it passes (smolvm says there why a command could not be spawned); the caller
+     * gets it without smolvm's timeout line ({@link TimeoutLineFilter}).
      */
     private static final class StreamedExec implements ExecProcess {
         private static final int TAIL = 4096;
@@ -126,11 +125,11 @@ final class SmolvmGuest implements Guest {
         private long tailed;
         private final InputStream stderr;
 
-        StreamedExec(Process process, OutputStream stdout, OutputStream stderr, boolean withStdin, Outcome outcome) {
+        StreamedExec(Process process, OutputStream stdout, OutputStream stderr, boolean withStdin, boolean timed, Outcome outcome) {
             this.process = process;
             this.withStdin = withStdin;
             this.outcome = outcome;
-            this.stderr = new java.io.FilterInputStream(process.getErrorStream()) {
+            InputStream kept = new java.io.FilterInputStream(process.getErrorStream()) {
                 @Override
                 public int read() throws IOException {
                     int b = super.read();
@@ -149,6 +148,7 @@ final class SmolvmGuest implements Guest {
                     return n;
                 }
             };
+            this.stderr = timed ? new TimeoutLineFilter(kept) : kept; // the tail sees smolvm's line, the caller not
             if (stdout != null) {
                 pumps.add(pump(process.getInputStream(), stdout));
             }

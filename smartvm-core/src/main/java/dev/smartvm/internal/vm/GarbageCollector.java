@@ -8,6 +8,7 @@ import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
 import dev.smartvm.internal.io.LockFile;
 import dev.smartvm.internal.io.Sweep;
+import dev.smartvm.internal.smolvm.SmolvmBackend;
 import dev.smartvm.spi.Backend;
 import dev.smartvm.spi.EngineLeftover;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import java.util.stream.Stream;
  * {@code smartvm gc}: everything no live owner holds, found and (unless a dry run) removed, in
  * an order where each step leaves the next less to do: the home's orphan VMs (with their VMMs
  * and networks), VMMs whose VM directory is gone, VM directories without a record, sockets of VMs whose VMM is gone, half-made
- * snapshots and templates, locks of images no longer cached, then the host's network (leases,
+ * snapshots, templates and smolvm packs, locks of images no longer cached, then the host's network (leases,
  * ports, rules, TAPs and bridge of VMs of any home that are not running).
  */
 public final class GarbageCollector {
@@ -41,6 +42,7 @@ public final class GarbageCollector {
         sweepSockets(context, sweep, vms);
         context.snapshots().sweepPartials(sweep);
         context.templates().sweepPartials(sweep);
+        SmolvmBackend.sweepPartialPacks(context.store().root().getParent(), sweep);
         context.images().sweepLocks(sweep);
         context.network().sweep(sweep, GarbageCollector::runsIn, dryRun ? vms : Set.of());
         sweepEngines(context, sweep, notices);

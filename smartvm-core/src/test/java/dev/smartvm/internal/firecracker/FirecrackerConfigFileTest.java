@@ -95,4 +95,24 @@ class FirecrackerConfigFileTest {
         assertThatThrownBy(() -> ConfigMerge.merge(own, new VmConfig(null, null, List.of(Drive.of("rootfs", "/x", true, false)),
                 List.of(), null))).hasMessageContaining("two root drives (root, rootfs");
     }
+
+    /** Firecracker would take them from where it runs, the VM's directory under SmartVM: they are taken from the file's. */
+    @Test
+    void relativePathsAreTheFilesDirectorys() throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("vm"));
+        Path file = Files.writeString(sub.resolve("vm_config.json"), """
+                {"boot-source": {"kernel_image_path": "vmlinux", "initrd_path": "initrd.img"},
+                 "drives": [{"drive_id": "rootfs", "path_on_host": "./disks/../rootfs.ext4", "is_root_device": true,
+                             "is_read_only": false},
+                            {"drive_id": "abs", "path_on_host": "/srv/data.img", "is_root_device": false, "is_read_only": true}],
+                 "pmem": [{"id": "p", "path_on_host": "pmem.img"}], "logger": {"log_path": "fc.log"}}
+                """);
+        FirecrackerConfigFile.Contents c = FirecrackerConfigFile.load(file);
+        assertThat(c.config().bootSource().kernelImagePath()).isEqualTo(sub.resolve("vmlinux").toString());
+        assertThat(c.config().bootSource().initrdPath()).as("refused as it is").isEqualTo("initrd.img");
+        assertThat(c.config().drives()).extracting(Drive::pathOnHost).containsExactly(sub.resolve("rootfs.ext4").toString(),
+                "/srv/data.img");
+        assertThat(c.asGiven().pmem().get(0).path("path_on_host").asText()).isEqualTo(sub.resolve("pmem.img").toString());
+        assertThat(c.config().logger().logPath()).isEqualTo(sub.resolve("fc.log").toString());
+    }
 }

@@ -188,6 +188,13 @@ class FirecrackerPlanTest {
                 .containsEntry("network_interfaces", List.of("net1"));
         assertThat(byPath.get("/vsock").body()).containsEntry("guest_cid", 7).containsEntry("uds_path", "v.sock");
         assertThat(byPath.get("/machine-config").body()).containsEntry("vcpu_count", 2).containsEntry("mem_size_mib", 1024);
+
+        List<ApiRequest> jailed = backend.jailed(Jailer.of(java.nio.file.Path.of("/opt/fc/jailer"), 1000, 1000, dir.resolve("jails")))
+                .plan(request, V1_16_1);
+        assertThat(jailed).filteredOn(r -> r.path().equals("/boot-source")).singleElement()
+                .satisfies(r -> assertThat(r.body()).containsEntry("kernel_image_path", "/vmlinux").containsEntry("initrd_path", "/initrd"));
+        assertThat(jailed).filteredOn(r -> r.path().equals("/drives/rootfs")).singleElement()
+                .satisfies(r -> assertThat(r.body()).as("linked into the jail").containsEntry("path_on_host", "/drive-rootfs"));
     }
 
     /** What a config file cannot have, each refused with the key and the reason before anything starts. */

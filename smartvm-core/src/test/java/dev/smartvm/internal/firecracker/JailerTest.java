@@ -44,6 +44,32 @@ class JailerTest {
         assertThat(kernel).hasContent("kernel");
     }
 
+    /** A config file's drive is the user's file in the jail: its writes reach it; a copy is made only of a read-only one. */
+    @Test
+    void aConfigFilesDrivesAreLinkedIntoTheJail() throws IOException {
+        Jailer j = Jailer.of(Path.of("/opt/fc/jailer"), 4321, 4322, dir.resolve("jails"));
+        Path chroot = j.chroot(Path.of("/opt/fc/firecracker"), "vm-3");
+        Path data = Files.writeString(dir.resolve("data.img"), "data");
+        dev.smartvm.firecracker.VmConfig file = new dev.smartvm.firecracker.VmConfig(null, null,
+                java.util.List.of(dev.smartvm.firecracker.Drive.of("data", data.toString(), false, false)), java.util.List.of(), null);
+        assertThat(Jailer.inJail(file).drives().get(0).pathOnHost()).isEqualTo("/drive-data");
+        j.linkDrive(chroot, file.drives().get(0));
+        Files.writeString(chroot.resolve("drive-data"), "written by the guest");
+        assertThat(data).hasContent("written by the guest");
+        assertThatThrownBy(() -> j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("gone", dir.resolve("gone.img").toString(),
+                false, false))).hasMessageContaining("the drive 'gone'").hasMessageContaining("does not exist");
+        Path shm = Files.createTempFile(Path.of("/dev/shm"), "smartvm-jailer-test", ".img"); // another filesystem
+        try {
+            Files.writeString(shm, "elsewhere");
+            assertThatThrownBy(() -> j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("rw", shm.toString(), false, false)))
+                    .hasMessageContaining("a writable drive must be on the jail's filesystem");
+            j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("ro", shm.toString(), false, true));
+            assertThat(chroot.resolve("drive-ro")).hasContent("elsewhere");
+        } finally {
+            Files.delete(shm);
+        }
+    }
+
     @Test
     void refusesNonsense() {
         assertThatThrownBy(() -> Jailer.of(Path.of("j"), -1, 0, Path.of("/srv"))).hasMessageContaining("uid and gid must be >= 0");
