@@ -1,6 +1,7 @@
 package dev.smartvm.internal.firecracker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.smartvm.ErrorCode;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.firecracker.FieldSupport;
@@ -34,6 +35,16 @@ record ConfigAsGiven(JsonNode cpuConfig, List<JsonNode> pmem, JsonNode memoryHot
                         + support.firstRelease(item).get() + " or newer; the target is " + version);
             }
         }
+    }
+
+    /** The same, its pmem devices' files where a jailed Firecracker finds them once linked in ({@link Jailer#filesOf}). */
+    ConfigAsGiven inJail() {
+        List<JsonNode> jailed = pmem.stream().map(p -> {
+            ObjectNode copy = p.deepCopy();
+            copy.put("path_on_host", "/" + Jailer.pmemName(p.path("id").asText()));
+            return (JsonNode) copy;
+        }).toList();
+        return new ConfigAsGiven(cpuConfig, jailed, memoryHotplug, keys);
     }
 
     /** {@code PUT /cpu-config}'s body, as given. */

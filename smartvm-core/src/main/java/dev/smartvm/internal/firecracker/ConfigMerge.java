@@ -39,11 +39,12 @@ final class ConfigMerge {
      * What of a user's file decides how the VM boots, checked before anything starts.
      *
      * @param kernel the file's kernel, or null to boot the image's
+     * @param bootArgs the file's boot args (Firecracker's default when it has none), or null
      * @param root the file's root drive, or null for the image's disk
      * @param rootFsType the root drive's filesystem, as the agent mounts it
      */
-    record UserBoot(Path kernel, String bootArgs, Drive root, String rootFsType, Integer guestCid) {
-        static final UserBoot NONE = new UserBoot(null, null, null, null, null);
+    record UserBoot(Path kernel, String bootArgs, Drive root, String rootFsType) {
+        static final UserBoot NONE = new UserBoot(null, null, null, null);
 
         /** The boot of {@code config}, read from {@code file} (named in an error). */
         static UserBoot of(Path file, VmConfig config) {
@@ -88,7 +89,7 @@ final class ConfigMerge {
                 }
                 fs = DiskFilesystem.of(Path.of(root.pathOnHost()).toAbsolutePath(), "the root drive '" + root.driveId() + "'");
             }
-            return new UserBoot(kernel, args, root, fs, file.vsock() == null ? null : file.vsock().guestCid());
+            return new UserBoot(kernel, args, root, fs);
         }
 
         /** The agent's args for its root: the file's root drive, first of the drives so /dev/vda, else the image's. */

@@ -214,13 +214,15 @@ public final class FirecrackerBackend implements Backend {
         if (file == null) {
             return new Configured(customizer.apply(own), ConfigAsGiven.NONE, files, user, List.of());
         }
-        VmConfig theirs = jailer == null ? file.config() : Jailer.inJail(file.config()); // their drives, as linked in
-        return new Configured(customizer.apply(ConfigMerge.merge(own, theirs)), file.asGiven(), files, user,
-                jailer == null ? List.of() : file.config().drives());
+        if (jailer == null) {
+            return new Configured(customizer.apply(ConfigMerge.merge(own, file.config())), file.asGiven(), files, user, List.of());
+        }
+        return new Configured(customizer.apply(ConfigMerge.merge(own, Jailer.inJail(file.config()))), file.asGiven().inJail(),
+                files, user, Jailer.filesOf(file.config(), file.asGiven())); // their files, as linked into the jail
     }
 
     /** What a boot sends: the configuration, the objects of a config file sent as given, and where its files go. */
-    private record Configured(VmConfig config, ConfigAsGiven asGiven, Staging files, UserBoot user, List<Drive> toJail) {
+    private record Configured(VmConfig config, ConfigAsGiven asGiven, Staging files, UserBoot user, List<Jailer.JailedFile> toJail) {
         List<ApiRequest> requests(FirecrackerVersion version, FieldSupport support) {
             return FirecrackerPlan.of(config, asGiven, null, version, support);
         }
@@ -355,7 +357,7 @@ public final class FirecrackerBackend implements Backend {
         if (jailer != null) {
             jailer.stage(layout.chroot(), kernel, "vmlinux");
             jailer.stage(layout.chroot(), spec.image().initrd(), "initrd");
-            config.toJail().forEach(d -> jailer.linkDrive(layout.chroot(), d));
+            config.toJail().forEach(f -> jailer.link(layout.chroot(), f));
         }
         layout.stageOwnFiles(spec.vmDir(), jailer, config.files().rootDisk() == null ? null : spec.image().rootDisk());
         return config;

@@ -77,12 +77,17 @@ final class FirecrackerSnapshots {
      */
     private static void refuseSharedWritableDrives(FirecrackerProcess vmm, FirecrackerLayout layout) {
         String own = layout.vmmPath(layout.filesDir().resolve(DISK));
-        for (JsonNode d : vmm.api().send("GET", "/vm/config", null).json().path("drives")) {
-            if (!d.path("is_read_only").asBoolean(false) && !d.path("path_on_host").asText().equals(own)) {
-                throw new SmartVmException(ErrorCode.UNSUPPORTED, "the VM has the writable drive '" + d.path("drive_id").asText()
-                        + "' (" + d.path("path_on_host").asText() + ") of its Firecracker config, which the guest writes in place:"
-                        + " a saved state would not have it, and its clones would all write the one file; make that drive"
-                        + " read-only (is_read_only), or let the image's disk be the writable root");
+        JsonNode running = vmm.api().send("GET", "/vm/config", null).json();
+        for (String list : List.of("drives", "pmem")) {
+            for (JsonNode d : running.path(list)) {
+                boolean readOnly = d.path(list.equals("drives") ? "is_read_only" : "read_only").asBoolean(false);
+                if (!readOnly && !d.path("path_on_host").asText().equals(own)) {
+                    String id = d.path(list.equals("drives") ? "drive_id" : "id").asText();
+                    throw new SmartVmException(ErrorCode.UNSUPPORTED, "the VM has the writable " + (list.equals("drives") ? "drive '"
+                            : "pmem device '") + id + "' (" + d.path("path_on_host").asText() + ") of its Firecracker config, which"
+                            + " the guest writes in place: a saved state would not have it, and its clones would all write the one"
+                            + " file; make it read-only, or let the image's disk be the writable root");
+                }
             }
         }
     }

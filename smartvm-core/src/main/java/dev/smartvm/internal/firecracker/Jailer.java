@@ -90,45 +90,60 @@ public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int c
         }
     }
 
+    /** A file of a config file's (a drive's, a pmem device's) and its name in the chroot. */
+    record JailedFile(String what, Path host, boolean readOnly, String name) {
+    }
+
     /** A config file's drives as a jailed Firecracker opens them: each linked into the chroot as {@code drive-<id>}. */
     static VmConfig inJail(VmConfig file) {
-        List<Drive> drives = file.drives().stream().map(d -> new Drive(d.driveId(),
-                "/" + jailedName(d), d.isRootDevice(), d.isReadOnly(), d.partuuid(), d.cacheType(), d.ioEngine(), d.rateLimiter()))
-                .toList();
+        List<Drive> drives = file.drives().stream().map(d -> new Drive(d.driveId(), "/" + driveName(d.driveId()),
+                d.isRootDevice(), d.isReadOnly(), d.partuuid(), d.cacheType(), d.ioEngine(), d.rateLimiter())).toList();
         return new VmConfig(file.bootSource(), file.machineConfig(), drives, file.networkInterfaces(),
                 file.vsock(), file.balloon(), file.mmds(), file.logger(), file.metrics(), file.entropy(), file.serial());
     }
 
-    private static String jailedName(Drive d) {
-        return "drive-" + d.driveId();
+    /** The files of a config file's drives and pmem devices, to link into the jail ({@link #link}). */
+    static List<JailedFile> filesOf(VmConfig file, ConfigAsGiven given) {
+        List<JailedFile> files = new ArrayList<>();
+        file.drives().forEach(d -> files.add(new JailedFile("the drive '" + d.driveId() + "'", Path.of(d.pathOnHost()),
+                d.isReadOnly(), driveName(d.driveId()))));
+        given.pmem().forEach(p -> files.add(new JailedFile("the pmem device '" + p.path("id").asText() + "'",
+                Path.of(p.path("path_on_host").asText()), p.path("read_only").asBoolean(false), pmemName(p.path("id").asText()))));
+        return files;
+    }
+
+    static String driveName(String id) {
+        return "drive-" + id;
+    }
+
+    static String pmemName(String id) {
+        return "pmem-" + id;
     }
 
     /**
-     * Puts a config file's drive into the chroot: a hard link, so that the guest writes the
-     * user's file; a read-only drive on another filesystem is copied, a writable one refused
-     * (a copy would lose its writes).
+     * Puts a config file's drive or pmem file into the chroot: a hard link, so that the guest
+     * writes the user's file; a read-only one on another filesystem is copied, a writable one
+     * refused (a copy would lose its writes).
      */
-    void linkDrive(Path chroot, Drive d) {
-        Path file = Path.of(d.pathOnHost());
-        Path target = chroot.resolve(jailedName(d));
-        if (!Files.isRegularFile(file)) {
-            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the drive '" + d.driveId() + "': " + file
-                    + " does not exist or is not a file");
+    void link(Path chroot, JailedFile f) {
+        Path target = chroot.resolve(f.name());
+        if (!Files.isRegularFile(f.host())) {
+            throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, f.what() + ": " + f.host() + " does not exist or is not a file");
         }
         try {
             Files.createDirectories(chroot);
             Files.deleteIfExists(target);
-            Files.createLink(target, file);
+            Files.createLink(target, f.host());
             chown(target);
         } catch (FileSystemException e) {
-            if (!d.isReadOnly()) {
-                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "the drive '" + d.driveId() + "' (" + file + ") cannot be"
-                        + " hard-linked into the jail " + chroot + " (" + e.getReason() + "): a writable drive must be on the"
-                        + " jail's filesystem, or a copy would lose what the guest writes");
+            if (!f.readOnly()) {
+                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, f.what() + " (" + f.host() + ") cannot be hard-linked into"
+                        + " the jail " + chroot + " (" + e.getReason() + "): a writable one must be on the jail's filesystem, or a"
+                        + " copy would lose what the guest writes");
             }
-            stage(chroot, file, jailedName(d));
+            stage(chroot, f.host(), f.name());
         } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + file + " into the jail " + chroot + ": " + e, e);
+            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + f.host() + " into the jail " + chroot + ": " + e, e);
         }
     }
 

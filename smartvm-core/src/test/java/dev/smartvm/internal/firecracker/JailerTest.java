@@ -53,17 +53,25 @@ class JailerTest {
         dev.smartvm.firecracker.VmConfig file = new dev.smartvm.firecracker.VmConfig(null, null,
                 java.util.List.of(dev.smartvm.firecracker.Drive.of("data", data.toString(), false, false)), java.util.List.of(), null);
         assertThat(Jailer.inJail(file).drives().get(0).pathOnHost()).isEqualTo("/drive-data");
-        j.linkDrive(chroot, file.drives().get(0));
+        j.link(chroot, Jailer.filesOf(file, ConfigAsGiven.NONE).get(0));
         Files.writeString(chroot.resolve("drive-data"), "written by the guest");
         assertThat(data).hasContent("written by the guest");
-        assertThatThrownBy(() -> j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("gone", dir.resolve("gone.img").toString(),
-                false, false))).hasMessageContaining("the drive 'gone'").hasMessageContaining("does not exist");
+        Path pmem = Files.writeString(dir.resolve("pmem.img"), "pmem");
+        ConfigAsGiven given = FirecrackerConfigFile.load(Files.writeString(dir.resolve("pmem.json"), "{\"pmem\": [{\"id\": \"p0\","
+                + " \"path_on_host\": \"pmem.img\", \"read_only\": true}]}")).asGiven();
+        assertThat(given.inJail().pmem().get(0).path("path_on_host").asText()).isEqualTo("/pmem-p0");
+        assertThat(given.pmem().get(0).path("path_on_host").asText()).as("the file's own, untouched").isEqualTo(pmem.toString());
+        j.link(chroot, Jailer.filesOf(new dev.smartvm.firecracker.VmConfig(null, null, java.util.List.of(), java.util.List.of(),
+                null), given).get(0));
+        assertThat(chroot.resolve("pmem-p0")).hasContent("pmem");
+        assertThatThrownBy(() -> j.link(chroot, new Jailer.JailedFile("the drive 'gone'", dir.resolve("gone.img"), false,
+                "drive-gone"))).hasMessageContaining("the drive 'gone'").hasMessageContaining("does not exist");
         Path shm = Files.createTempFile(Path.of("/dev/shm"), "smartvm-jailer-test", ".img"); // another filesystem
         try {
             Files.writeString(shm, "elsewhere");
-            assertThatThrownBy(() -> j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("rw", shm.toString(), false, false)))
-                    .hasMessageContaining("a writable drive must be on the jail's filesystem");
-            j.linkDrive(chroot, dev.smartvm.firecracker.Drive.of("ro", shm.toString(), false, true));
+            assertThatThrownBy(() -> j.link(chroot, new Jailer.JailedFile("the drive 'rw'", shm, false, "drive-rw")))
+                    .hasMessageContaining("a writable one must be on the jail's filesystem");
+            j.link(chroot, new Jailer.JailedFile("the drive 'ro'", shm, true, "drive-ro"));
             assertThat(chroot.resolve("drive-ro")).hasContent("elsewhere");
         } finally {
             Files.delete(shm);
