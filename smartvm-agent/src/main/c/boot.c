@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 #define PORT_NAME "smartvm.agent"
 #define MODULE_ORDER "/lib/modules/smartvm.order"
+#define MODULE_RELEASE "/lib/modules/smartvm.release"
 #define NEWROOT "/newroot"
 
 void agent_log(const char *fmt, ...) {
@@ -130,7 +132,24 @@ void boot_read_cmdline(struct boot_config *cfg) {
     }
 }
 
+/* Whether the initramfs's modules are for the running kernel: a kernel of the user's own (a
+ * Firecracker config's) is not the image's, and loading them would only fail, one by one. */
+static int modules_fit(void) {
+    char release[256] = {0};
+    FILE *r = fopen(MODULE_RELEASE, "re");
+    if (!r) return 1; /* an initramfs that does not say: try them */
+    if (!fgets(release, sizeof release, r)) release[0] = 0;
+    fclose(r);
+    release[strcspn(release, "\r\n")] = 0;
+    struct utsname u;
+    if (uname(&u) != 0 || !release[0] || !strcmp(release, u.release)) return 1;
+    agent_log("the initramfs's modules are for kernel %s, this one is %s: none loaded (what the agent needs"
+              " must be built in)", release, u.release);
+    return 0;
+}
+
 void boot_load_modules(void) {
+    if (!modules_fit()) return;
     FILE *f = fopen(MODULE_ORDER, "re");
     if (!f) return;
     char name[256], path[512];

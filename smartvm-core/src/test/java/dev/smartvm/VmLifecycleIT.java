@@ -123,6 +123,41 @@ class VmLifecycleIT extends RealVmTest {
         assertThat(svm.count()).isZero();
     }
 
+    /**
+     * The initramfs's modules are for the image's kernel: under another kernel (a Firecracker
+     * config's own) the agent loads none and says so. Here the initramfs is told it is for
+     * another kernel by a second archive the kernel unpacks over the first.
+     */
+    @Test
+    void modulesForAnotherKernelAreNotLoadedAndTheConsoleSaysSo() throws IOException {
+        Path image = Files.createDirectories(dir.resolve("other-kernel-image"));
+        dev.smartvm.internal.image.ImageBundle good = Internals.images(svm).resolve("default");
+        Files.copy(good.kernel(), image.resolve("vmlinuz"));
+        Files.copy(good.initrd(), image.resolve("initramfs.cpio"));
+        try (var out = Files.newOutputStream(image.resolve("initramfs.cpio"), java.nio.file.StandardOpenOption.APPEND);
+                var cpio = new org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream(out,
+                        org.apache.commons.compress.archivers.cpio.CpioConstants.FORMAT_NEW)) {
+            byte[] release = "0.0.0-another-kernel\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            var entry = new org.apache.commons.compress.archivers.cpio.CpioArchiveEntry("lib/modules/smartvm.release",
+                    release.length);
+            entry.setMode(org.apache.commons.compress.archivers.cpio.CpioConstants.C_ISREG | 0644);
+            cpio.putArchiveEntry(entry);
+            cpio.write(release);
+            cpio.closeArchiveEntry();
+        }
+        Files.writeString(image.resolve("image.json"), """
+                {"id":"other-kernel","kernelPackage":"test","kernelVersion":"0","busyboxVersion":"0","agentSha256":"0",
+                 "modules":[],"createdAt":"2026-01-01T00:00:00Z"}""");
+        String console;
+        try (MicroVm vm = svm.start(VmSpec.builder().image(image.toString()).bootTimeout(java.time.Duration.ofSeconds(40)).build())) {
+            console = Files.readString(vm.consoleLog()); // booted: what it needed is built into this kernel
+        } catch (SmartVmException e) {
+            console = e.getMessage(); // did not: the console's last lines are in the error
+        }
+        assertThat(console).contains("the initramfs's modules are for kernel 0.0.0-another-kernel, this one is ");
+        assertThat(svm.count()).isZero();
+    }
+
     @Test
     void aMissingImageFailsBeforeAnythingStarts() {
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(

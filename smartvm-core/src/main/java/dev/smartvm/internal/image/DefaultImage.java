@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * kernel, busybox or the agent changes.
  */
 public final class DefaultImage {
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
     static final String KERNEL_PACKAGE = "linux-image-cloud-amd64";
     static final String BUSYBOX_PACKAGE = "busybox-static";
     /** vsock_loopback lets guest programs (and the tests of the agent's vsock listener) use CID 1. */
@@ -258,6 +258,8 @@ public final class DefaultImage {
             for (String m : order) {
                 cpio.file("lib/modules/" + m + ".ko", 0644, index.path(m));
             }
+            cpio.file("lib/modules/smartvm.release", 0644, // the agent loads them only into this kernel
+                    (modulesRoot.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
             cpio.file("lib/modules/smartvm.order", 0644,
                     (String.join("\n", order.stream().map(m -> m + ".ko").toList()) + "\n").getBytes(StandardCharsets.UTF_8));
             cpio.file("etc/passwd", 0644, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
