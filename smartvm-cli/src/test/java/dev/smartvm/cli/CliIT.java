@@ -517,6 +517,51 @@ class CliIT {
     }
 
     /** The smolvm backend from the CLI, driving the strict fake smolvm (its "guest" is this host). */
+    /**
+     * A Firecracker user's own config file, as they would bring it, against the fake Firecracker
+     * (the real one cannot run here): run it, keep one running, export it, and plan the export.
+     */
+    @Test
+    void aFirecrackerUsersConfigFileRunsAndItsExportPlansTheSame() throws Exception {
+        Path fc = dev.smartvm.internal.firecracker.FakeFirecracker.install(Files.createDirectories(dir.resolve("fc-bin")));
+        extraEnv.put("SMARTVM_FIRECRACKER", fc.toString());
+        Path kernel = Files.write(dir.resolve("vmlinux-6.1"), dev.smartvm.internal.image.TestImages.elfKernel(true));
+        dev.smartvm.internal.image.TestImages.ext4(dir.resolve("rootfs.ext4"));
+        Path image = dev.smartvm.internal.image.TestImages.directory(dir.resolve("fc-image"), true);
+        Path config = Files.writeString(dir.resolve("vm_config.json"), """
+                {"boot-source": {"kernel_image_path": "vmlinux-6.1", "boot_args": "console=ttyS0 reboot=k panic=1 pci=off",
+                                 "initrd_path": null},
+                 "drives": [{"drive_id": "rootfs", "path_on_host": "rootfs.ext4", "is_root_device": true, "is_read_only": false}],
+                 "machine-config": {"vcpu_count": 1, "mem_size_mib": 256}, "cpu-config": null,
+                 "vsock": {"guest_cid": 3, "uds_path": "./v.sock"}, "balloon": null, "logger": null, "metrics": null}
+                """);
+        try {
+            Result r = smartvm("run", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                    config.toString(), "--", "echo", "in the user's VM");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo("in the user's VM\n");
+            assertThat(r.err()).contains("notice: " + config + ": the vsock is taken over for SmartVM's guest agent");
+
+            assertThat(smartvm("create", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                    config.toString(), "--name", "fcbox").code()).isZero();
+            Result exported = smartvm("inspect", "--firecracker-config", "fcbox");
+            assertThat(exported.code()).as(exported.err()).isZero();
+            JsonNode json = Json.MAPPER.readTree(exported.out());
+            assertThat(json.at("/boot-source/kernel_image_path").asText()).as("the file's relative path, made absolute")
+                    .isEqualTo(kernel.toString());
+            assertThat(json.at("/boot-source/boot_args").asText()).isEqualTo("console=ttyS0 reboot=k panic=1 pci=off");
+            Path back = Files.writeString(dir.resolve("exported.json"), exported.out());
+            Result planned = smartvm("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                    config.toString(), "--firecracker-version", "1.16.1");
+            Result again = smartvm("plan", "--backend", "firecracker", "--image", image.toString(), "--firecracker-config",
+                    back.toString(), "--firecracker-version", "1.16.1");
+            assertThat(planned.code()).as(planned.err()).isZero();
+            assertThat(again.out()).as("the export plans the same requests").isEqualTo(planned.out());
+        } finally {
+            smartvm("rm", "-f", "fcbox");
+        }
+    }
+
     @Test
     void runOnSmolvmCreatesExecsAndDeletesAMachine() throws Exception {
         Path smolvm = dev.smartvm.internal.smolvm.FakeSmolvm.install(dir.resolve("smolvm-bin"), dir.resolve("smolvm-data"));
