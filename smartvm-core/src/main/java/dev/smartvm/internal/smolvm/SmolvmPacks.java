@@ -1,11 +1,9 @@
 package dev.smartvm.internal.smolvm;
 
 import dev.smartvm.ErrorCode;
-import dev.smartvm.Leftover;
 import dev.smartvm.SmartVmException;
-import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Hashing;
-import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.PartialDir;
 import dev.smartvm.internal.io.Sweep;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,20 +12,16 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
-import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Images packed on the host ({@code smolvm pack create}) for machines without a network: smolvm
  * pulls an image from inside the machine, which needs egress, so such a machine is made from a
  * pack instead ({@code machine create --from}). One pack per image reference, in
  * {@code <home>/smolvm-packs/<hash>/}, made whole or not at all (packed into a hidden
- * directory that then takes its name); packs are a cache, reused by every machine of the image.
+ * {@link PartialDir} that then takes its name); packs are a cache, reused by every machine of the image.
  */
 final class SmolvmPacks {
     static final String DIR = "smolvm-packs";
-    private static final String PARTIAL = ".partial-";
 
     private SmolvmPacks() {
     }
@@ -45,73 +39,22 @@ final class SmolvmPacks {
     }
 
     private static void pack(SmolvmCli cli, String image, Path packs, Path dir) {
-        Path partial = null;
-        Path lock = null;
-        LockFile making = null;
-        try {
-            Files.createDirectories(packs);
-            String name = PARTIAL + java.util.UUID.randomUUID();
-            lock = packs.resolve(name + ".lock");
-            making = LockFile.acquire(lock); // held before the directory exists: gc leaves it alone
-            partial = Files.createDirectory(packs.resolve(name));
-            cli.packCreate(image, partial.resolve("image"));
+        try (PartialDir partial = PartialDir.make(packs)) { // removed on the way out unless moved into place
+            cli.packCreate(image, partial.path().resolve("image"));
             try {
-                Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(partial.path(), dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
                 // another start packed the same image meanwhile: its pack is as good
             }
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot keep the smolvm pack of " + image + " in " + packs + ": "
                     + e.getMessage(), e);
-        } finally {
-            if (partial != null) {
-                FileTrees.deleteQuietly(partial);
-            }
-            if (making != null) {
-                making.close();
-                deleteQuietly(lock);
-            }
-        }
-    }
-
-    private static Path lockOf(Path partial) {
-        return partial.resolveSibling(partial.getFileName() + ".lock");
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // gc finds it
         }
     }
 
     /** Packs half made by a process that died (their lock free), for {@code gc}; {@code packs} is the home's {@value #DIR}. */
     static void sweepPartials(Path packs, Sweep sweep) {
-        List<Path> partials;
-        try (Stream<Path> entries = Files.isDirectory(packs) ? Files.list(packs) : Stream.empty()) {
-            partials = entries.filter(p -> p.getFileName().toString().startsWith(PARTIAL)).toList();
-        } catch (IOException e) {
-            return;
-        }
-        for (Path p : partials) {
-            if (!Files.isDirectory(p)) {
-                Path made = p.resolveSibling(p.getFileName().toString().replaceFirst("\\.lock$", ""));
-                if (p.getFileName().toString().endsWith(".lock") && !Files.isDirectory(made) && LockFile.isFree(p)) {
-                    sweep.found(Leftover.Kind.LOCK, p.toString(), "the lock of a smolvm pack no longer being made",
-                            () -> deleteQuietly(p));
-                }
-                continue;
-            }
-            Optional<LockFile> free = LockFile.tryAcquire(lockOf(p));
-            if (free.isPresent()) {
-                try (LockFile held = free.get()) {
-                    sweep.found(Leftover.Kind.PARTIAL_SAVE, p.toString(), "a smolvm pack whose maker died before it was made", () -> {
-                        FileTrees.deleteQuietly(p);
-                        deleteQuietly(lockOf(p));
-                    });
-                }
-            }
-        }
+        PartialDir.sweep(packs, sweep, "a smolvm pack whose maker died before it was made",
+                "the lock of a smolvm pack no longer being made", p -> { });
     }
 }

@@ -1,20 +1,18 @@
 package dev.smartvm.internal.snapshot;
 
 import dev.smartvm.ErrorCode;
-import dev.smartvm.Leftover;
 import dev.smartvm.SmartVmException;
 import dev.smartvm.SnapshotInfo;
 import dev.smartvm.TemplateInfo;
 import dev.smartvm.internal.host.HostProcess;
 import dev.smartvm.internal.io.FileTrees;
 import dev.smartvm.internal.io.Json;
-import dev.smartvm.internal.io.LockFile;
+import dev.smartvm.internal.io.PartialDir;
 import dev.smartvm.internal.io.Sweep;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -33,8 +31,6 @@ import java.util.stream.Stream;
  * @param <T> the manifest
  */
 public final class SavedStore<T> {
-    private static final String PARTIAL = ".partial-";
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     /**
      * In a hidden directory, while an engine's process works for its maker (the QEMU that turns a
      * saved state into a fork's template): "PID START_EPOCH_MILLIS". A reaper kills it first.
@@ -76,18 +72,15 @@ public final class SavedStore<T> {
     /** One being made: its files go in {@link #dir()}; {@link #commit} puts it in place, close removes it otherwise. */
     public final class Partial implements AutoCloseable {
         private final String name;
-        private final Path partialDir;
-        private final LockFile lock;
-        private boolean committed;
+        private final PartialDir made;
 
-        private Partial(String name, Path partialDir, LockFile lock) {
+        private Partial(String name, PartialDir made) {
             this.name = name;
-            this.partialDir = partialDir;
-            this.lock = lock;
+            this.made = made;
         }
 
         public Path dir() {
-            return partialDir;
+            return made.path();
         }
 
         /**
@@ -97,29 +90,22 @@ public final class SavedStore<T> {
          */
         public T commit(BiFunction<Long, Path, T> info) {
             Path target = dir.resolve(name);
-            T placed = info.apply(FileTrees.size(partialDir), target);
-            Json.write(partialDir.resolve(manifest), placed);
+            T placed = info.apply(FileTrees.size(made.path()), target);
+            Json.write(made.path().resolve(manifest), placed);
             try {
-                Files.move(partialDir, target, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(made.path(), target, StandardCopyOption.ATOMIC_MOVE);
             } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
                 throw new SmartVmException(ErrorCode.NAME_IN_USE, "a " + kind + " named '" + name + "' was made meanwhile");
             } catch (IOException e) {
                 throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + kind + " " + name + " in place: " + e.getMessage(), e);
             }
-            committed = true;
             return placed;
         }
 
+        /** Removes it unless it was put in place. */
         @Override
         public void close() {
-            try {
-                if (!committed) {
-                    FileTrees.deleteQuietly(partialDir);
-                }
-            } finally {
-                deleteQuietly(lockFile(partialDir)); // its directory is gone, or renamed into place; deleted while held
-                lock.close();
-            }
+            made.close();
         }
     }
 
@@ -135,30 +121,10 @@ public final class SavedStore<T> {
                     + " with 'smartvm " + kind + " rm " + name + "' or choose another name");
         }
         try {
-            Files.createDirectories(dir);
-            Path partial = newPartialDir(); // short: an engine's sockets may live under it (a fork's loader)
-            LockFile lock = LockFile.tryAcquire(lockFile(partial)).orElseThrow();
-            return new Partial(name, partial, lock);
+            return new Partial(name, PartialDir.make(dir)); // a short name: an engine's sockets may live under it (a fork's loader)
         } catch (IOException e) {
             throw new SmartVmException(ErrorCode.IO_ERROR, "cannot write in " + dir + ": " + e.getMessage(), e);
         }
-    }
-
-    /** {@code .partial-<8 hex>}, made anew. */
-    private Path newPartialDir() throws IOException {
-        while (true) {
-            byte[] b = new byte[4];
-            RANDOM.nextBytes(b);
-            try {
-                return Files.createDirectory(dir.resolve(PARTIAL + java.util.HexFormat.of().formatHex(b)));
-            } catch (java.nio.file.FileAlreadyExistsException taken) {
-                // another one's: draw again
-            }
-        }
-    }
-
-    private static Path lockFile(Path partial) {
-        return partial.resolveSibling(partial.getFileName() + ".lock");
     }
 
     public Optional<T> find(String name) {
@@ -213,34 +179,8 @@ public final class SavedStore<T> {
      * whose lock is free, with the worker each may have started, and lock files of none.
      */
     public void sweepPartials(Sweep sweep) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        List<Path> hidden = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(dir)) {
-            entries.filter(d -> d.getFileName().toString().startsWith(PARTIAL)).forEach(hidden::add);
-        } catch (IOException e) {
-            return;
-        }
-        for (Path p : hidden) {
-            if (Files.isDirectory(p)) {
-                Optional<LockFile> free = LockFile.tryAcquire(lockFile(p));
-                if (free.isPresent()) {
-                    try (LockFile held = free.get()) {
-                        sweep.found(Leftover.Kind.PARTIAL_SAVE, p.toString(), "a " + kind + " whose maker died before it was"
-                                + " saved", () -> {
-                                    killWorker(p.resolve(VMM_PID));
-                                    FileTrees.deleteQuietly(p);
-                                    deleteQuietly(lockFile(p));
-                                });
-                    }
-                }
-            } else if (p.getFileName().toString().endsWith(".lock") && !Files.isDirectory(p.resolveSibling(
-                    p.getFileName().toString().replaceFirst("\\.lock$", ""))) && LockFile.isFree(p)) {
-                sweep.found(Leftover.Kind.LOCK, p.toString(), "the lock of a " + kind + " no longer being made",
-                        () -> LockFile.deleteIfFree(p));
-            }
-        }
+        PartialDir.sweep(dir, sweep, "a " + kind + " whose maker died before it was saved", "the lock of a " + kind
+                + " no longer being made", p -> killWorker(p.resolve(VMM_PID)));
     }
 
     /** Kills the process a {@link #VMM_PID} file names, if it is still the one that was started. */
@@ -261,14 +201,6 @@ public final class SavedStore<T> {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, "a " + kind + " name is 1 to 63 letters, digits, '_', '.' or"
                     + " '-', starting with a letter or digit; found '" + name + "'");
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // a lock file left is harmless: the next reap takes it
         }
     }
 }
