@@ -29,6 +29,14 @@ public record BootImage(String id, Path kernel, Path initrd, Path rootDisk, Stri
         if (rootDisk == null) {
             return "";
         }
-        return " smartvm.root=/dev/vda smartvm.rootfstype=" + rootFsType + (rootReadOnly ? " smartvm.rootro=1" : "");
+        return rootKernelArgs(rootFsType, rootReadOnly);
+    }
+
+    /**
+     * The kernel arguments by which SmartVM's agent mounts the first virtio disk ({@code /dev/vda})
+     * as its root, of filesystem {@code fsType}, read-only when {@code readOnly}; with a space first.
+     */
+    public static String rootKernelArgs(String fsType, boolean readOnly) {
+        return " smartvm.root=/dev/vda smartvm.rootfstype=" + fsType + (readOnly ? " smartvm.rootro=1" : "");
     }
 }

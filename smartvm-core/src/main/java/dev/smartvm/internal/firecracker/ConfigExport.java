@@ -2,7 +2,6 @@ package dev.smartvm.internal.firecracker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -40,17 +39,14 @@ final class ConfigExport {
     }
 
     private static void removeIfOwn(ObjectNode config, String object, String field, String ownFile, FirecrackerLayout layout) {
-        if (config.path(object).path(field).asText("").equals(layout.vmmPath(layout.filesDir().resolve(ownFile)))) {
+        if (config.path(object).path(field).asText("").equals(layout.ownFile(ownFile))) {
             config.remove(object);
         }
     }
 
     private static void hostPath(JsonNode object, String field, FirecrackerLayout layout) {
         if (object instanceof ObjectNode o && o.get(field) != null && o.get(field).isTextual()) {
-            String p = o.get(field).asText();
-            Path host = layout.chroot() != null ? layout.chroot().resolve(p.startsWith("/") ? p.substring(1) : p)
-                    : layout.filesDir().resolve(p);
-            o.put(field, host.toString());
+            o.put(field, layout.hostPath(o.get(field).asText()).toString());
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.smartvm.firecracker.NetworkInterface;
 import dev.smartvm.firecracker.VmConfig;
 import dev.smartvm.firecracker.Vsock;
 import dev.smartvm.internal.image.DiskFilesystem;
+import dev.smartvm.spi.BootImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,8 +95,7 @@ final class ConfigMerge {
 
         /** The agent's args for its root: the file's root drive, first of the drives so /dev/vda, else the image's. */
         String rootArgs(String imageRootArgs) {
-            return root == null ? imageRootArgs : " smartvm.root=/dev/vda smartvm.rootfstype=" + rootFsType
-                    + (root.isReadOnly() ? " smartvm.rootro=1" : "");
+            return root == null ? imageRootArgs : BootImage.rootKernelArgs(rootFsType, root.isReadOnly());
         }
 
         /** The boot args: the file's (else SmartVM's own), then the agent's. */

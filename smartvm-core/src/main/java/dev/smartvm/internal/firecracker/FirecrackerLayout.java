@@ -38,6 +38,17 @@ public record FirecrackerLayout(Path apiSocket, Path vsockSocket, Path chroot) {
         return "/" + chroot.relativize(hostPath);
     }
 
+    /** The host path of a path Firecracker was given: the inverse of {@link #vmmPath}. */
+    Path hostPath(String vmmPath) {
+        return chroot != null ? chroot.resolve(vmmPath.startsWith("/") ? vmmPath.substring(1) : vmmPath)
+                : filesDir().resolve(vmmPath);
+    }
+
+    /** The path Firecracker is given for one of the VM's own files (its root disk copy, log, metrics) by its name. */
+    String ownFile(String name) {
+        return vmmPath(filesDir().resolve(name));
+    }
+
     /** Where Firecracker's own files (its drives, log, metrics) are on the host: the chroot, or the VM directory. */
     Path filesDir() {
         return chroot != null ? chroot : apiSocket.getParent();

@@ -76,7 +76,7 @@ final class FirecrackerSnapshots {
      * would find it changed under its page cache, and clones would all write the one file.
      */
     private static void refuseSharedWritableDrives(FirecrackerProcess vmm, FirecrackerLayout layout) {
-        String own = layout.vmmPath(layout.filesDir().resolve(DISK));
+        String own = layout.ownFile(DISK);
         JsonNode running = vmm.api().send("GET", "/vm/config", null).json();
         for (String list : List.of("drives", "pmem")) {
             for (JsonNode d : running.path(list)) {
@@ -120,8 +120,8 @@ final class FirecrackerSnapshots {
         Path disk = load.snapshot().resolveSibling(DISK);
         layout.stageOwnFiles(spec.vmDir(), jailer, Files.exists(disk) ? disk : null);
         return new VmConfig(null, null, List.of(), List.of(), null, null, null,
-                new Logger("Info", layout.vmmPath(layout.filesDir().resolve(FirecrackerBackend.LOG_FILE)), true, null, null),
-                new Metrics(layout.vmmPath(layout.filesDir().resolve(FirecrackerBackend.METRICS_FILE))), null, null);
+                new Logger("Info", layout.ownFile(FirecrackerBackend.LOG_FILE), true, null, null),
+                new Metrics(layout.ownFile(FirecrackerBackend.METRICS_FILE)), null, null);
     }
 
     /** Logger and metrics (so that the load is logged), then the load; a load this version cannot take is refused first. */

@@ -74,6 +74,14 @@ public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int c
      * returns its host path.
      */
     Path stage(Path chroot, Path file, String name) {
+        return put(chroot, file, name, null);
+    }
+
+    /**
+     * {@code file} in the chroot as {@code name}, owned by the jailed user: a hard link, else a
+     * copy, unless {@code mustLink} names what a copy would not do for (then refused).
+     */
+    private Path put(Path chroot, Path file, String name, String mustLink) {
         Path target = chroot.resolve(name);
         try {
             Files.createDirectories(chroot);
@@ -81,6 +89,11 @@ public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int c
             try {
                 Files.createLink(target, file);
             } catch (FileSystemException e) {
+                if (mustLink != null) {
+                    throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, mustLink + " (" + file + ") cannot be hard-linked into"
+                            + " the jail " + chroot + " (" + e.getReason() + "): a writable one must be on the jail's filesystem,"
+                            + " or a copy would lose what the guest writes");
+                }
                 Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
             }
             chown(target);
@@ -126,25 +139,10 @@ public record Jailer(Path jailerBinary, int uid, int gid, Path chrootBase, int c
      * refused (a copy would lose its writes).
      */
     void link(Path chroot, JailedFile f) {
-        Path target = chroot.resolve(f.name());
         if (!Files.isRegularFile(f.host())) {
             throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, f.what() + ": " + f.host() + " does not exist or is not a file");
         }
-        try {
-            Files.createDirectories(chroot);
-            Files.deleteIfExists(target);
-            Files.createLink(target, f.host());
-            chown(target);
-        } catch (FileSystemException e) {
-            if (!f.readOnly()) {
-                throw new SmartVmException(ErrorCode.INVALID_ARGUMENT, f.what() + " (" + f.host() + ") cannot be hard-linked into"
-                        + " the jail " + chroot + " (" + e.getReason() + "): a writable one must be on the jail's filesystem, or a"
-                        + " copy would lose what the guest writes");
-            }
-            stage(chroot, f.host(), f.name());
-        } catch (IOException e) {
-            throw new SmartVmException(ErrorCode.IO_ERROR, "cannot put " + f.host() + " into the jail " + chroot + ": " + e, e);
-        }
+        put(chroot, f.host(), f.name(), f.readOnly() ? null : f.what());
     }
 
     /** An empty file in the chroot for Firecracker to write (its log, its metrics). */
